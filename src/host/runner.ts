@@ -94,7 +94,8 @@ export class SpawnRunner implements Runner {
         const stderr = Buffer.concat(err).toString('utf8');
         const exitCode = code ?? -1;
         if (failure !== undefined) return reject(new CommandError(argv, code, stderr, failure));
-        if (exitCode !== 0 && options.check !== false) return reject(new CommandError(argv, exitCode, stderr));
+        if (exitCode !== 0 && options.check !== false)
+          return reject(new CommandError(argv, exitCode, stderr));
         resolve({ argv, exitCode, stdout, stderr });
       });
       child.stdin.on('error', () => {});

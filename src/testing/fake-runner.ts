@@ -1,4 +1,4 @@
-import type { RunOptions, RunResult, Runner } from '../host/runner.js';
+import type { Runner, RunOptions, RunResult } from '../host/runner.js';
 import { CommandError } from '../host/runner.js';
 
 /** What a scripted command returns; `exitCode` defaults to 0. */
@@ -22,7 +22,10 @@ export class FakeRunner implements Runner {
   constructor(private readonly strict = false) {}
 
   /** Script a response for commands whose argv starts with `prefix`. */
-  on(prefix: readonly string[] | Matcher, response: FakeResponse | ((argv: readonly string[]) => FakeResponse)): this {
+  on(
+    prefix: readonly string[] | Matcher,
+    response: FakeResponse | ((argv: readonly string[]) => FakeResponse),
+  ): this {
     const match: Matcher =
       typeof prefix === 'function' ? prefix : (argv) => prefix.every((part, i) => argv[i] === part);
     this.rules.push({ match, respond: typeof response === 'function' ? response : () => response });
@@ -39,7 +42,12 @@ export class FakeRunner implements Runner {
     const rule = this.rules.find((r) => r.match(argv));
     if (!rule && this.strict) throw new Error(`FakeRunner: unscripted command ${argv.join(' ')}`);
     const response = rule?.respond(argv) ?? {};
-    const result = { argv, exitCode: response.exitCode ?? 0, stdout: response.stdout ?? '', stderr: response.stderr ?? '' };
+    const result = {
+      argv,
+      exitCode: response.exitCode ?? 0,
+      stdout: response.stdout ?? '',
+      stderr: response.stderr ?? '',
+    };
     if (result.exitCode !== 0 && options.check !== false) {
       throw new CommandError(argv, result.exitCode, result.stderr);
     }

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../domain/errors.js';
+import { loadConfig } from '../host/config-file.js';
+import { type BangerPaths, ensurePrivateDir, resolvePaths } from '../host/paths.js';
+import { BangerClient } from './client.js';
+
+export interface ConnectOptions {
+  env?: Record<string, string | undefined>;
+  /** Start bangerd when it is not running. Default true. */
+  autoStart?: boolean;
+  /** How long to wait for a started daemon to answer. */
+  startTimeoutMs?: number;
+}
+
+/** The daemon script to start: BANGER_DAEMON_BIN, else `bangerd.js` beside this bundle. */
+function daemonScript(env: Record<string, string | undefined>): string {
+  return env.BANGER_DAEMON_BIN ?? fileURLToPath(new URL('./bangerd.js', import.meta.url));
+}
+
+/**
+ * Returns a client connected to a running daemon, starting one (detached)
+ * when needed. The config is validated first, so a broken config is reported
+ * here and no daemon is started on it. A daemon that does not come up within
+ * the bound fails with one line naming its log.
+ */
+export async function connect(
+  options: ConnectOptions = {},
+): Promise<{ client: BangerClient; paths: BangerPaths }> {
+  const env = options.env ?? process.env;
+  const paths = resolvePaths(env);
+  const client = new BangerClient(paths.socket);
+  if (await isUp(client)) return { client, paths };
+  if (options.autoStart === false) {
+    throw new AppError(
+      'daemon_unavailable',
+      'bangerd is not running; any banger command starts it, e.g. `banger daemon status`',
+    );
+  }
+  loadConfig(paths.configFile, env);
+  await startDaemon(paths, env, client, options.startTimeoutMs ?? 15_000);
+  return { client, paths };
+}
+
+async function isUp(client: BangerClient): Promise<boolean> {
+  if (!existsSync(client.socketPath)) return false;
+  try {
+    await client.status();
+    return true;
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'daemon_unavailable') return false;
+    throw err;
+  }
+}
+
+async function startDaemon(
+  paths: BangerPaths,
+  env: Record<string, string | undefined>,
+  client: BangerClient,
+  timeoutMs: number,
+): Promise<void> {
+  ensurePrivateDir(paths.stateDir);
+  const logStart = existsSync(paths.daemonLog) ? statSync(paths.daemonLog).size : 0;
+  // Early output (before the daemon's own logger exists) goes to the same log.
+  const logFd = openSync(paths.daemonLog, 'a', 0o600);
+  const child = spawn(process.execPath, [daemonScript(env)], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: env as NodeJS.ProcessEnv,
+  });
+  closeSync(logFd);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  child.unref();
+
+  const deadline = Date.now() + timeoutMs;
+  let exitedAt: number | undefined;
+  while (Date.now() < deadline) {
+    if (await isUp(client)) return;
+    // A child that lost the start race to another CLI exits at once; give the winner a moment.
+    if (exited) exitedAt ??= Date.now();
+    if (exitedAt !== undefined && Date.now() - exitedAt > 2000) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const reason = lastDaemonLine(paths.daemonLog, logStart);
+  throw new AppError(
+    'daemon_unavailable',
+    `bangerd did not start${reason ? `: ${reason}` : ''}; see ${paths.daemonLog}`,
+  );
+}
+
+/** The last plain-text line bangerd printed since `offset` (its fatal message), if any. */
+function lastDaemonLine(logFile: string, offset: number): string | undefined {
+  try {
+    const size = statSync(logFile).size;
+    const length = Math.min(size - offset, 64 * 1024);
+    if (length <= 0) return undefined;
+    const buf = Buffer.alloc(length);
+    const fd = openSync(logFile, 'r');
+    readSync(fd, buf, 0, length, size - length);
+    closeSync(fd);
+    const lines = buf.toString('utf8').split('\n');
+    const line = lines.reverse().find((l) => l.startsWith('bangerd: '));
+    return line?.slice('bangerd: '.length);
+  } catch {
+    return undefined;
+  }
+}
+
+export { resolvePaths };

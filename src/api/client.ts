@@ -1,0 +1,100 @@
+import { Agent, request } from 'undici';
+import type { z } from 'zod';
+import { AppError } from '../domain/errors.js';
+import { type ProgressEvent, readProgressEvents, type StageEvent } from './progress.js';
+import { daemonStatus, doctorReport, errorBody, okResponse } from './schemas.js';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * The typed client every UI uses to talk to bangerd over its Unix socket.
+ * Failures come back as AppError with the daemon's code and message; a
+ * daemon that cannot be reached is AppError('daemon_unavailable').
+ */
+export class BangerClient {
+  private readonly agent: Agent;
+
+  constructor(readonly socketPath: string) {
+    this.agent = new Agent({ connect: { socketPath }, keepAliveTimeout: 1000 });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  status() {
+    return this.call('GET', '/v1/status', daemonStatus);
+  }
+
+  stopDaemon() {
+    return this.call('POST', '/v1/daemon/stop', okResponse);
+  }
+
+  doctor() {
+    return this.call('GET', '/v1/doctor', doctorReport);
+  }
+
+  /** Sends one request and parses the JSON answer with `schema`. */
+  async call<T extends z.ZodType>(
+    method: Method,
+    path: string,
+    schema: T,
+    body?: unknown,
+  ): Promise<z.infer<T>> {
+    const res = await this.send(method, path, body);
+    const text = await res.body.text();
+    const json: unknown = text ? JSON.parse(text) : undefined;
+    if (res.statusCode >= 400) throw errorFromBody(json, res.statusCode);
+    return schema.parse(json);
+  }
+
+  /**
+   * Runs a long operation: calls `onStage` for each progress event and
+   * resolves with the final result parsed by `schema`.
+   */
+  async stream<T extends z.ZodType>(
+    method: Method,
+    path: string,
+    schema: T,
+    body: unknown,
+    onStage: (event: StageEvent | Extract<ProgressEvent, { type: 'log' }>) => void,
+  ): Promise<z.infer<T>> {
+    const res = await this.send(method, path, body);
+    if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
+    for await (const event of readProgressEvents(res.body)) {
+      if (event.type === 'done') return schema.parse(event.result);
+      if (event.type === 'error') throw new AppError(event.error.code, event.error.message);
+      onStage(event);
+    }
+    throw new AppError(
+      'daemon_unavailable',
+      'the daemon closed the stream before finishing; see `banger daemon status` for its log',
+    );
+  }
+
+  private async send(method: Method, path: string, body: unknown) {
+    try {
+      return await request(`http://banger${path}`, {
+        method,
+        dispatcher: this.agent,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new AppError(
+        'daemon_unavailable',
+        `cannot reach bangerd at ${this.socketPath} (${code ?? String(err)})`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+}
+
+function errorFromBody(json: unknown, status: number): AppError {
+  const parsed = errorBody.safeParse(json);
+  if (parsed.success) return new AppError(parsed.data.error.code, parsed.data.error.message);
+  return new AppError('internal', `daemon answered HTTP ${status} without an error body`);
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { errorCodes } from '../domain/errors.js';
+
+/**
+ * The daemon contract. Every request and response body crossing the socket is
+ * described here and parsed with these schemas on both sides.
+ */
+
+const errorCode = z.enum(
+  Object.keys(errorCodes) as [keyof typeof errorCodes, ...(keyof typeof errorCodes)[]],
+);
+
+export const errorBody = z.object({
+  error: z.object({ code: errorCode, message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof errorBody>;
+
+export const daemonStatus = z.object({
+  pid: z.number().int(),
+  version: z.string(),
+  socket: z.string(),
+  logPath: z.string(),
+  stateDir: z.string(),
+  dnsListenAddr: z.string(),
+  startedAt: z.string(),
+  uptimeSeconds: z.number(),
+});
+export type DaemonStatus = z.infer<typeof daemonStatus>;
+
+export const checkStatus = z.enum(['pass', 'warn', 'fail']);
+export type CheckStatus = z.infer<typeof checkStatus>;
+
+export const doctorCheck = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: checkStatus,
+  detail: z.string(),
+  /** One line telling the user how to fix a warn or fail. */
+  fix: z.string().optional(),
+});
+export type DoctorCheck = z.infer<typeof doctorCheck>;
+
+export const doctorReport = z.object({
+  ok: z.boolean(),
+  checks: z.array(doctorCheck),
+});
+export type DoctorReport = z.infer<typeof doctorReport>;
+
+export const okResponse = z.object({ ok: z.literal(true) });

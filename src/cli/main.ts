@@ -1,0 +1,33 @@
+import { type Command, CommanderError } from 'commander';
+import { errorCodes, toAppError } from '../domain/errors.js';
+import { buildProgram } from './program.js';
+
+/**
+ * The banger CLI. Every failure ends as one line on stderr and the exit code
+ * of its AppError code (see the README); usage errors exit 2.
+ */
+async function main(): Promise<void> {
+  const program = buildProgram();
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message (or the help/version text).
+      process.exitCode = err.exitCode === 0 ? 0 : errorCodes.invalid_argument.exit;
+      return;
+    }
+    const appError = toAppError(err);
+    process.stderr.write(`banger: ${appError.message}\n`);
+    if (appError.code === 'internal' && process.env.BANGER_DEBUG && err instanceof Error) {
+      process.stderr.write(`${err.stack ?? ''}\n`);
+    }
+    process.exitCode = appError.exitCode;
+  }
+}
+
+await main();

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { VERSION } from '../domain/version.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerDaemonCommands } from './commands/daemon.js';
+import { registerDoctorCommand } from './commands/doctor.js';
+import { registerUninstallCommand } from './commands/uninstall.js';
+
+/** Builds the whole command tree; one register function per command file. */
+export function buildProgram(): Command {
+  const program = new Command('banger')
+    .description('One-command development sandboxes on Firecracker microVMs')
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false });
+  registerDoctorCommand(program);
+  registerDaemonCommands(program);
+  registerUninstallCommand(program);
+  registerCompletion(program);
+  return program;
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { DaemonStatus, DoctorReport } from '../../api/schemas.js';
+import { VERSION } from '../../domain/version.js';
+import type { DaemonContext } from '../context.js';
+import { runChecks } from '../services/doctor/registry.js';
+
+/** Daemon status, shutdown and the doctor report. */
+export function registerSystemRoutes(app: FastifyInstance, ctx: DaemonContext): void {
+  app.get(
+    '/v1/status',
+    async (): Promise<DaemonStatus> => ({
+      pid: process.pid,
+      version: VERSION,
+      socket: ctx.paths.socket,
+      logPath: ctx.paths.daemonLog,
+      stateDir: ctx.paths.stateDir,
+      dnsListenAddr: ctx.config.dnsListenAddr,
+      startedAt: ctx.startedAt.toISOString(),
+      uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
+    }),
+  );
+
+  app.post('/v1/daemon/stop', async (_request, reply) => {
+    // Answer first, then shut down: the caller waits for the socket to go away.
+    reply.raw.once('finish', () => ctx.requestShutdown());
+    return { ok: true };
+  });
+
+  app.get('/v1/doctor', async (): Promise<DoctorReport> => {
+    const checks = await runChecks(ctx.doctorChecks, ctx);
+    return { ok: checks.every((c) => c.status !== 'fail'), checks };
+  });
+}

@@ -1,0 +1,94 @@
+import { AppError } from '../../../domain/errors.js';
+import { resolveFirecracker } from '../../../host/firecracker/resolve.js';
+import { canReadWrite, dirFacts, freeBytes } from '../../../host/probe.js';
+import { hostToolChecks } from './host-tools.js';
+import type { CheckDefinition } from './registry.js';
+
+const GiB = 1024 ** 3;
+
+const kvm: CheckDefinition = {
+  id: 'kvm',
+  title: '/dev/kvm read/write access',
+  run: () => {
+    if (canReadWrite('/dev/kvm')) return { status: 'pass', detail: '/dev/kvm is accessible' };
+    return {
+      status: 'fail',
+      detail: '/dev/kvm is missing or not accessible to this user',
+      fix: 'enable virtualization and add yourself to the kvm group: sudo usermod -aG kvm $USER (then log in again)',
+    };
+  },
+};
+
+const firecracker: CheckDefinition = {
+  id: 'firecracker',
+  title: 'Firecracker ≥ 1.8',
+  run: async ({ runner, config }) => {
+    try {
+      const fc = await resolveFirecracker(runner, config.firecrackerBin);
+      return { status: 'pass', detail: `${fc.path} (v${fc.version})` };
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return {
+        status: 'fail',
+        detail: err.message.split(';')[0] ?? err.message,
+        fix: 'install Firecracker ≥ 1.8 from https://github.com/firecracker-microvm/firecracker/releases or set firecracker_bin in config.toml',
+      };
+    }
+  },
+};
+
+function privateDirCheck(
+  id: string,
+  title: string,
+  pick: (p: import('../../../host/paths.js').BangerPaths) => string,
+): CheckDefinition {
+  return {
+    id,
+    title,
+    run: ({ paths }) => {
+      const dir = pick(paths);
+      const facts = dirFacts(dir);
+      const uid = process.getuid?.();
+      if (!facts.exists) return { status: 'pass', detail: `${dir} (created on first use)` };
+      if (uid !== undefined && facts.uid !== uid) {
+        return {
+          status: 'fail',
+          detail: `${dir} is owned by uid ${facts.uid}`,
+          fix: `sudo chown -R $USER ${dir}`,
+        };
+      }
+      if (facts.mode !== 0o700) {
+        return {
+          status: 'warn',
+          detail: `${dir} has mode ${facts.mode?.toString(8)}`,
+          fix: `chmod 700 ${dir}`,
+        };
+      }
+      return { status: 'pass', detail: `${dir} (0700)` };
+    },
+  };
+}
+
+const freeDisk: CheckDefinition = {
+  id: 'disk-space',
+  title: 'free disk in the state directory',
+  run: ({ paths }) => {
+    const free = freeBytes(dirFacts(paths.stateDir).exists ? paths.stateDir : '/');
+    const text = `${(free / GiB).toFixed(1)} GiB free under ${paths.stateDir}`;
+    if (free < 2 * GiB)
+      return { status: 'fail', detail: text, fix: 'free at least 2 GiB; images and VM disks need space' };
+    if (free < 10 * GiB)
+      return { status: 'warn', detail: text, fix: 'an image plus a few VMs needs about 10 GiB' };
+    return { status: 'pass', detail: text };
+  },
+};
+
+/** The doctor's checks, in report order. Later capabilities append their own. */
+export const defaultChecks: readonly CheckDefinition[] = [
+  kvm,
+  firecracker,
+  ...hostToolChecks,
+  privateDirCheck('state-dir', 'state directory ownership and mode', (p) => p.stateDir),
+  privateDirCheck('runtime-dir', 'socket directory ownership and mode', (p) => p.runtimeDir),
+  freeDisk,
+];

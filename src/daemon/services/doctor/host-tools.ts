@@ -1,0 +1,30 @@
+import { which } from '../../../host/probe.js';
+import type { CheckDefinition } from './registry.js';
+
+/** Host programs banger runs, with the Debian package providing each. */
+export const HOST_TOOLS: readonly { tool: string; pkg: string; purpose: string }[] = [
+  { tool: 'ip', pkg: 'iproute2', purpose: 'bridge and TAP devices' },
+  { tool: 'iptables', pkg: 'iptables', purpose: 'per-VM NAT' },
+  { tool: 'mkfs.ext4', pkg: 'e2fsprogs', purpose: 'VM disks and images' },
+  { tool: 'e2fsck', pkg: 'e2fsprogs', purpose: 'checking disks before resize' },
+  { tool: 'resize2fs', pkg: 'e2fsprogs', purpose: 'growing work disks' },
+  { tool: 'debugfs', pkg: 'e2fsprogs', purpose: 'writing files into disks without mounting' },
+  { tool: 'e2cp', pkg: 'e2tools', purpose: 'copying files into disks without mounting' },
+  { tool: 'ssh', pkg: 'openssh-client', purpose: 'vm ssh and vm run' },
+  { tool: 'ssh-keygen', pkg: 'openssh-client', purpose: 'banger and guest host keys' },
+  { tool: 'mmdebstrap', pkg: 'mmdebstrap', purpose: 'building the golden image' },
+  { tool: 'busybox', pkg: 'busybox-static', purpose: "banger's initramfs" },
+  { tool: 'cpio', pkg: 'cpio', purpose: "banger's initramfs" },
+  { tool: 'tar', pkg: 'tar', purpose: 'workspace copies and kernel packages' },
+];
+
+export const hostToolChecks: CheckDefinition[] = HOST_TOOLS.map(({ tool, pkg, purpose }) => ({
+  id: `tool:${tool}`,
+  title: `${tool} (${purpose})`,
+  run: () => {
+    const path = which(tool);
+    return path
+      ? { status: 'pass', detail: path }
+      : { status: 'fail', detail: `${tool} not found`, fix: `sudo apt-get install ${pkg}` };
+  },
+}));

@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../domain/errors.js';
+import { loadConfig } from './config-file.js';
+
+function write(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-config-'));
+  const file = join(dir, 'config.toml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function errorOf(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an error');
+}
+
+describe('loadConfig', () => {
+  it('gives defaults when the file is missing', () => {
+    const config = loadConfig('/nonexistent/banger/config.toml', {});
+    expect(config.bridgeName).toBe('banger0');
+    expect(config.cidr).toBe('172.16.0.0/24');
+    expect(config.dnsListenAddr).toBe('127.0.0.1:42069');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads keys and nested tables', () => {
+    const file = write(
+      'log_level = "debug"\ntap_pool_size = 2\n[vm_defaults]\nvcpu = 4\ndisk_size = "16G"\n',
+    );
+    const config = loadConfig(file, {});
+    expect(config.logLevel).toBe('debug');
+    expect(config.tapPoolSize).toBe(2);
+    expect(config.vmDefaults).toEqual({ vcpu: 4, disk_size: '16G' });
+  });
+
+  it('lets BANGER_LOG_LEVEL override log_level', () => {
+    const file = write('log_level = "warn"\n');
+    expect(loadConfig(file, { BANGER_LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+  });
+
+  it('names file, line and key for a typo', () => {
+    const file = write('# comment\nlog_level = "info"\nbrige_name = "x"\n');
+    const err = errorOf(() => loadConfig(file, {}));
+    expect(err.code).toBe('invalid_config');
+    expect(err.message).toBe(
+      `${file}:3: brige_name: unknown key; see the README for the list of config keys`,
+    );
+  });
+
+  it('names file, line and key for a wrong type in a table', () => {
+    const file = write('[vm_defaults]\nmemory_mib = 1024\nvcpu = "four"\n');
+    const err = errorOf(() => loadConfig(file, {}));
+    expect(err.message).toMatch(new RegExp(`^${file}:3: vm_defaults\\.vcpu: .*number`));
+    expect(err.message.split('\n')).toHaveLength(1);
+  });
+
+  it('names the entry of an array of tables', () => {
+    const file = write(
+      '[[file_sync]]\nhost = "~/.aws"\nguest = "~/.aws"\n\n[[file_sync]]\nhost = "a"\nguest = "b"\nmode = "rwx"\n',
+    );
+    const err = errorOf(() => loadConfig(file, {}));
+    expect(err.message).toMatch(new RegExp(`^${file}:8: file_sync\\.1\\.mode: `));
+  });
+
+  it('reports TOML syntax errors with the line', () => {
+    const file = write('a = 1\nb = = 2\n');
+    const err = errorOf(() => loadConfig(file, {}));
+    expect(err.code).toBe('invalid_config');
+    expect(err.message).toMatch(new RegExp(`^${file}:2: `));
+  });
+});

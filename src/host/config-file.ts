@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { parse, TomlError } from 'smol-toml';
+import { applyDefaults, type Config, configSchema } from '../domain/config.js';
+import { AppError } from '../domain/errors.js';
+import { findKeyLine } from '../domain/toml-position.js';
+
+/**
+ * Loads and validates the config file. A missing file means "all defaults".
+ * Any problem becomes one AppError('invalid_config') whose message names the
+ * file, the line and the key: `config.toml:3: vm_defaults.vcpu: expected number, got string`.
+ */
+export function loadConfig(file: string, env: Record<string, string | undefined> = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return applyDefaults({}, env);
+    throw new AppError('invalid_config', `${file}: cannot read config: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const first = err.message.split('\n')[0] ?? 'syntax error';
+      throw new AppError('invalid_config', `${file}:${err.line}: ${first}; fix the TOML syntax`);
+    }
+    throw err;
+  }
+  const result = configSchema.safeParse(raw);
+  if (result.success) return applyDefaults(result.data, env);
+  const issue = result.error.issues[0];
+  if (!issue) throw new AppError('invalid_config', `${file}: invalid config`);
+  let path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  let problem = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    path = [...path, key];
+    problem = 'unknown key; see the README for the list of config keys';
+  }
+  const line = findKeyLine(text, path);
+  const where = line === undefined ? file : `${file}:${line}`;
+  throw new AppError('invalid_config', `${where}: ${path.join('.') || '(top level)'}: ${problem}`);
+}

@@ -1,0 +1,161 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BANGERD, createSandbox, type Sandbox } from '../support/sandbox.js';
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = createSandbox();
+});
+afterEach(() => sb.cleanup());
+
+const socketOf = (s: Sandbox) => join(s.env.XDG_RUNTIME_DIR!, 'banger', 'bangerd.sock');
+const mode = (p: string) => statSync(p).mode & 0o777;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function statusJson(s: Sandbox): { pid: number; socket: string; version: string; uptimeSeconds: number } {
+  const r = s.banger(['daemon', 'status', '--json']);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe('bangerd as a process', () => {
+  it('is auto-started by daemon status and stopped by daemon stop', () => {
+    const status = statusJson(sb);
+    expect(status.socket).toBe(socketOf(sb));
+    expect(alive(status.pid)).toBe(true);
+    const text = sb.banger(['daemon', 'status']);
+    expect(text.stdout).toMatch(/^pid: +\d+$/m);
+    expect(text.stdout).toMatch(/^dns: +127\.0\.0\.1:42069$/m);
+
+    const stop = sb.banger(['daemon', 'stop']);
+    expect(stop.status).toBe(0);
+    expect(alive(status.pid)).toBe(false);
+    expect(existsSync(socketOf(sb))).toBe(false);
+  });
+
+  it('prints the socket path without starting the daemon', () => {
+    const r = sb.banger(['daemon', 'socket']);
+    expect(r.stdout.trim()).toBe(socketOf(sb));
+    expect(existsSync(socketOf(sb))).toBe(false);
+  });
+
+  it('starts a fresh daemon after kill -9, replacing the stale socket', () => {
+    const first = statusJson(sb);
+    process.kill(first.pid, 'SIGKILL');
+    spawnSync('sleep', ['0.2']);
+    expect(existsSync(socketOf(sb))).toBe(true); // stale socket left behind
+    const second = statusJson(sb);
+    expect(second.pid).not.toBe(first.pid);
+    expect(alive(second.pid)).toBe(true);
+  });
+
+  it('refuses a second daemon started by hand and leaves the first untouched', () => {
+    const first = statusJson(sb);
+    const second = spawnSync(process.execPath, [BANGERD], { env: sb.env, encoding: 'utf8', timeout: 30_000 });
+    expect(second.status).toBe(5);
+    expect(second.stderr.trim()).toBe(
+      `bangerd: bangerd is already running (pid ${first.pid}); use \`banger daemon stop\` to stop it`,
+    );
+    const again = statusJson(sb);
+    expect(again.pid).toBe(first.pid);
+  });
+
+  it('keeps the socket 0600 and directories 0700 under umask 000', async () => {
+    const child = spawn('sh', ['-c', `umask 000; exec "${process.execPath}" "${BANGERD}"`], {
+      env: sb.env,
+      stdio: 'ignore',
+    });
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(socketOf(sb)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    statusJson(sb); // answers
+    expect(mode(socketOf(sb))).toBe(0o600);
+    expect(mode(join(sb.env.XDG_RUNTIME_DIR!, 'banger'))).toBe(0o700);
+    const state = join(sb.env.HOME!, '.local', 'state', 'banger');
+    expect(mode(state)).toBe(0o700);
+    for (const f of ['bangerd.log', 'state.db', 'bangerd.lock']) expect(mode(join(state, f))).toBe(0o600);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(socketOf(sb))).toBe(false);
+  });
+
+  it('uses a private per-uid directory when XDG_RUNTIME_DIR is unset', () => {
+    const r = sb.banger(['daemon', 'status', '--json'], { XDG_RUNTIME_DIR: '' });
+    expect(r.status).toBe(0);
+    const status = JSON.parse(r.stdout) as { socket: string; pid: number };
+    expect(status.socket).toBe(`/tmp/banger-${process.getuid!()}/bangerd.sock`);
+    expect(mode(`/tmp/banger-${process.getuid!()}`)).toBe(0o700);
+    sb.banger(['daemon', 'stop'], { XDG_RUNTIME_DIR: '' });
+  });
+
+  it('reports a broken config in one line with file, line and key, and starts nothing', () => {
+    const configDir = join(sb.env.HOME!, '.config', 'banger');
+    mkdirSync(configDir, { recursive: true });
+    const file = join(configDir, 'config.toml');
+    writeFileSync(file, 'log_level = "info"\n\n[vm_defaults]\nmemory_mib = "lots"\n');
+    const r = sb.banger(['daemon', 'status']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^banger: ${file}:4: vm_defaults\\.memory_mib: .*\\n$`));
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(existsSync(socketOf(sb))).toBe(false);
+
+    writeFileSync(file, 'bridge_nmae = "br0"\n');
+    const typo = sb.banger(['daemon', 'status']);
+    expect(typo.status).toBe(3);
+    expect(typo.stderr).toBe(
+      `banger: ${file}:1: bridge_nmae: unknown key; see the README for the list of config keys\n`,
+    );
+    expect(existsSync(socketOf(sb))).toBe(false);
+  });
+
+  it('writes a JSON-lines log at the configured level', () => {
+    statusJson(sb);
+    const log = readFileSync(join(sb.env.HOME!, '.local', 'state', 'banger', 'bangerd.log'), 'utf8');
+    const started = log
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string })
+      .find((e) => e.msg === 'bangerd started');
+    expect(started).toBeDefined();
+  });
+});
+
+describe('banger doctor', () => {
+  it('fails without Firecracker, with a fix line, and --json carries the same checks', () => {
+    const text = sb.banger(['doctor'], { PATH: '/usr/bin:/bin' });
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/✗ Firecracker ≥ 1\.8 +firecracker is not on PATH/);
+    expect(text.stdout).toMatch(/fix: install Firecracker/);
+    const json = sb.banger(['doctor', '--json'], { PATH: '/usr/bin:/bin' });
+    expect(json.status).toBe(1);
+    const report = JSON.parse(json.stdout) as {
+      ok: boolean;
+      checks: { id: string; status: string; fix?: string }[];
+    };
+    expect(report.ok).toBe(false);
+    const fc = report.checks.find((c) => c.id === 'firecracker');
+    expect(fc?.status).toBe('fail');
+    expect(fc?.fix).toMatch(/firecracker_bin/);
+    const titles = text.stdout.split('\n').filter((l) => /^[✓!✗] /.test(l));
+    expect(titles).toHaveLength(report.checks.length);
+    expect(report.checks.find((c) => c.id === 'daemon')?.status).toBe('pass');
+  });
+});
+
+describe('CLI usage errors', () => {
+  it('exit 2 with one line for an unknown command', () => {
+    const r = sb.banger(['frobnicate']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')[0]).toBe("error: unknown command 'frobnicate'");
+  });
+});
