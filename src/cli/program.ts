@@ -4,6 +4,7 @@ import { registerCompletion } from './commands/completion.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
+import { registerVmCommands } from './commands/vm.js';
 
 /** Builds the whole command tree; one register function per command file. */
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false });
+  registerVmCommands(program);
   registerDoctorCommand(program);
   registerDaemonCommands(program);
   registerUninstallCommand(program);

@@ -1,0 +1,56 @@
+// Enforces the layering of DESIGN §7: which top-level folder of src/ may import which.
+// Run by `npm run lint`; prints each violation and exits 1.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const allowed = {
+  domain: ['domain'],
+  store: ['domain', 'store'],
+  host: ['domain', 'host'],
+  // The client side also starts the daemon and reads config: it may use host/.
+  api: ['domain', 'api', 'host'],
+  daemon: ['domain', 'api', 'host', 'store', 'daemon'],
+  cli: ['domain', 'api', 'cli'],
+  tui: ['domain', 'api', 'tui'],
+  web: ['domain', 'api', 'web'],
+  testing: ['domain', 'host', 'testing'],
+};
+
+const src = resolve('src');
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (/\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name)) files.push(path);
+  }
+};
+walk(src);
+
+const importRe =
+  /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const violations = [];
+for (const file of files) {
+  const layer = relative(src, file).split('/')[0];
+  const ok = allowed[layer];
+  if (!ok) {
+    violations.push(`${relative('.', file)}: unknown layer "${layer}"; add it to scripts/check-layers.mjs`);
+    continue;
+  }
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(importRe)) {
+    const spec = m[1] ?? m[2];
+    if (!spec?.startsWith('.')) continue;
+    const target = resolve(dirname(file), spec);
+    const rel = relative(src, target);
+    if (rel.startsWith('..')) continue; // package.json and the like
+    const targetLayer = rel.split('/')[0];
+    if (!ok.includes(targetLayer)) {
+      violations.push(`${relative('.', file)}: ${layer}/ may not import ${targetLayer}/ ('${spec}')`);
+    }
+  }
+}
+if (violations.length) {
+  console.error(violations.join('\n'));
+  process.exit(1);
+}
