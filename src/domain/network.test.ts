@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from './errors.js';
+import {
+  formatIpv4,
+  guestAddressCount,
+  macForIp,
+  nextFreeAddress,
+  parseCidr,
+  parseIpv4,
+  parsePoolTapName,
+  planNetwork,
+  poolTapName,
+  tapNameForVm,
+  tryParseIpv4,
+  vmIdFromTag,
+  vmTag,
+} from './network.js';
+
+function errorOf(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an AppError');
+}
+
+describe('IPv4 and CIDR parsing', () => {
+  it('round-trips addresses', () => {
+    for (const text of ['0.0.0.0', '172.16.0.1', '255.255.255.255', '10.1.2.3']) {
+      expect(formatIpv4(parseIpv4(text))).toBe(text);
+    }
+  });
+
+  it('rejects malformed addresses', () => {
+    for (const text of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.0.0.1',
+      '01.2.3.4',
+      '1.2.3.-4',
+      ' 1.2.3.4',
+      '1.2.3.4/24',
+    ]) {
+      expect(tryParseIpv4(text), text).toBeUndefined();
+    }
+    expect(errorOf(() => parseIpv4('x')).code).toBe('invalid_argument');
+  });
+
+  it('parses a CIDR into network, prefix and broadcast', () => {
+    const s = parseCidr('172.16.0.0/24');
+    expect(s).toEqual({
+      cidr: '172.16.0.0/24',
+      network: parseIpv4('172.16.0.0'),
+      prefix: 24,
+      broadcast: parseIpv4('172.16.0.255'),
+    });
+    expect(formatIpv4(parseCidr('10.0.0.8/29').broadcast)).toBe('10.0.0.15');
+  });
+
+  it('rejects host bits, bad prefixes and garbage with a next step', () => {
+    expect(errorOf(() => parseCidr('172.16.0.5/24')).message).toContain('did you mean 172.16.0.0/24?');
+    expect(errorOf(() => parseCidr('172.16.0.0/31')).message).toContain('between /8 and /30');
+    expect(errorOf(() => parseCidr('10.0.0.0/7')).message).toContain('between /8 and /30');
+    for (const bad of ['172.16.0.0', '172.16.0.0/', '172.16.0.0/abc', 'x/24', '172.16.0.0/024']) {
+      expect(errorOf(() => parseCidr(bad)).code, bad).toBe('invalid_argument');
+    }
+  });
+
+  it('checks the gateway against the subnet, naming the config key', () => {
+    expect(planNetwork('172.16.0.0/24', '172.16.0.1').gateway).toBe('172.16.0.1');
+    for (const gw of ['172.16.0.0', '172.16.0.255', '172.16.1.1']) {
+      const err = errorOf(() => planNetwork('172.16.0.0/24', gw));
+      expect(err.code).toBe('invalid_config');
+      expect(err.message).toMatch(/^config key bridge_ip: /);
+    }
+    expect(errorOf(() => planNetwork('172.16.0.1/24', '172.16.0.1')).message).toMatch(/^config key cidr: /);
+  });
+});
+
+describe('nextFreeAddress', () => {
+  it('never hands out the network, gateway or broadcast address', () => {
+    expect(nextFreeAddress('172.16.0.0/24', '172.16.0.1', new Set())).toBe('172.16.0.2');
+    expect(nextFreeAddress('10.0.0.0/29', '10.0.0.2', new Set())).toBe('10.0.0.1');
+    expect(nextFreeAddress('10.0.0.0/29', '10.0.0.2', new Set(['10.0.0.1']))).toBe('10.0.0.3');
+  });
+
+  it('gives a /29 exactly its usable addresses, then the exhaustion error', () => {
+    const cidr = '192.168.7.8/29';
+    const gateway = '192.168.7.9';
+    const used = new Set<string>();
+    for (;;) {
+      let next: string;
+      try {
+        next = nextFreeAddress(cidr, gateway, used);
+      } catch (err) {
+        expect(err).toBeInstanceOf(AppError);
+        expect((err as AppError).code).toBe('conflict');
+        expect((err as AppError).message).toBe('no free address in 192.168.7.8/29');
+        break;
+      }
+      expect(used.has(next)).toBe(false);
+      used.add(next);
+    }
+    expect([...used]).toEqual([
+      '192.168.7.10',
+      '192.168.7.11',
+      '192.168.7.12',
+      '192.168.7.13',
+      '192.168.7.14',
+    ]);
+    expect(used.size).toBe(guestAddressCount(planNetwork(cidr, gateway)));
+  });
+
+  it('gives 20 allocations 20 distinct addresses, reusing a released one', () => {
+    const used = new Set<string>();
+    for (let i = 0; i < 20; i++) used.add(nextFreeAddress('172.16.0.0/24', '172.16.0.1', used));
+    expect(used.size).toBe(20);
+    used.delete('172.16.0.7');
+    expect(nextFreeAddress('172.16.0.0/24', '172.16.0.1', used)).toBe('172.16.0.7');
+  });
+});
+
+describe('macForIp', () => {
+  it('is 06:00 plus the octets: locally administered unicast', () => {
+    expect(macForIp('172.16.0.5')).toBe('06:00:ac:10:00:05');
+    const first = Number.parseInt(macForIp('10.255.0.1').slice(0, 2), 16);
+    expect(first & 0b10).toBe(0b10);
+    expect(first & 0b01).toBe(0);
+  });
+
+  it('differs for every address of a /24', () => {
+    const macs = new Set(Array.from({ length: 256 }, (_, i) => macForIp(`172.16.0.${i}`)));
+    expect(macs.size).toBe(256);
+  });
+});
+
+describe('host resource names', () => {
+  it('derives a 15-character TAP name from the VM id, deterministically', () => {
+    const name = tapNameForVm('01jq3v7k8m9n0p1q2r3s4t5v6w');
+    expect(name).toMatch(/^bgr-[0-9a-f]{11}$/);
+    expect(name.length).toBeLessThanOrEqual(15);
+    expect(tapNameForVm('01jq3v7k8m9n0p1q2r3s4t5v6w')).toBe(name);
+  });
+
+  it('gives ids with a shared prefix different TAP names', () => {
+    const names = new Set(Array.from({ length: 1000 }, (_, i) => tapNameForVm(`01jq3v7k8m-${i}`)));
+    expect(names.size).toBe(1000);
+  });
+
+  it('refuses ids that cannot appear in tags', () => {
+    for (const bad of ['', 'a b', 'a"b', 'x'.repeat(65), '-abc', 'a:b']) {
+      expect(errorOf(() => tapNameForVm(bad)).code, bad).toBe('internal');
+      expect(errorOf(() => vmTag(bad)).code, bad).toBe('internal');
+    }
+  });
+
+  it('names pool TAPs bgrpool-<n> and recognises only exactly that', () => {
+    expect(poolTapName(0)).toBe('bgrpool-0');
+    expect(parsePoolTapName(poolTapName(9999))).toBe(9999);
+    for (const other of [
+      'bgrpoolx',
+      'bgrpool-',
+      'bgrpool-01',
+      'bgrpool-1a',
+      'bgrpool-10000',
+      'xbgrpool-1',
+      'bgrpool-1 ',
+    ]) {
+      expect(parsePoolTapName(other), other).toBeUndefined();
+    }
+    expect(errorOf(() => poolTapName(10_000)).code).toBe('internal');
+  });
+
+  it('reads a VM id only from an exact tag the id syntax accepts', () => {
+    const isVmId = (id: string) => /^[0-9a-f]{8}$/.test(id);
+    expect(vmIdFromTag(vmTag('0123abcd'), isVmId)).toBe('0123abcd');
+    for (const other of [
+      'banger:0123abcd-extra',
+      'banger:0123abc',
+      'notbanger:0123abcd',
+      'Banger:0123abcd',
+      'banger:',
+    ]) {
+      expect(vmIdFromTag(other, isVmId), other).toBeUndefined();
+    }
+  });
+});
