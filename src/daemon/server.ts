@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { ZodError } from 'zod';
 import type { ErrorBody } from '../api/schemas.js';
 import { AppError, toAppError } from '../domain/errors.js';
@@ -11,7 +11,8 @@ import { registerSystemRoutes } from './routes/system.js';
  */
 export function buildServer(ctx: DaemonContext): FastifyInstance {
   const logger: FastifyBaseLogger = ctx.logger;
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  // Per-request info lines would drown the log; failures are logged by the error handler.
+  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
 
   app.setErrorHandler((err, request, reply) => {
     const appError = toHttpError(err);
