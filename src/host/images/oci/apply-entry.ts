@@ -1,0 +1,215 @@
+import { constants } from 'node:fs';
+import { lchown, link, lutimes, mkdir, open, symlink } from 'node:fs/promises';
+import type { Header } from 'tar-stream';
+import { AppError } from '../../../domain/errors.js';
+import { checkEntryName, classifyWhiteout, keyOf, symlinkEscapes } from './layer-paths.js';
+import { lstatOrUndefined, type Owner, Refusal, type RootTree } from './root-tree.js';
+
+/** tar-stream puts the PAX records it does not interpret (uid, gid, mtime …) in `pax`. */
+export type TarHeader = Omit<Header, 'pax' | 'type'> & {
+  type: Header['type'] | null;
+  pax?: Record<string, string> | null;
+};
+
+/** An entry's content stream (tar-stream's streamx Readable); it must be consumed or resumed. */
+export interface EntryBody extends AsyncIterable<unknown> {
+  resume(): unknown;
+}
+
+export interface ApplyOptions {
+  /**
+   * true: give files the image's owners with lchown (needs root). false:
+   * leave them owned by the daemon user and rely on the recorded owners
+   * being applied to the ext4 image afterwards (see ownership.ts).
+   */
+  chown: boolean;
+  log: (message: string) => void;
+}
+
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Applies the entries of one layer, in tar order, onto a RootTree.
+ * Whiteouts (`.wh.<name>`, `.wh..wh..opq`) only hide what lower layers put
+ * there: paths this layer already wrote, and their parents, survive them.
+ * Every refusal is an AppError naming the layer digest and the entry.
+ */
+export class LayerApplier {
+  private readonly written = new Set<string>();
+  private readonly aboveWritten = new Set<string>();
+
+  constructor(
+    private readonly tree: RootTree,
+    private readonly layer: string,
+    private readonly options: ApplyOptions,
+  ) {}
+
+  async apply(header: TarHeader, body: EntryBody): Promise<void> {
+    try {
+      await this.dispatch(header, body);
+    } catch (err) {
+      body.resume();
+      if (err instanceof AppError) throw err;
+      const unsafe = err instanceof Refusal;
+      const reason = unsafe ? err.message : `could not be extracted: ${(err as Error).message}`;
+      throw new AppError(
+        unsafe ? 'invalid_argument' : 'operation_failed',
+        `layer ${this.layer}: entry "${header.name}" ${reason}. ${unsafe ? 'The image is unsafe and was not pulled.' : 'Check free space and permissions under the work directory.'}`,
+        { cause: err, details: { layer: this.layer, entry: header.name } },
+      );
+    }
+  }
+
+  private async dispatch(header: TarHeader, body: EntryBody): Promise<void> {
+    const checked = checkEntryName(header.name);
+    if (!checked.ok) throw new Refusal(checked.reason);
+    const parts = checked.parts;
+    const type = header.type ?? 'file';
+    const whiteout = classifyWhiteout(parts);
+    if (whiteout.kind !== 'none') body.resume();
+    switch (whiteout.kind) {
+      case 'invalid':
+        throw new Refusal(whiteout.reason);
+      case 'ignore':
+        return this.options.log(`layer ${this.layer}: ignoring aufs metadata entry ${header.name}`);
+      case 'opaque':
+        await this.tree.ensureParents(parts);
+        return this.tree.removeBelow(whiteout.dir, (key) => this.keep(key));
+      case 'delete':
+        return this.whiteout(whiteout.target);
+      case 'none':
+        break;
+    }
+    if (parts.length === 0 && type !== 'directory')
+      throw new Refusal(`is a ${type} that would replace the root`);
+    if (checked.namesItself && type !== 'directory') throw new Refusal(`names a directory but is a ${type}`);
+    const owner = ownerOf(header);
+    switch (type) {
+      case 'directory':
+        return this.directory(parts, owner, mtimeOf(header));
+      case 'file':
+      case 'contiguous-file':
+        return this.file(parts, owner, mtimeOf(header), body);
+      case 'symlink':
+        body.resume();
+        return this.symlink(parts, header.linkname ?? '', owner, mtimeOf(header));
+      case 'link':
+        body.resume();
+        return this.hardlink(parts, header.linkname ?? '');
+      default:
+        body.resume();
+        this.options.log(
+          `layer ${this.layer}: skipping ${type} entry ${header.name} (device nodes are not extracted)`,
+        );
+    }
+  }
+
+  private keep(key: string): boolean {
+    return this.written.has(key) || this.aboveWritten.has(key);
+  }
+
+  private markWritten(parts: readonly string[]): void {
+    this.written.add(keyOf(parts));
+    for (let i = 0; i < parts.length; i++) this.aboveWritten.add(keyOf(parts.slice(0, i)));
+  }
+
+  private async whiteout(target: string[]): Promise<void> {
+    const st = await this.tree.lookup(target);
+    if (st === undefined) return;
+    if (!this.keep(keyOf(target))) return this.tree.remove(target, st);
+    // Same-layer content survives its own layer's whiteouts; lower content under it does not.
+    if (st.isDirectory()) await this.tree.removeBelow(target, (key) => this.keep(key));
+  }
+
+  private async directory(parts: string[], owner: Owner, mtime: Date): Promise<void> {
+    await this.tree.ensureParents(parts);
+    const abs = this.tree.abs(parts);
+    const st = await lstatOrUndefined(abs);
+    if (!st?.isDirectory()) {
+      if (st) await this.tree.remove(parts, st);
+      await mkdir(abs, { mode: 0o700 });
+    }
+    this.tree.markDir(parts);
+    if (this.options.chown) await lchown(abs, owner.uid, owner.gid);
+    this.tree.owners.set(keyOf(parts), { ...owner, kind: 'dir' });
+    this.tree.dirs.set(keyOf(parts), { mode: owner.mode, mtime });
+    this.markWritten(parts);
+  }
+
+  private async file(parts: string[], owner: Owner, mtime: Date, body: EntryBody): Promise<void> {
+    await this.tree.ensureParents(parts);
+    await this.tree.remove(parts);
+    const handle = await open(this.tree.abs(parts), CREATE_FLAGS, 0o600);
+    try {
+      for await (const chunk of body) await handle.write(chunk as Buffer);
+      // chown before chmod: chown clears setuid/setgid bits, even for root.
+      if (this.options.chown) await handle.chown(owner.uid, owner.gid);
+      // Unprivileged, keep the file readable for mkfs.ext4; the exact mode is restored in the ext4 image.
+      await handle.chmod(this.options.chown ? owner.mode : owner.mode | 0o400);
+      await handle.utimes(mtime, mtime);
+    } finally {
+      await handle.close();
+    }
+    this.tree.owners.set(keyOf(parts), { ...owner, kind: 'file' });
+    this.markWritten(parts);
+  }
+
+  private async symlink(parts: string[], target: string, owner: Owner, mtime: Date): Promise<void> {
+    if (target === '') throw new Refusal('is a symlink with an empty target');
+    if (target.includes('\0')) throw new Refusal('is a symlink whose target has a NUL byte');
+    if (symlinkEscapes(parts, target))
+      throw new Refusal(`is a symlink to "${target}", which leaves the image root`);
+    await this.tree.ensureParents(parts);
+    await this.tree.remove(parts);
+    const abs = this.tree.abs(parts);
+    await symlink(target, abs);
+    if (this.options.chown) await lchown(abs, owner.uid, owner.gid);
+    await lutimes(abs, mtime, mtime);
+    this.tree.owners.set(keyOf(parts), { ...owner, mode: 0o777, kind: 'symlink' });
+    this.markWritten(parts);
+  }
+
+  private async hardlink(parts: string[], linkname: string): Promise<void> {
+    const checked = checkEntryName(linkname);
+    if (!checked.ok) throw new Refusal(`is a hardlink to "${linkname}", which ${checked.reason}`);
+    const target = checked.parts;
+    if (target.length === 0) throw new Refusal('is a hardlink to the root');
+    if (keyOf(target) === keyOf(parts)) return;
+    let st: Awaited<ReturnType<RootTree['lookup']>>;
+    try {
+      st = await this.tree.lookup(target);
+    } catch (err) {
+      if (err instanceof Refusal) throw new Refusal(`is a hardlink to "${linkname}", which ${err.message}`);
+      throw err;
+    }
+    if (st === undefined) throw new Refusal(`is a hardlink to "${linkname}", which does not exist`);
+    if (st.isDirectory()) throw new Refusal(`is a hardlink to the directory "${linkname}"`);
+    await this.tree.ensureParents(parts);
+    await this.tree.remove(parts);
+    // link(2) does not follow a symlink target on Linux: a hardlink to a symlink is another name for the link.
+    await link(this.tree.abs(target), this.tree.abs(parts));
+    const targetOwner = this.tree.owners.get(keyOf(target));
+    if (targetOwner) this.tree.owners.set(keyOf(parts), { ...targetOwner });
+    this.markWritten(parts);
+  }
+}
+
+function numeric(pax: string | undefined, fallback: number | undefined): number {
+  const n = pax === undefined ? Number.NaN : Number(pax);
+  return Number.isInteger(n) && n >= 0 ? n : (fallback ?? 0);
+}
+
+function ownerOf(header: TarHeader): Owner {
+  return {
+    uid: numeric(header.pax?.uid, header.uid),
+    gid: numeric(header.pax?.gid, header.gid),
+    mode: (header.mode ?? 0o644) & 0o7777,
+    kind: 'file',
+  };
+}
+
+function mtimeOf(header: TarHeader): Date {
+  const pax = header.pax?.mtime === undefined ? Number.NaN : Number(header.pax.mtime);
+  if (Number.isFinite(pax)) return new Date(pax * 1000);
+  return header.mtime ?? new Date(0);
+}

@@ -1,0 +1,164 @@
+import { lstat, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../../../domain/errors.js';
+import { CommandError, type Runner } from '../../runner.js';
+
+export interface Ext4Options {
+  /** Extra space as a fraction of the measured content. Default 0.1. */
+  headroomRatio?: number;
+  /** Extra space in bytes on top of the ratio. Default 64 MiB. */
+  headroomBytes?: number;
+  /** Filesystem label. Default `rootfs`. */
+  label?: string;
+  /** Appended to the mkfs.ext4 command line (before the device). */
+  extraArgs?: readonly string[];
+}
+
+export interface TreeSize {
+  /** Bytes of data and directory blocks, each rounded up to 4 KiB. */
+  blockBytes: number;
+  /** Distinct inodes (hardlinks counted once). */
+  inodes: number;
+}
+
+const BLOCK = 4096;
+const INODE_SIZE = 256;
+const MIB = 1024 * 1024;
+
+/** Walks the tree without following symlinks and adds up what ext4 will need. */
+export async function measureTree(root: string): Promise<TreeSize> {
+  const seen = new Set<number>();
+  let blockBytes = 0;
+  const roundUp = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
+  const visit = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const st = await lstat(path);
+      if (seen.has(st.ino)) continue;
+      seen.add(st.ino);
+      if (st.isDirectory()) {
+        blockBytes += roundUp(Math.max(st.size, BLOCK));
+        await visit(path);
+      } else if (st.isSymbolicLink()) {
+        if (st.size > 59) blockBytes += BLOCK; // shorter targets live inside the inode
+      } else {
+        blockBytes += roundUp(st.size);
+      }
+    }
+  };
+  await visit(root);
+  return { blockBytes: blockBytes + BLOCK, inodes: seen.size + 1 };
+}
+
+/** mke2fs's default journal size for a filesystem of `blocks` 4 KiB blocks. */
+function journalBytes(blocks: number): number {
+  if (blocks < 32768) return 4 * MIB;
+  if (blocks < 256 * 1024) return 16 * MIB;
+  if (blocks < 512 * 1024) return 32 * MIB;
+  if (blocks < 4096 * 1024) return 64 * MIB;
+  if (blocks < 8192 * 1024) return 128 * MIB;
+  return 256 * MIB;
+}
+
+/** The image size and inode count for a measured tree, with headroom. */
+export function ext4Geometry(size: TreeSize, options: Ext4Options = {}): { bytes: number; inodes: number } {
+  const ratio = options.headroomRatio ?? 0.1;
+  const extra = options.headroomBytes ?? 64 * MIB;
+  const inodes = Math.ceil(size.inodes * (1 + ratio)) + 1024;
+  const content = size.blockBytes + inodes * INODE_SIZE;
+  // Group descriptors, bitmaps and reserved GDT blocks: about 1/256 of the filesystem, plus slack.
+  const base = content * (1 + ratio) + extra + content / 256;
+  const bytes = Math.ceil((base + journalBytes(base / BLOCK)) / MIB) * MIB;
+  return { bytes, inodes };
+}
+
+function isOutOfSpace(err: unknown): boolean {
+  return err instanceof CommandError && /no space|could not allocate|not enough space/i.test(err.stderrTail);
+}
+
+/**
+ * Builds `output` as an ext4 filesystem holding `root`'s contents with
+ * `mkfs.ext4 -d`, sized from the tree (sparse file). When the estimate was
+ * too small, retries with a larger file twice before giving up.
+ * `rootOwner` is the image's `/` owner (mkfs would otherwise copy ours).
+ */
+export async function buildExt4(options: {
+  root: string;
+  output: string;
+  runner: Runner;
+  rootOwner: { uid: number; gid: number };
+  ext4?: Ext4Options;
+  signal?: AbortSignal;
+}): Promise<{ bytes: number }> {
+  const size = await measureTree(options.root);
+  let { bytes, inodes } = ext4Geometry(size, options.ext4);
+  for (let attempt = 0; ; attempt++) {
+    await rm(options.output, { force: true });
+    const handle = await open(options.output, 'wx', 0o600);
+    await handle.truncate(bytes);
+    await handle.close();
+    const argv = [
+      'mkfs.ext4',
+      '-q',
+      '-F',
+      '-b',
+      String(BLOCK),
+      '-I',
+      String(INODE_SIZE),
+      '-N',
+      String(inodes),
+      '-m',
+      '0',
+      '-L',
+      options.ext4?.label ?? 'rootfs',
+      '-E',
+      `root_owner=${options.rootOwner.uid}:${options.rootOwner.gid}`,
+      '-d',
+      options.root,
+      ...(options.ext4?.extraArgs ?? []),
+      options.output,
+    ];
+    try {
+      await options.runner.run(argv, { signal: options.signal });
+      return { bytes };
+    } catch (err) {
+      if (!isOutOfSpace(err) || attempt >= 2) throw err;
+      bytes = Math.ceil((bytes * 1.5) / MIB) * MIB;
+      inodes = Math.ceil(inodes * 1.5);
+    }
+  }
+}
+
+/**
+ * Runs debugfs commands against an unmounted image in one process. debugfs
+ * exits 0 even when a command fails, so anything on stderr besides its
+ * version banner is treated as failure.
+ */
+export async function runDebugfs(options: {
+  runner: Runner;
+  image: string;
+  commands: readonly string[];
+  scratchDir: string;
+  signal?: AbortSignal;
+}): Promise<void> {
+  if (options.commands.length === 0) return;
+  const script = join(options.scratchDir, 'debugfs-commands');
+  await writeFile(script, `${options.commands.join('\n')}\n`, { mode: 0o600 });
+  try {
+    const result = await options.runner.run(['debugfs', '-w', '-f', script, options.image], {
+      signal: options.signal,
+    });
+    const problems = result.stderr
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !/^debugfs \d/.test(line));
+    if (problems.length > 0) {
+      throw new AppError(
+        'operation_failed',
+        `debugfs could not apply ownership to ${options.image}: ${problems.slice(0, 3).join('; ')}`,
+        { details: { problems: problems.slice(0, 20) } },
+      );
+    }
+  } finally {
+    await rm(script, { force: true });
+  }
+}

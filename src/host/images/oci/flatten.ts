@@ -1,0 +1,63 @@
+import { chmod, lstat, utimes } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { extract } from 'tar-stream';
+import { type ApplyOptions, LayerApplier, type TarHeader } from './apply-entry.js';
+import type { RootTree } from './root-tree.js';
+
+/**
+ * Applies one uncompressed layer tar onto the tree. Resolves once every
+ * entry is applied and the stream ended cleanly; if the stream fails (for
+ * example its digest turns out wrong at the end) this rejects, and the
+ * caller must discard the whole tree.
+ */
+export async function applyLayer(
+  tree: RootTree,
+  layer: string,
+  tar: Readable,
+  options: ApplyOptions,
+  onEntry?: (count: number) => void,
+): Promise<number> {
+  const applier = new LayerApplier(tree, layer, options);
+  const entries = extract();
+  const feeding = pipeline(tar, entries);
+  let count = 0;
+  try {
+    for await (const entry of entries) {
+      await applier.apply(entry.header as TarHeader, entry);
+      onEntry?.(++count);
+    }
+  } catch (err) {
+    entries.destroy();
+    tar.destroy();
+    // The feeding side fails too once we tear it down; the entry error is the one that matters.
+    await feeding.catch(() => {});
+    throw err;
+  }
+  await feeding;
+  return count;
+}
+
+/**
+ * Gives directories their final modes and mtimes, deepest first (creating
+ * children changed them). Unprivileged, directories stay owner-writable and
+ * searchable so mkfs.ext4 can read them; the exact mode is set in the image.
+ */
+export async function finishTree(tree: RootTree, chown: boolean): Promise<void> {
+  const keys = [...tree.dirs.keys()].sort((a, b) => depth(b) - depth(a));
+  for (const key of keys) {
+    const meta = tree.dirs.get(key);
+    if (!meta) continue;
+    const abs = tree.abs(key === '' ? [] : key.split('/'));
+    const st = await lstat(abs);
+    if (!st.isDirectory()) continue;
+    await chmod(abs, chown ? meta.mode : meta.mode | 0o700);
+    await utimes(abs, meta.mtime, meta.mtime);
+  }
+  const root = tree.owners.get('');
+  if (root && !tree.dirs.has('')) await chmod(tree.root, chown ? root.mode : root.mode | 0o700);
+}
+
+function depth(key: string): number {
+  return key === '' ? 0 : key.split('/').length;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { checkEntryName, classifyWhiteout, isWithin, keyOf, symlinkEscapes } from './layer-paths.js';
+
+describe('checkEntryName', () => {
+  it('normalises ./ prefixes, duplicate slashes and trailing slashes', () => {
+    expect(checkEntryName('./usr//bin/')).toEqual({ ok: true, parts: ['usr', 'bin'], namesItself: true });
+    expect(checkEntryName('etc/passwd')).toEqual({ ok: true, parts: ['etc', 'passwd'], namesItself: false });
+    expect(checkEntryName('./')).toEqual({ ok: true, parts: [], namesItself: true });
+    expect(checkEntryName('.')).toEqual({ ok: true, parts: [], namesItself: true });
+    expect(checkEntryName('a/.')).toEqual({ ok: true, parts: ['a'], namesItself: true });
+  });
+
+  it.each([
+    ['../etc/passwd', '".." component'],
+    ['a/../../b', '".." component'],
+    ['a/..', '".." component'],
+    ['..', '".." component'],
+    ['/etc/passwd', 'absolute path'],
+    ['//etc', 'absolute path'],
+    ['', 'empty name'],
+    ['a\0b', 'NUL'],
+  ])('rejects %j (%s)', (name, reason) => {
+    const result = checkEntryName(name);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toContain(reason);
+  });
+
+  it('accepts names that merely contain dots', () => {
+    expect(checkEntryName('a/..b/c..').ok).toBe(true);
+    expect(checkEntryName('.../x').ok).toBe(true);
+  });
+});
+
+describe('classifyWhiteout', () => {
+  it('recognises opaque markers, deletions, aufs metadata and ordinary names', () => {
+    expect(classifyWhiteout(['etc', '.wh..wh..opq'])).toEqual({ kind: 'opaque', dir: ['etc'] });
+    expect(classifyWhiteout(['.wh..wh..opq'])).toEqual({ kind: 'opaque', dir: [] });
+    expect(classifyWhiteout(['etc', '.wh.motd'])).toEqual({ kind: 'delete', target: ['etc', 'motd'] });
+    expect(classifyWhiteout(['.wh..wh.plnk'])).toEqual({ kind: 'ignore' });
+    expect(classifyWhiteout(['etc', 'motd.wh.'])).toEqual({ kind: 'none' });
+    expect(classifyWhiteout([])).toEqual({ kind: 'none' });
+  });
+
+  it('rejects a bare .wh. and whiteouts of . or ..', () => {
+    expect(classifyWhiteout(['etc', '.wh.'])).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('bare'),
+    });
+    expect(classifyWhiteout(['etc', '.wh..'])).toMatchObject({ kind: 'invalid' });
+    expect(classifyWhiteout(['etc', '.wh...'])).toMatchObject({ kind: 'invalid' });
+  });
+});
+
+describe('symlinkEscapes', () => {
+  it('allows relative targets that stay inside and absolute ones (resolved in the guest)', () => {
+    expect(symlinkEscapes(['etc', 'os-release'], '../usr/lib/os-release')).toBe(false);
+    expect(symlinkEscapes(['lib'], 'usr/lib')).toBe(false);
+    expect(symlinkEscapes(['a', 'b', 'c'], '../../x/../y')).toBe(false);
+    expect(symlinkEscapes(['bin', 'sh'], '/bin/dash')).toBe(false);
+    expect(symlinkEscapes(['x'], '.')).toBe(false);
+  });
+
+  it('refuses targets that climb above the root, relative or absolute', () => {
+    expect(symlinkEscapes(['etc', 'x'], '../../etc/shadow')).toBe(true);
+    expect(symlinkEscapes(['x'], '..')).toBe(true);
+    expect(symlinkEscapes(['a', 'b'], '../x/../../..')).toBe(true);
+    expect(symlinkEscapes(['x'], '/../../etc')).toBe(true);
+  });
+});
+
+describe('keys', () => {
+  it('joins components and tests containment on component boundaries', () => {
+    expect(keyOf([])).toBe('');
+    expect(keyOf(['a', 'b'])).toBe('a/b');
+    expect(isWithin('a/b/c', 'a/b')).toBe(true);
+    expect(isWithin('a/b', 'a/b')).toBe(true);
+    expect(isWithin('a/bc', 'a/b')).toBe(false);
+    expect(isWithin('anything', '')).toBe(true);
+  });
+});

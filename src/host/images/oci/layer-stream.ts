@@ -1,0 +1,78 @@
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline, type Readable, Writable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { Runner } from '../../runner.js';
+import type { BlobCache } from './blob-cache.js';
+import { DigestVerifier } from './digest-stream.js';
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+/** Decides by magic bytes rather than media type: registries mislabel, bytes do not lie. */
+export function sniffCompression(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(buf, 0, 4, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface OpenedLayer {
+  /** The uncompressed tar. It fails at its end unless both the blob digest and the diff id match. */
+  tar: Readable;
+  compression: Compression;
+  /** Removes scratch files (the zstd path decompresses to a file first). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Opens a cached layer blob as an uncompressed tar stream. gzip is
+ * decompressed in-process; zstd with the host's `zstd` through the runner
+ * into `scratchDir` (Node 20 has no zstd), after checking the blob's digest,
+ * because the runner does not stream.
+ */
+export async function openLayer(options: {
+  cache: BlobCache;
+  digest: string;
+  diffId: string;
+  runner: Runner;
+  scratchDir: string;
+}): Promise<OpenedLayer> {
+  const { cache, digest, diffId } = options;
+  const blob = cache.pathOf(digest);
+  const compression = sniffCompression(await readHead(blob));
+  const diffCheck = () => new DigestVerifier(diffId, `layer ${digest} (uncompressed)`);
+  const noop = () => {};
+  if (compression === 'gzip') {
+    const tar = pipeline(
+      cache.openVerified(digest, `cached blob ${digest}`),
+      createGunzip(),
+      diffCheck(),
+      noop,
+    );
+    return { tar, compression, cleanup: async () => {} };
+  }
+  if (compression === 'none') {
+    const tar = pipeline(cache.openVerified(digest, `cached blob ${digest}`), diffCheck(), noop);
+    return { tar, compression, cleanup: async () => {} };
+  }
+  await pipelineAsync(
+    cache.openVerified(digest, `cached blob ${digest}`),
+    new Writable({ write: (_chunk, _enc, done) => done() }),
+  );
+  const out = join(options.scratchDir, `${digest.slice(7)}.tar`);
+  await options.runner.run(['zstd', '-d', '-q', '-f', '-o', out, blob]);
+  const tar = pipeline(createReadStream(out, { highWaterMark: 1024 * 1024 }), diffCheck(), noop);
+  return { tar, compression, cleanup: () => rm(out, { force: true }) };
+}

@@ -1,0 +1,103 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Runner } from '../../runner.js';
+import type { BlobCache } from './blob-cache.js';
+import type { LayerDownloads } from './download.js';
+import { buildExt4, type Ext4Options, runDebugfs } from './ext4.js';
+import { applyLayer, finishTree } from './flatten.js';
+import { openLayer } from './layer-stream.js';
+import { type OwnershipMode, ownershipScript } from './ownership.js';
+import type { PullProgress } from './pull.js';
+import { RootTree } from './root-tree.js';
+import type { Descriptor } from './schemas.js';
+
+export interface BuildRootfsOptions {
+  cache: BlobCache;
+  layers: readonly Descriptor[];
+  /** Uncompressed digests from the image config, one per layer. */
+  diffIds: readonly string[];
+  downloads: LayerDownloads;
+  /** A private (0700) directory; the tree and scratch files live here and are removed. */
+  buildDir: string;
+  rootfsPath: string;
+  runner: Runner;
+  ownership: OwnershipMode;
+  ext4?: Ext4Options;
+  signal?: AbortSignal;
+  log: (message: string) => void;
+  progress: (event: PullProgress) => void;
+}
+
+/**
+ * Flattens the layers oldest first into `<buildDir>/tree` as each one's
+ * download completes, then builds `rootfsPath` from the tree and removes
+ * the tree. Stops the downloads and removes the tree on any failure.
+ */
+export async function buildRootfs(options: BuildRootfsOptions): Promise<{ bytes: number }> {
+  const { layers, progress } = options;
+  const treeDir = join(options.buildDir, 'tree');
+  const scratch = join(options.buildDir, 'scratch');
+  await mkdir(treeDir, { mode: 0o700 });
+  await mkdir(scratch, { mode: 0o700 });
+  const tree = new RootTree(treeDir);
+  const chown = options.ownership === 'chown';
+  try {
+    for (const [i, layer] of layers.entries()) {
+      await options.downloads.ready[i];
+      options.signal?.throwIfAborted();
+      progress({
+        stage: 'extract',
+        message: `extracting layer ${i + 1}/${layers.length} (${layer.digest.slice(7, 19)})`,
+        current: i,
+        total: layers.length,
+      });
+      const opened = await openLayer({
+        cache: options.cache,
+        digest: layer.digest,
+        diffId: options.diffIds[i] ?? '',
+        runner: options.runner,
+        scratchDir: scratch,
+      });
+      try {
+        await applyLayer(tree, layer.digest, opened.tar, { chown, log: options.log });
+      } finally {
+        await opened.cleanup();
+      }
+    }
+    progress({
+      stage: 'extract',
+      message: 'extracted all layers',
+      current: layers.length,
+      total: layers.length,
+    });
+    await finishTree(tree, chown);
+    progress({ stage: 'ext4', message: 'building the ext4 root filesystem' });
+    const rootOwner = tree.owners.get('') ?? { uid: 0, gid: 0 };
+    const built = await buildExt4({
+      root: treeDir,
+      output: options.rootfsPath,
+      runner: options.runner,
+      rootOwner: { uid: rootOwner.uid, gid: rootOwner.gid },
+      ...(options.ext4 ? { ext4: options.ext4 } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    await runDebugfs({
+      runner: options.runner,
+      image: options.rootfsPath,
+      commands: ownershipScript(tree.owners, options.ownership),
+      scratchDir: scratch,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    progress({
+      stage: 'ext4',
+      message: `built ${options.rootfsPath}`,
+      current: built.bytes,
+      total: built.bytes,
+    });
+    return built;
+  } finally {
+    await options.downloads.stop();
+    await rm(treeDir, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
