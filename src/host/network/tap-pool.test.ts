@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { tapNameForVm } from '../../domain/network.js';
+import { FakeRunner } from '../../testing/fake-runner.js';
+import { silentNetworkLog } from './log.js';
+import { PrivilegedRunner } from './privileged.js';
+import { TapPool } from './tap-pool.js';
+
+function pool(existing: object[] = [], size = 4) {
+  const fake = new FakeRunner().on(['/usr/sbin/ip', '-d', '-j', 'link', 'show'], (argv) =>
+    argv.includes('dev')
+      ? { exitCode: 1, stderr: 'Device does not exist.' }
+      : { stdout: JSON.stringify(existing) },
+  );
+  const priv = new PrivilegedRunner(fake, { asRoot: true });
+  const warnings: string[] = [];
+  const log = { ...silentNetworkLog, warn: (_: object, msg: string) => warnings.push(msg) };
+  return {
+    fake,
+    warnings,
+    pool: new TapPool({ runner: fake, priv, bridge: 'banger0', uid: 1000, size, log }),
+  };
+}
+
+describe('TapPool', () => {
+  it('fills itself in the background with down, bridged, user-owned TAPs', async () => {
+    const { fake, pool: p } = pool();
+    await p.start();
+    await p.settled();
+    expect(p.idleCount).toBe(4);
+    expect(fake.commandLines.filter((l) => !l.includes(' -j '))).toEqual(
+      [0, 1, 2, 3].flatMap((i) => [
+        `/usr/sbin/ip tuntap add dev bgrpool-${i} mode tap user 1000`,
+        `/usr/sbin/ip link set dev bgrpool-${i} master banger0 alias banger-pool`,
+      ]),
+    );
+  });
+
+  it('never hands one pool TAP to two concurrent acquires', async () => {
+    const { fake, pool: p } = pool();
+    await p.start();
+    await p.settled();
+    const ids = Array.from({ length: 20 }, (_, i) => `vm${i}`);
+    const taps = await Promise.all(ids.map((id) => p.acquire(id)));
+    expect(taps).toEqual(ids.map(tapNameForVm));
+    const renamed = fake.calls.filter((argv) => argv.includes('name')).map((argv) => argv[4]);
+    expect(renamed.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(renamed).size).toBe(renamed.length);
+    await p.settled();
+    expect(p.idleCount).toBe(4);
+  });
+
+  it('adopts its own idle TAPs and ignores look-alikes', async () => {
+    const tap = (ifname: string, extra: object) => ({
+      ifname,
+      flags: ['BROADCAST'],
+      master: 'banger0',
+      linkinfo: { info_kind: 'tun', info_data: { type: 'tap', user: 1000 } },
+      ...extra,
+    });
+    const { fake, pool: p } = pool([
+      tap('bgrpool-0', { ifalias: 'banger-pool' }),
+      tap('bgrpool-1', {}), // no alias: not ours
+      tap('bgrpoolx', { ifalias: 'banger-pool' }),
+      tap('bgrpool-2', {
+        ifalias: 'banger-pool',
+        linkinfo: { info_kind: 'tun', info_data: { type: 'tap', user: 7 } },
+      }),
+    ]);
+    await p.start();
+    await p.settled();
+    const mutations = fake.commandLines.filter((l) => !l.includes(' -j '));
+    expect(mutations[0]).toBe('/usr/sbin/ip link del dev bgrpool-2'); // ours, but owned by another uid
+    expect(mutations.join('\n')).not.toMatch(/bgrpool-1 |bgrpool-0 |bgrpoolx/);
+    expect(mutations.filter((l) => l.includes('tuntap add')).map((l) => l.split(' ')[4])).toEqual([
+      'bgrpool-2',
+      'bgrpool-3',
+      'bgrpool-4',
+    ]);
+  });
+
+  it('logs a refill failure instead of throwing it away', async () => {
+    const { fake, warnings, pool: p } = pool([], 2);
+    fake.calls.length = 0;
+    const failing = fake.on(['/usr/sbin/ip', 'tuntap'], { exitCode: 1, stderr: 'open: No such device' });
+    await p.start();
+    await p.settled();
+    expect(warnings).toEqual(['could not refill the TAP pool; retrying at the next VM start']);
+    expect(failing.commandLines.filter((l) => l.includes('tuntap'))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,211 @@
+import { AppError } from '../../domain/errors.js';
+import {
+  POOL_INDEX_LIMIT,
+  POOL_TAP_ALIAS,
+  parsePoolTapName,
+  poolTapName,
+  tapNameForVm,
+  vmTag,
+} from '../../domain/network.js';
+import type { Runner } from '../runner.js';
+import { getLink, listLinks } from './links.js';
+import type { NetworkLog } from './log.js';
+import type { PrivilegedRunner } from './privileged.js';
+import { createTap, deleteTap, renameTap } from './tap.js';
+
+export interface TapPoolOptions {
+  runner: Runner;
+  priv: PrivilegedRunner;
+  bridge: string;
+  /** Owner of every TAP: the daemon's uid, so Firecracker opens them unprivileged. */
+  uid: number;
+  /** Idle TAPs kept warm (`tap_pool_size`). 0 disables the pool. */
+  size?: number;
+  log: NetworkLog;
+}
+
+export const DEFAULT_TAP_POOL_SIZE = 4;
+
+/**
+ * The VMs' TAPs, with a warm pool of idle ones named `bgrpool-<n>` (alias
+ * `banger-pool`, down, attached to the bridge) so a create does not wait
+ * for TAP creation. Pool TAPs are capacity, not leaks: they survive daemon
+ * restarts and are adopted by `start`.
+ *
+ * Contracts: concurrent `acquire`s for different VMs get different TAPs;
+ * `release` is idempotent; refilling runs in the background, one TAP at a
+ * time, and logs its failures (retried at the next acquire).
+ */
+export class TapPool {
+  private readonly idle: string[] = [];
+  /** Indexes of idle TAPs and of TAPs being created. */
+  private readonly taken = new Set<number>();
+  /** Indexes whose name is held by an interface banger does not own. */
+  private readonly foreign = new Set<number>();
+  private refilling: Promise<void> | undefined;
+  private stopped = false;
+  readonly size: number;
+
+  constructor(private readonly o: TapPoolOptions) {
+    this.size = o.size ?? DEFAULT_TAP_POOL_SIZE;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Adopts the pool TAPs a previous daemon left (deleting stale ones of ours), then starts refilling. */
+  async start(): Promise<void> {
+    const { uid, bridge } = this.o;
+    for (const link of await listLinks(this.o.runner, this.o.priv.tools.ip)) {
+      const index = parsePoolTapName(link.name);
+      if (index === undefined) continue;
+      if (link.alias !== POOL_TAP_ALIAS || link.kind !== 'tun' || link.tunType !== 'tap') {
+        this.foreign.add(index); // a look-alike banger did not make: never touched
+        continue;
+      }
+      const usable = link.tunOwner === uid && link.master === bridge && !link.up;
+      if (usable && this.idle.length < this.size) {
+        this.idle.push(link.name);
+        this.taken.add(index);
+      } else {
+        await deleteTap(this.o.priv, link.name);
+      }
+    }
+    this.scheduleRefill();
+  }
+
+  /**
+   * Gives the VM its TAP (`tapNameForVm`), up, attached, tagged
+   * `banger:<vm id>`: a renamed pool TAP when one is idle, else a new one.
+   * A TAP of that VM that already exists and is not in use is reused.
+   */
+  async acquire(vmId: string): Promise<string> {
+    const tap = tapNameForVm(vmId);
+    const tag = vmTag(vmId);
+    for (let pooled = this.idle.shift(); pooled !== undefined; pooled = this.idle.shift()) {
+      const index = parsePoolTapName(pooled) ?? -1;
+      try {
+        await renameTap(this.o.priv, pooled, tap, tag);
+        this.taken.delete(index);
+        this.scheduleRefill();
+        return tap;
+      } catch (err) {
+        if ((await getLink(this.o.runner, this.o.priv.tools.ip, tap)) !== undefined) {
+          this.idle.unshift(pooled); // the pool TAP is fine; the target name is taken
+          return this.reuseExisting(vmId, tap, err);
+        }
+        this.o.log.warn({ err, tap: pooled }, 'pool TAP unusable; discarding it');
+        await deleteTap(this.o.priv, pooled).catch(() => false);
+        this.taken.delete(index);
+      }
+    }
+    this.scheduleRefill();
+    try {
+      await createTap(this.o.priv, {
+        name: tap,
+        uid: this.o.uid,
+        bridge: this.o.bridge,
+        alias: tag,
+        up: true,
+      });
+    } catch (err) {
+      return this.reuseExisting(vmId, tap, err);
+    }
+    return tap;
+  }
+
+  /** Deletes the VM's TAP. Idempotent: false when there was none. */
+  async release(vmId: string): Promise<boolean> {
+    return deleteTap(this.o.priv, tapNameForVm(vmId));
+  }
+
+  /** Resolves when the background refill (if any) has finished. */
+  async settled(): Promise<void> {
+    while (this.refilling) await this.refilling;
+  }
+
+  /** Stops refilling and waits for it. Idle TAPs stay: the next daemon adopts them. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.settled();
+  }
+
+  /** Stops and deletes every idle pool TAP (uninstall, tests). */
+  async drain(): Promise<void> {
+    await this.stop();
+    for (let name = this.idle.shift(); name !== undefined; name = this.idle.shift()) {
+      await deleteTap(this.o.priv, name);
+      this.taken.delete(parsePoolTapName(name) ?? -1);
+    }
+  }
+
+  private async reuseExisting(vmId: string, tap: string, cause: unknown): Promise<string> {
+    const link = await getLink(this.o.runner, this.o.priv.tools.ip, tap);
+    if (link?.alias !== vmTag(vmId) || link.kind !== 'tun' || link.tunOwner !== this.o.uid) throw cause;
+    if (link.master !== this.o.bridge || !link.up) {
+      await this.o.priv.run('ip', [
+        'link',
+        'set',
+        'dev',
+        tap,
+        'master',
+        this.o.bridge,
+        'alias',
+        vmTag(vmId),
+        'up',
+      ]);
+    }
+    return tap;
+  }
+
+  private scheduleRefill(): void {
+    if (this.stopped || this.refilling || this.idle.length >= this.size) return;
+    let failed = false;
+    this.refilling = this.refill()
+      .catch((err: unknown) => {
+        failed = true;
+        this.o.log.warn({ err }, 'could not refill the TAP pool; retrying at the next VM start');
+      })
+      .finally(() => {
+        this.refilling = undefined;
+        if (!failed) this.scheduleRefill(); // an acquire may have emptied a slot after the loop's last check
+      });
+  }
+
+  private async refill(): Promise<void> {
+    while (!this.stopped && this.idle.length + this.creating() < this.size) {
+      const index = this.nextIndex();
+      const name = poolTapName(index);
+      this.taken.add(index);
+      try {
+        await createTap(this.o.priv, {
+          name,
+          uid: this.o.uid,
+          bridge: this.o.bridge,
+          alias: POOL_TAP_ALIAS,
+          up: false,
+        });
+      } catch (err) {
+        this.taken.delete(index);
+        if ((await getLink(this.o.runner, this.o.priv.tools.ip, name)) !== undefined) {
+          this.foreign.add(index); // someone else's interface has this name: skip the index
+          continue;
+        }
+        throw err;
+      }
+      this.idle.push(name);
+    }
+  }
+
+  private creating(): number {
+    return this.taken.size - this.idle.length;
+  }
+
+  private nextIndex(): number {
+    for (let i = 0; i < POOL_INDEX_LIMIT; i++) {
+      if (!this.taken.has(i) && !this.foreign.has(i)) return i;
+    }
+    throw new AppError('internal', 'no free TAP pool index');
+  }
+}
