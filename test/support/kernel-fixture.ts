@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { findCatalogKernel } from '../../src/host/images/kernel/catalog.js';
@@ -86,9 +86,37 @@ async function loadOrBuild(): Promise<TestKernel> {
   return built;
 }
 
-async function readCached(dir: string): Promise<TestKernel | undefined> {
+interface FixtureManifest {
+  version: string;
+  package: string;
+  debVersion: string;
+  /** The verified .deb in the download cache. */
+  deb: string;
+}
+
+async function readManifest(dir: string): Promise<FixtureManifest | undefined> {
   const text = await readFile(join(dir, 'fixture.json'), 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  const { version } = JSON.parse(text) as { version: string };
-  return { vmlinux: join(dir, 'vmlinux'), modulesDir: join(dir, 'modules'), version };
+  return text === undefined ? undefined : (JSON.parse(text) as FixtureManifest);
+}
+
+async function readCached(dir: string): Promise<TestKernel | undefined> {
+  const manifest = await readManifest(dir);
+  if (!manifest) return undefined;
+  return { vmlinux: join(dir, 'vmlinux'), modulesDir: join(dir, 'modules'), version: manifest.version };
+}
+
+/**
+ * The verified linux-image .deb the test kernel came from (for tests of
+ * .deb handling and kernel-set building), fetched through testKernel().
+ */
+export async function testKernelDeb(): Promise<string> {
+  await testKernel();
+  const manifest = await readManifest(join(testKernelCacheRoot(), `${CATALOG_NAME}-${LAYOUT}`));
+  if (manifest?.deb && (await stat(manifest.deb).catch(() => undefined))) return manifest.deb;
+  const fetched = await fetchKernelDeb({
+    runner: new SpawnRunner(),
+    source: findCatalogKernel(CATALOG_NAME).source,
+    cacheDir: join(testKernelCacheRoot(), 'downloads'),
+  });
+  return fetched.deb;
 }
