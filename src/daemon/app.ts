@@ -3,11 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../domain/version.js';
 import { loadConfig } from '../host/config-file.js';
 import { DaemonLock } from '../host/daemon-lock.js';
+import { DnsServer, formatListenAddress, parseListenAddress } from '../host/dns/index.js';
 import { createFileLogger, type Logger } from '../host/logger.js';
 import { type BangerPaths, ensurePrivateDir, resolvePaths } from '../host/paths.js';
 import { type Runner, SpawnRunner } from '../host/runner.js';
 import { openDatabase } from '../store/db.js';
 import { MetaRepository } from '../store/meta-repository.js';
+import { VmRepository } from '../store/vm-repository.js';
 import type { DaemonContext } from './context.js';
 import { buildServer } from './server.js';
 import { defaultChecks } from './services/doctor/checks.js';
@@ -56,8 +58,10 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     db,
     startedAt: new Date(),
     doctorChecks: defaultChecks,
+    dns: { listening: [], error: undefined },
     requestShutdown: () => signalShutdown(),
   };
+  const dns = await startDns(ctx);
   const app = buildServer(ctx);
   try {
     // We hold the lock, so a socket file left here belongs to a dead daemon.
@@ -66,6 +70,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     chmodSync(paths.socket, 0o600);
   } catch (err) {
     await app.close();
+    await dns.close();
     db.close();
     lock.release();
     throw err;
@@ -77,6 +82,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     closing ??= (async () => {
       logger.info('bangerd stopping');
       await app.close();
+      await dns.close();
       rmSync(paths.socket, { force: true });
       db.close();
       lock.release();
@@ -91,4 +97,26 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
 /** Makes state files 0600 whatever the umask was when they were created. */
 function restrictModes(files: readonly string[]): void {
   for (const file of files) if (existsSync(file)) chmodSync(file, 0o600);
+}
+
+/**
+ * Serves `<vm>.vm` from the store, so records follow creates, renames and
+ * deletes at once. A DNS port already in use does not stop the daemon: VMs
+ * still work by IP, and `daemon status` and the log say why names do not resolve.
+ */
+async function startDns(ctx: DaemonContext): Promise<DnsServer> {
+  const vms = new VmRepository(ctx.db);
+  const dns = new DnsServer({
+    records: { lookup: (name) => vms.ipForName(name) },
+    listen: [parseListenAddress(ctx.config.dnsListenAddr)],
+    logger: ctx.logger,
+  });
+  try {
+    await dns.start();
+    ctx.dns.listening = dns.addresses().map(formatListenAddress);
+  } catch (err) {
+    ctx.dns.error = (err as Error).message;
+    ctx.logger.warn({ err }, 'DNS server not started');
+  }
+  return dns;
 }

@@ -14,6 +14,8 @@ export interface DaemonContext {
   db: Db;
   startedAt: Date;
   doctorChecks: readonly CheckDefinition[];
+  /** Where the `.vm` DNS server listens, or why it could not start. */
+  dns: { listening: string[]; error: string | undefined };
   /** Asks the daemon to shut down gracefully after the current response. */
   requestShutdown(): void;
 }

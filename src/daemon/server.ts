@@ -12,7 +12,10 @@ import { registerSystemRoutes } from './routes/system.js';
 export function buildServer(ctx: DaemonContext): FastifyInstance {
   const logger: FastifyBaseLogger = ctx.logger;
   // Per-request info lines would drown the log; failures are logged by the error handler.
-  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
 
   app.setErrorHandler((err, request, reply) => {
     const appError = toHttpError(err);

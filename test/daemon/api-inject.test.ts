@@ -23,6 +23,7 @@ const ctx: DaemonContext = {
   db: openDatabase(join(home, 'state.db')),
   startedAt: new Date(Date.now() - 5000),
   doctorChecks: defaultChecks,
+  dns: { listening: ['127.0.0.1:42069'], error: undefined },
   requestShutdown: () => {
     shutdowns++;
   },

@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/db.js';
+import { VmRepository } from '../../src/store/vm-repository.js';
 import { BANGERD, createSandbox, type Sandbox } from '../support/sandbox.js';
 
 let sb: Sandbox;
@@ -35,7 +37,7 @@ describe('bangerd as a process', () => {
     expect(alive(status.pid)).toBe(true);
     const text = sb.banger(['daemon', 'status']);
     expect(text.stdout).toMatch(/^pid: +\d+$/m);
-    expect(text.stdout).toMatch(/^dns: +127\.0\.0\.1:42069$/m);
+    expect(text.stdout).toMatch(/^dns: +127\.0\.0\.1:\d+$/m);
 
     const stop = sb.banger(['daemon', 'stop']);
     expect(stop.status).toBe(0);
@@ -127,6 +129,40 @@ describe('bangerd as a process', () => {
       .map((l) => JSON.parse(l) as { msg: string })
       .find((e) => e.msg === 'bangerd started');
     expect(started).toBeDefined();
+  });
+});
+
+describe('the .vm DNS server in the daemon', () => {
+  it('answers for VMs in the store, NXDOMAIN for unknown names, REFUSED outside the zone', () => {
+    const status = statusJson(sb) as unknown as { dnsListenAddr: string };
+    const port = status.dnsListenAddr.split(':')[1]!;
+    const db = openDatabase(join(sb.env.HOME!, '.local', 'state', 'banger', 'state.db'));
+    new VmRepository(db).create(
+      {
+        id: 'feedfacefeedface',
+        name: 'box',
+        image: 'img',
+        vcpu: 1,
+        memoryMib: 256,
+        diskBytes: 1024 ** 3,
+        nat: false,
+      },
+      { cidr: '172.16.0.0/24', gateway: '172.16.0.1' },
+    );
+    db.close();
+    const dig = (name: string) =>
+      spawnSync('dig', ['+short', '+time=2', '+tries=1', '@127.0.0.1', '-p', port, name], {
+        encoding: 'utf8',
+      }).stdout.trim();
+    const digStatus = (name: string) =>
+      /status: (\w+)/.exec(
+        spawnSync('dig', ['+time=2', '+tries=1', '@127.0.0.1', '-p', port, name], { encoding: 'utf8' })
+          .stdout,
+      )?.[1];
+    expect(dig('box.vm')).toBe('172.16.0.2');
+    expect(dig('BOX.vm')).toBe('172.16.0.2');
+    expect(digStatus('nothere.vm')).toBe('NXDOMAIN');
+    expect(digStatus('example.com')).toBe('REFUSED');
   });
 });
 

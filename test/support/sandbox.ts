@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -27,6 +27,9 @@ export function createSandbox(): Sandbox {
     XDG_RUNTIME_DIR: join(root, 'run'),
     BANGER_DAEMON_BIN: BANGERD,
   };
+  // Each sandbox daemon gets its own DNS port, so parallel daemons never collide.
+  mkdirSync(join(env.HOME!, '.config', 'banger'), { recursive: true });
+  writeFileSync(join(env.HOME!, '.config', 'banger', 'config.toml'), 'dns_listen_addr = "127.0.0.1:0"\n');
   const banger: Sandbox['banger'] = (args, extraEnv = {}) => {
     const r = spawnSync(process.execPath, [BANGER, ...args], {
       env: { ...env, ...extraEnv },

@@ -14,7 +14,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: DaemonContext): 
       socket: ctx.paths.socket,
       logPath: ctx.paths.daemonLog,
       stateDir: ctx.paths.stateDir,
-      dnsListenAddr: ctx.config.dnsListenAddr,
+      dnsListenAddr: ctx.dns.listening.join(', ') || `unavailable (${ctx.dns.error ?? 'not started'})`,
       startedAt: ctx.startedAt.toISOString(),
       uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
     }),
