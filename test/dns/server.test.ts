@@ -121,6 +121,7 @@ describe('DnsServer over UDP on loopback', () => {
       { host: '127.0.0.2', port: 0 },
     ]);
     const added = await server.addListener({ host: '127.0.0.3', port: 0 });
+    expect(await server.addListener(added)).toEqual(added);
     const addresses = server.addresses();
     expect(addresses.map((a) => a.host)).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
     expect(addresses[2]).toEqual(added);

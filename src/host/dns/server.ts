@@ -96,10 +96,19 @@ export class DnsServer {
     return starting;
   }
 
-  /** Listens on one more address while running (e.g. the bridge IP once the bridge exists). */
+  /**
+   * Listens on one more address while running (e.g. the bridge IP once the
+   * bridge exists). Idempotent for a fixed port: an address already listened
+   * on is returned as is, so the daemon may call this each time it ensures the bridge.
+   */
   async addListener(address: ListenAddress): Promise<ListenAddress> {
-    if (this.#state !== 'running')
+    if (this.#state !== 'running') {
       throw new AppError('internal', `DNS server is ${this.#state}, not running`);
+    }
+    const existing = this.#listeners.find(
+      (l) => address.port !== 0 && l.address.host === address.host && l.address.port === address.port,
+    );
+    if (existing !== undefined) return { ...existing.address };
     const listener = await this.#bind(address);
     if (this.#state !== 'running') {
       await closeSocket(listener.socket);
