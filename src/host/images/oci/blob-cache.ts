@@ -119,6 +119,13 @@ export class BlobCache {
     return pipeline(file, new DigestVerifier(digest, what), () => {});
   }
 
+  /** Hashes the cached blob; throws DigestMismatchError when it does not match its name. */
+  async verify(digest: string): Promise<void> {
+    for await (const _chunk of this.openVerified(digest, `cached blob ${digest}`)) {
+      // draining is the point: the verifier fails at the end on a mismatch
+    }
+  }
+
   /** Removes a blob (e.g. one found corrupt on disk). Idempotent. */
   async evict(digest: string): Promise<void> {
     await rm(this.pathOf(digest), { force: true });

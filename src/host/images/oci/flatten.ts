@@ -1,4 +1,4 @@
-import { chmod, lstat, utimes } from 'node:fs/promises';
+import { chmod, lstat, mkdir, utimes } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
@@ -36,6 +36,26 @@ export async function applyLayer(
   }
   await feeding;
   return count;
+}
+
+/** Where the guest mounts filesystems at boot; images built FROM scratch often lack them. */
+const MOUNT_POINTS: readonly [string, number][] = [
+  ['dev', 0o755],
+  ['proc', 0o555],
+  ['run', 0o755],
+  ['sys', 0o555],
+  ['tmp', 0o1777],
+];
+
+/** Creates the mount points the guest's init needs when the image has nothing at those paths. */
+export async function ensureMountPoints(tree: RootTree): Promise<void> {
+  for (const [name, mode] of MOUNT_POINTS) {
+    if ((await tree.lookup([name])) !== undefined) continue;
+    await mkdir(tree.abs([name]), { mode: 0o700 });
+    tree.markDir([name]);
+    tree.owners.set(name, { uid: 0, gid: 0, mode, kind: 'dir' });
+    tree.dirs.set(name, { mode, mtime: new Date(0) });
+  }
 }
 
 /**

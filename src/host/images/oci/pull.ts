@@ -72,6 +72,8 @@ export interface PulledImage {
  * under `workDir`) containing only `rootfs.ext4`; on failure nothing is left
  * in `workDir` and only complete, verified blobs remain in the cache. A blob
  * found corrupt in the cache is evicted and the pull retried once.
+ * The filesystem is the flattened image plus the mount points the guest
+ * needs (`/dev`, `/proc`, `/run`, `/sys`, `/tmp`) when the image lacks them.
  */
 export async function pullImage(options: PullImageOptions): Promise<PulledImage> {
   try {

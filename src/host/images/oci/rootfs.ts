@@ -1,10 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AppError } from '../../../domain/errors.js';
 import type { Runner } from '../../runner.js';
 import type { BlobCache } from './blob-cache.js';
+import { DigestMismatchError } from './digest-stream.js';
 import type { LayerDownloads } from './download.js';
 import { buildExt4, type Ext4Options, runDebugfs } from './ext4.js';
-import { applyLayer, finishTree } from './flatten.js';
+import { applyLayer, ensureMountPoints, finishTree } from './flatten.js';
 import { openLayer } from './layer-stream.js';
 import { type OwnershipMode, ownershipScript } from './ownership.js';
 import type { PullProgress } from './pull.js';
@@ -60,6 +62,8 @@ export async function buildRootfs(options: BuildRootfsOptions): Promise<{ bytes:
       });
       try {
         await applyLayer(tree, layer.digest, opened.tar, { chown, log: options.log });
+      } catch (err) {
+        throw await explainLayerFailure(options.cache, layer.digest, err);
       } finally {
         await opened.cleanup();
       }
@@ -70,6 +74,7 @@ export async function buildRootfs(options: BuildRootfsOptions): Promise<{ bytes:
       current: layers.length,
       total: layers.length,
     });
+    await ensureMountPoints(tree);
     await finishTree(tree, chown);
     progress({ stage: 'ext4', message: 'building the ext4 root filesystem' });
     const rootOwner = tree.owners.get('') ?? { uid: 0, gid: 0 };
@@ -100,4 +105,25 @@ export async function buildRootfs(options: BuildRootfsOptions): Promise<{ bytes:
     await rm(treeDir, { recursive: true, force: true });
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * A cached blob is trusted by name, so when reading a layer fails — a gzip
+ * or tar error as much as a refused entry — the blob is hashed again: if it
+ * no longer matches its digest the failure is really a corrupt cache entry
+ * (DigestMismatchError, which makes the pull evict it and retry).
+ */
+async function explainLayerFailure(cache: BlobCache, digest: string, err: unknown): Promise<unknown> {
+  if (err instanceof DigestMismatchError) return err;
+  try {
+    await cache.verify(digest);
+  } catch (mismatch) {
+    if (mismatch instanceof DigestMismatchError) return mismatch;
+  }
+  if (err instanceof AppError) return err;
+  return new AppError(
+    'operation_failed',
+    `layer ${digest} could not be read: ${err instanceof Error ? err.message : String(err)}. The image is malformed.`,
+    { cause: err, details: { layer: digest } },
+  );
 }
