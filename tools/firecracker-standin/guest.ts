@@ -1,0 +1,56 @@
+// What the state machine needs from "the thing that runs the guest": QEMU in
+// normal mode, nothing at all in --no-guest mode.
+import type { Resources } from './resources.js';
+
+export interface Guest {
+  /**
+   * Boots the configured machine. Resolves once the guest is running;
+   * rejects with an Error whose message says why it could not start (the
+   * caller answers InstanceStart with it). Called at most once.
+   */
+  start(resources: Resources): Promise<void>;
+  /** Asks the guest to power off (ACPI power button); returns once the request is delivered. */
+  powerDown(): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Registers the one listener told when a started guest has ended, with the stand-in's exit status. */
+  onExit(listener: (status: number) => void): void;
+  /** Stops the guest immediately (SIGKILL); synchronous and idempotent, safe in signal handlers. */
+  kill(): void;
+}
+
+/**
+ * --no-guest: the full API and state machine without a VM. After
+ * InstanceStart the "guest" runs until SendCtrlAltDel, which it answers like a
+ * guest that powered off (status 0), or until the stand-in is signalled.
+ */
+export class NoGuest implements Guest {
+  private listener: ((status: number) => void) | undefined;
+  private started = false;
+  /** Keeps the process alive while the "guest" runs, even with --no-api. */
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  async start(): Promise<void> {
+    this.started = true;
+    this.keepAlive = setInterval(() => {}, 1 << 30);
+  }
+
+  async powerDown(): Promise<void> {
+    if (!this.started) return;
+    // Let the API answer 204 first, as Firecracker does before the guest goes away.
+    setTimeout(() => {
+      clearInterval(this.keepAlive);
+      this.listener?.(0);
+    }, 50);
+  }
+
+  async pause(): Promise<void> {}
+
+  async resume(): Promise<void> {}
+
+  onExit(listener: (status: number) => void): void {
+    this.listener = listener;
+  }
+
+  kill(): void {}
+}

@@ -1,0 +1,87 @@
+// How a Firecracker configuration maps onto a QEMU command line. Pure, so the
+// mapping is unit-tested without starting QEMU.
+//
+//   Firecracker                          QEMU 7.2
+//   x86_64 microVM, ACPI (>= 1.8)        -M microvm,...,acpi=on (devices found through ACPI, not the cmdline)
+//   kernel_image_path (ELF vmlinux)      -kernel: QEMU boots an ELF with a Xen PVH note directly
+//   initrd_path / boot_args              -initrd / -append (+ root= for a root drive, + TSC hints under TCG)
+//   vcpu_count / mem_size_mib            -smp / -m
+//   drives, in Firecracker's order       -drive if=none,readonly=... + -device virtio-blk-device
+//   cache_type Unsafe / Writeback        cache=unsafe / cache=writeback
+//   network-interfaces                   -netdev tap,ifname=<host_dev_name> + -device virtio-net-device,mac=
+//   entropy                              -device virtio-rng-device
+//   vsock                                (nothing: no vhost-vsock on these hosts; see vsock.ts)
+//   serial to stdout or serial_out_path  -serial chardev: stdio, or a file opened in append mode
+//   guest reboot ends the VMM            -no-reboot
+import type { Accel } from './accel.js';
+import type { Resources } from './resources.js';
+
+export const MICROVM =
+  'microvm,x-option-roms=off,pit=off,pic=off,isa-serial=on,rtc=on,acpi=on,auto-kernel-cmdline=off';
+
+export interface QemuPlan {
+  accel: Accel;
+  /** Host TSC in kHz; added to the kernel command line under TCG. */
+  tscKhz: number | undefined;
+  /** File descriptor (in QEMU) of a connected socket carrying QMP. */
+  qmpFd: number;
+}
+
+/** QEMU option values escape a comma by doubling it. */
+export function qemuEscape(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+/** The kernel command line QEMU passes: Firecracker's, plus TSC hints when emulated. */
+export function guestCmdline(resources: Resources, plan: Pick<QemuPlan, 'accel' | 'tscKhz'>): string {
+  let line = resources.kernelCmdline();
+  if (plan.accel === 'tcg') {
+    if (plan.tscKhz !== undefined && !/(^|\s)tsc_early_khz=/.test(line))
+      line += ` tsc_early_khz=${plan.tscKhz}`;
+    if (!/(^|\s)tsc=/.test(line)) line += ' tsc=reliable';
+  }
+  return line;
+}
+
+export function qemuArgs(resources: Resources, plan: QemuPlan): string[] {
+  const boot = resources.bootSource;
+  if (!boot) throw new Error('qemuArgs needs a boot source'); // the state machine checks this first
+  const m = resources.machine;
+  const args = ['-M', MICROVM, '-accel', plan.accel, '-cpu', plan.accel === 'kvm' ? 'host' : 'max'];
+  args.push('-smp', String(m.vcpu_count), '-m', `${m.mem_size_mib}M`);
+  // -S: the guest stays paused until the stand-in has QMP and says `cont`.
+  args.push('-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-S');
+  args.push('-chardev', `socket,id=qmp,fd=${plan.qmpFd}`, '-mon', 'chardev=qmp,mode=control');
+  const serialPath = resources.serial?.serial_out_path;
+  args.push(
+    '-chardev',
+    serialPath ? `file,id=serial0,path=${qemuEscape(serialPath)},append=on` : 'stdio,id=serial0,signal=off',
+    '-serial',
+    'chardev:serial0',
+  );
+  args.push('-kernel', boot.kernel_image_path);
+  if (boot.initrd_path !== undefined) args.push('-initrd', boot.initrd_path);
+  args.push('-append', guestCmdline(resources, plan));
+  resources.drives.forEach((d, i) => {
+    const opts = [
+      `id=drive${i}`,
+      'if=none',
+      'format=raw',
+      `file=${qemuEscape(d.path_on_host ?? '')}`,
+      `readonly=${d.is_read_only ? 'on' : 'off'}`,
+      `cache=${d.cache_type === 'Writeback' ? 'writeback' : 'unsafe'}`,
+    ];
+    args.push('-drive', opts.join(','), '-device', `virtio-blk-device,drive=drive${i}`);
+  });
+  resources.nets.forEach((n, i) => {
+    args.push('-netdev', `tap,id=net${i},ifname=${qemuEscape(n.host_dev_name)},script=no,downscript=no`);
+    const dev = [`virtio-net-device`, `netdev=net${i}`];
+    if (n.guest_mac) dev.push(`mac=${n.guest_mac}`);
+    if (n.mtu !== undefined) dev.push(`host_mtu=${n.mtu}`);
+    args.push('-device', dev.join(','));
+  });
+  if (resources.entropy) {
+    args.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-device,rng=rng0');
+  }
+  return args;
+}

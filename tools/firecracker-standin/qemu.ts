@@ -1,0 +1,134 @@
+// Runs the guest under qemu-system-x86_64 (see qemu-args.ts for the mapping).
+//
+// QEMU must never outlive the stand-in, even when the stand-in is SIGKILLed.
+// Node cannot call prctl(PR_SET_PDEATHSIG) in a child, so QEMU is started
+// through util-linux's `setpriv --pdeathsig KILL`, which sets it and execs
+// QEMU: the kernel kills QEMU when the stand-in's main thread (the one that
+// forked it) dies. QMP travels over a socketpair passed as fd 3, so no extra
+// socket file is left behind.
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import { type Accel, chooseAccel, hostTscKhz } from './accel.js';
+import type { Guest } from './guest.js';
+import type { Logger } from './logger.js';
+import { qemuArgs } from './qemu-args.js';
+import { Qmp } from './qmp.js';
+import type { Resources } from './resources.js';
+
+export const QEMU_ENV = 'BANGER_STANDIN_QEMU';
+const QMP_FD = 3;
+const START_TIMEOUT_MS = 60_000;
+
+export interface QemuGuestOptions {
+  logger: Logger;
+  qemuBin?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class QemuGuest implements Guest {
+  private child: ChildProcess | undefined;
+  private qmp: Qmp | undefined;
+  private listener: ((status: number) => void) | undefined;
+  private readonly stderrTail: string[] = [];
+  private readonly qemuBin: string;
+  private readonly env: NodeJS.ProcessEnv;
+  /** Set once InstanceStart succeeded: from then on QEMU's exit ends the stand-in. */
+  private running = false;
+  accel: Accel | undefined;
+
+  constructor(private readonly options: QemuGuestOptions) {
+    this.env = options.env ?? process.env;
+    this.qemuBin = options.qemuBin ?? this.env[QEMU_ENV] ?? 'qemu-system-x86_64';
+  }
+
+  /** The process id of QEMU (setpriv execs it, so it is the child's pid). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(resources: Resources): Promise<void> {
+    const log = this.options.logger;
+    const accel = await chooseAccel(this.qemuBin, this.env);
+    this.accel = accel;
+    const tscKhz = accel === 'tcg' ? hostTscKhz(this.env) : undefined;
+    const args = qemuArgs(resources, { accel, tscKhz, qmpFd: QMP_FD });
+    log.info('fc_vmm', `Starting the guest with QEMU (${accel}): ${this.qemuBin} ${args.join(' ')}`);
+    const serialToStdout = !resources.serial?.serial_out_path;
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', this.qemuBin, ...args], {
+      // The guest console goes where Firecracker's goes: our stdout (and our stdin feeds it).
+      stdio: [serialToStdout ? 'inherit' : 'ignore', serialToStdout ? 'inherit' : 'ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const exited = new Promise<string>((resolve) => {
+      child.once('error', (err) => resolve(`cannot run setpriv/QEMU: ${err.message}`));
+      child.once('exit', (code, signal) => {
+        resolve(this.describeExit(code, signal));
+        if (this.running) this.ended(code, signal);
+      });
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => this.onStderr(text));
+    const qmp = new Qmp(child.stdio[QMP_FD] as Duplex);
+    this.qmp = qmp;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<string>((resolve) => {
+      timer = setTimeout(
+        () => resolve(`QEMU did not answer on QMP within ${START_TIMEOUT_MS / 1000} s`),
+        START_TIMEOUT_MS,
+      );
+    });
+    try {
+      const failure = await Promise.race([qmp.ready().then(() => undefined), exited, timedOut]);
+      if (failure !== undefined) throw new Error(failure);
+      await qmp.execute('cont');
+    } catch (err) {
+      this.kill();
+      const why = err instanceof Error ? err.message : String(err);
+      throw new Error(this.stderrTail.length ? `${why}: ${this.stderrTail.join(' | ')}` : why);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.running = true;
+    if (child.exitCode !== null || child.signalCode !== null) this.ended(child.exitCode, child.signalCode);
+  }
+
+  private ended(code: number | null, signal: NodeJS.Signals | null): void {
+    this.options.logger.info('fc_vmm', `Vmm is stopping: ${this.describeExit(code, signal)}`);
+    // Guest power-off and reboot (-no-reboot) end QEMU with status 0, as they end Firecracker with 0.
+    this.listener?.(code === 0 ? 0 : 1);
+  }
+
+  async powerDown(): Promise<void> {
+    await this.qmp?.execute('system_powerdown');
+  }
+
+  async pause(): Promise<void> {
+    await this.qmp?.execute('stop');
+  }
+
+  async resume(): Promise<void> {
+    await this.qmp?.execute('cont');
+  }
+
+  onExit(listener: (status: number) => void): void {
+    this.listener = listener;
+  }
+
+  kill(): void {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
+  private describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+    return signal ? `QEMU was killed by ${signal}` : `QEMU exited with status ${code}`;
+  }
+
+  private onStderr(text: string): void {
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      this.options.logger.warn('qemu', line);
+      this.stderrTail.push(line.trim());
+      if (this.stderrTail.length > 5) this.stderrTail.shift();
+    }
+  }
+}
