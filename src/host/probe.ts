@@ -1,4 +1,5 @@
 import { accessSync, constants, statfsSync, statSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /** Directories searched for host tools in addition to PATH: sbin is often missing from a user's PATH. */
@@ -54,4 +55,9 @@ export function dirFacts(dir: string): DirFacts {
   } catch {
     return { exists: false };
   }
+}
+
+/** CPU count and total RAM of this host, for VM sizing heuristics. */
+export function hostFacts(): { cpus: number; memoryMib: number } {
+  return { cpus: availableParallelism(), memoryMib: Math.floor(totalmem() / 1024 ** 2) };
 }

@@ -51,6 +51,9 @@ describe('daemon API in-process', () => {
     expect(fc?.detail).toMatch(/1\.7\.0 .* too old/);
     expect(report.ok).toBe(false);
     expect(runner.commandLines).toContain('/bin/true --version');
+    expect(report.checks.find((c) => c.id === 'vm-defaults')?.detail).toMatch(
+      /^\d+ vCPU \((host|built-in)\), \d+ MiB \((host|built-in)\), 8G disk \(host\)$/,
+    );
   });
 
   it('maps unknown routes to a not_found error body', async () => {

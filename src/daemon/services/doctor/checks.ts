@@ -1,6 +1,7 @@
 import { AppError } from '../../../domain/errors.js';
+import { formatSpecLine, resolveSizing } from '../../../domain/vm-spec.js';
 import { resolveFirecracker } from '../../../host/firecracker/resolve.js';
-import { canReadWrite, dirFacts, freeBytes } from '../../../host/probe.js';
+import { canReadWrite, dirFacts, freeBytes, hostFacts } from '../../../host/probe.js';
 import { hostToolChecks } from './host-tools.js';
 import type { CheckDefinition } from './registry.js';
 
@@ -83,6 +84,22 @@ const freeDisk: CheckDefinition = {
   },
 };
 
+const vmDefaults: CheckDefinition = {
+  id: 'vm-defaults',
+  title: 'default size of new VMs',
+  run: ({ config }) => {
+    try {
+      return {
+        status: 'pass',
+        detail: formatSpecLine(resolveSizing({}, config, hostFacts())).replace(/^spec: /, ''),
+      };
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return { status: 'fail', detail: err.message, fix: 'correct [vm_defaults] in config.toml' };
+    }
+  },
+};
+
 /** The doctor's checks, in report order. Later capabilities append their own. */
 export const defaultChecks: readonly CheckDefinition[] = [
   kvm,
@@ -91,4 +108,5 @@ export const defaultChecks: readonly CheckDefinition[] = [
   privateDirCheck('state-dir', 'state directory ownership and mode', (p) => p.stateDir),
   privateDirCheck('runtime-dir', 'socket directory ownership and mode', (p) => p.runtimeDir),
   freeDisk,
+  vmDefaults,
 ];
