@@ -18,39 +18,31 @@ export class DigestMismatchError extends AppError {
 
 /**
  * A pass-through that hashes what flows through it and fails the stream at
- * its end (or as soon as it exceeds `maxBytes`) when the content does not
- * match `expected`. Consumers must therefore treat data as untrusted until
- * the stream has finished without error.
+ * its end when the content does not match `expected`. Consumers must
+ * therefore treat the data as untrusted until the stream ended without error.
  */
 export class DigestVerifier extends Transform {
   private readonly hash: Hash = createHash('sha256');
   bytes = 0;
 
+  /** `mismatch` builds the error for a wrong digest; by default a DigestMismatchError. */
   constructor(
     private readonly expected: string,
-    private readonly what: string,
-    private readonly maxBytes?: number,
+    what: string,
+    private readonly mismatch: (actual: string) => Error = (actual) =>
+      new DigestMismatchError(expected, actual, what),
   ) {
     super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.maxBytes !== undefined && this.bytes > this.maxBytes) {
-      done(
-        new AppError(
-          'operation_failed',
-          `${this.what}: ${this.expected} is longer than the ${this.maxBytes} bytes its descriptor declares`,
-        ),
-      );
-      return;
-    }
     this.hash.update(chunk);
     done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
     const actual = `sha256:${this.hash.digest('hex')}`;
-    done(actual === this.expected ? null : new DigestMismatchError(this.expected, actual, this.what));
+    done(actual === this.expected ? null : this.mismatch(actual));
   }
 }

@@ -1,5 +1,5 @@
 import { chmod, lstat, mkdir, utimes } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { type ApplyOptions, LayerApplier, type TarHeader } from './apply-entry.js';
@@ -20,7 +20,9 @@ export async function applyLayer(
 ): Promise<number> {
   const applier = new LayerApplier(tree, layer, options);
   const entries = extract();
-  const feeding = pipeline(tar, entries);
+  const feeding = pipeline(tar, new EndOfArchive(), entries);
+  // Observed now, awaited below: it can reject while the loop is still waiting for an entry.
+  feeding.catch(() => {});
   let count = 0;
   try {
     for await (const entry of entries) {
@@ -36,6 +38,27 @@ export async function applyLayer(
   }
   await feeding;
   return count;
+}
+
+/**
+ * Appends what a tar stream may lack at its end: the last entry's padding
+ * and the two zero blocks that mark the end of the archive. umoci 0.4
+ * writes layers without them, and GNU tar and Go's reader accept that. Only
+ * zeros are added, after the content was hashed: a truncated entry still
+ * fails its diff id check.
+ */
+class EndOfArchive extends Transform {
+  private bytes = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    // Exactly to the next block boundary, then two blocks: tar-stream refuses a partial trailing block.
+    done(null, Buffer.alloc(((512 - (this.bytes % 512)) % 512) + 2 * 512));
+  }
 }
 
 /** Where the guest mounts filesystems at boot; images built FROM scratch often lack them. */

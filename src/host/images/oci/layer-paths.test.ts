@@ -8,6 +8,9 @@ describe('checkEntryName', () => {
     expect(checkEntryName('./')).toEqual({ ok: true, parts: [], namesItself: true });
     expect(checkEntryName('.')).toEqual({ ok: true, parts: [], namesItself: true });
     expect(checkEntryName('a/.')).toEqual({ ok: true, parts: ['a'], namesItself: true });
+    // umoci names the root directory "/".
+    expect(checkEntryName('/')).toEqual({ ok: true, parts: [], namesItself: true });
+    expect(checkEntryName('/./')).toEqual({ ok: true, parts: [], namesItself: true });
   });
 
   it.each([
@@ -17,6 +20,7 @@ describe('checkEntryName', () => {
     ['..', '".." component'],
     ['/etc/passwd', 'absolute path'],
     ['//etc', 'absolute path'],
+    ['/./etc', 'absolute path'],
     ['', 'empty name'],
     ['a\0b', 'NUL'],
   ])('rejects %j (%s)', (name, reason) => {

@@ -12,15 +12,18 @@ const AUFS_META_PREFIX = '.wh..wh.';
 
 /**
  * Normalises a tar entry name (or a hardlink's target, which uses the same
- * namespace). Rejects absolute names, `..` components and NUL bytes; drops
+ * namespace). Rejects absolute names (except the root itself, `/`), `..`
+ * components and NUL bytes; drops
  * `.` and empty components. `namesItself` is true when the name ends in `/`
  * or `/.`, which only a directory may do.
  */
 export function checkEntryName(name: string): PathCheck {
   if (name === '') return { ok: false, reason: 'has an empty name' };
   if (name.includes('\0')) return { ok: false, reason: 'has a NUL byte in its name' };
-  if (name.startsWith('/')) return { ok: false, reason: 'is an absolute path' };
   const raw = name.split('/');
+  // `/` alone (umoci writes it for the root directory) names the root; any other absolute name is refused.
+  if (name.startsWith('/') && raw.some((c) => c !== '' && c !== '.'))
+    return { ok: false, reason: 'is an absolute path' };
   if (raw.includes('..')) return { ok: false, reason: 'has a ".." component' };
   const last = raw.at(-1);
   const parts = raw.filter((c) => c !== '' && c !== '.');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pipeline, type Readable, Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { AppError } from '../../../domain/errors.js';
 import type { Runner } from '../../runner.js';
 import type { BlobCache } from './blob-cache.js';
 import { DigestVerifier } from './digest-stream.js';
@@ -52,7 +53,17 @@ export async function openLayer(options: {
   const { cache, digest, diffId } = options;
   const blob = cache.pathOf(digest);
   const compression = sniffCompression(await readHead(blob));
-  const diffCheck = () => new DigestVerifier(diffId, `layer ${digest} (uncompressed)`);
+  const diffCheck = () =>
+    new DigestVerifier(
+      diffId,
+      `layer ${digest}`,
+      (actual) =>
+        new AppError(
+          'operation_failed',
+          `layer ${digest} uncompresses to content hashing to ${actual}, but the image config says ${diffId}; the image is corrupt`,
+          { details: { layer: digest, diffId, actual } },
+        ),
+    );
   const noop = () => {};
   if (compression === 'gzip') {
     const tar = pipeline(
