@@ -12,7 +12,7 @@ export interface EntrySpec {
   uid?: number;
   gid?: number;
   linkname?: string;
-  content?: string;
+  content?: string | Buffer;
   mtime?: Date;
 }
 

@@ -1,5 +1,17 @@
-import { constants } from 'node:fs';
-import { lchown, link, lutimes, mkdir, open, symlink } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import type { Header } from 'tar-stream';
 import { AppError } from '../../../domain/errors.js';
 import { checkEntryName, classifyWhiteout, keyOf, symlinkEscapes } from './layer-paths.js';
@@ -37,6 +49,9 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 export class LayerApplier {
   private readonly written = new Set<string>();
   private readonly aboveWritten = new Set<string>();
+  /** Who owns what this process creates; new inodes already owned so need no chown. */
+  private readonly uid = process.geteuid?.() ?? -1;
+  private readonly gid = process.getegid?.() ?? -1;
 
   constructor(
     private readonly tree: RootTree,
@@ -73,7 +88,7 @@ export class LayerApplier {
       case 'ignore':
         return this.options.log(`layer ${this.layer}: ignoring aufs metadata entry ${header.name}`);
       case 'opaque':
-        await this.tree.ensureParents(parts);
+        this.tree.ensureParents(parts);
         return this.tree.removeBelow(whiteout.dir, (key) => this.keep(key));
       case 'delete':
         return this.whiteout(whiteout.target);
@@ -113,85 +128,108 @@ export class LayerApplier {
     for (let i = 0; i < parts.length; i++) this.aboveWritten.add(keyOf(parts.slice(0, i)));
   }
 
-  private async whiteout(target: string[]): Promise<void> {
-    const st = await this.tree.lookup(target);
-    if (st === undefined) return;
-    if (!this.keep(keyOf(target))) return this.tree.remove(target, st);
-    // Same-layer content survives its own layer's whiteouts; lower content under it does not.
-    if (st.isDirectory()) await this.tree.removeBelow(target, (key) => this.keep(key));
+  /** True when an inode this process just created does not have the image's owner yet. */
+  private needsChown(owner: Owner): boolean {
+    return this.options.chown && (owner.uid !== this.uid || owner.gid !== this.gid);
   }
 
-  private async directory(parts: string[], owner: Owner, mtime: Date): Promise<void> {
-    await this.tree.ensureParents(parts);
+  private whiteout(target: string[]): void {
+    const st = this.tree.lookup(target);
+    if (st === undefined) return;
+    if (!this.keep(keyOf(target))) this.tree.remove(target, st);
+    // Same-layer content survives its own layer's whiteouts; lower content under it does not.
+    else if (st.isDirectory()) this.tree.removeBelow(target, (key) => this.keep(key));
+  }
+
+  private directory(parts: string[], owner: Owner, mtime: Date): void {
+    this.tree.ensureParents(parts);
     const abs = this.tree.abs(parts);
-    const st = await lstatOrUndefined(abs);
-    if (!st?.isDirectory()) {
-      if (st) await this.tree.remove(parts, st);
-      await mkdir(abs, { mode: 0o700 });
+    const st = lstatOrUndefined(abs);
+    const existed = st?.isDirectory() === true;
+    if (!existed) {
+      if (st) this.tree.remove(parts, st);
+      mkdirSync(abs, { mode: 0o700 });
     }
     this.tree.markDir(parts);
-    if (this.options.chown) await lchown(abs, owner.uid, owner.gid);
+    // A directory from a lower layer may have any owner; a new one is ours.
+    if (this.options.chown && (existed || this.needsChown(owner))) lchownSync(abs, owner.uid, owner.gid);
     this.tree.owners.set(keyOf(parts), { ...owner, kind: 'dir' });
     this.tree.dirs.set(keyOf(parts), { mode: owner.mode, mtime });
     this.markWritten(parts);
   }
 
   private async file(parts: string[], owner: Owner, mtime: Date, body: EntryBody): Promise<void> {
-    await this.tree.ensureParents(parts);
-    await this.tree.remove(parts);
-    const handle = await open(this.tree.abs(parts), CREATE_FLAGS, 0o600);
+    this.tree.ensureParents(parts);
+    const fd = this.create(parts);
     try {
-      for await (const chunk of body) await handle.write(chunk as Buffer);
+      for await (const chunk of body) writeAll(fd, chunk as Uint8Array);
       // chown before chmod: chown clears setuid/setgid bits, even for root.
-      if (this.options.chown) await handle.chown(owner.uid, owner.gid);
+      if (this.needsChown(owner)) fchownSync(fd, owner.uid, owner.gid);
       // Unprivileged, keep the file readable for mkfs.ext4; the exact mode is restored in the ext4 image.
-      await handle.chmod(this.options.chown ? owner.mode : owner.mode | 0o400);
-      await handle.utimes(mtime, mtime);
+      fchmodSync(fd, this.options.chown ? owner.mode : owner.mode | 0o400);
+      futimesSync(fd, mtime, mtime);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     this.tree.owners.set(keyOf(parts), { ...owner, kind: 'file' });
     this.markWritten(parts);
   }
 
-  private async symlink(parts: string[], target: string, owner: Owner, mtime: Date): Promise<void> {
+  /** Creates a new file at `parts`, replacing whatever is there; never opens through a symlink. */
+  private create(parts: string[]): number {
+    const abs = this.tree.abs(parts);
+    try {
+      return openSync(abs, CREATE_FLAGS, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    this.tree.remove(parts);
+    return openSync(abs, CREATE_FLAGS, 0o600);
+  }
+
+  private symlink(parts: string[], target: string, owner: Owner, mtime: Date): void {
     if (target === '') throw new Refusal('is a symlink with an empty target');
     if (target.includes('\0')) throw new Refusal('is a symlink whose target has a NUL byte');
     if (symlinkEscapes(parts, target))
       throw new Refusal(`is a symlink to "${target}", which leaves the image root`);
-    await this.tree.ensureParents(parts);
-    await this.tree.remove(parts);
+    this.tree.ensureParents(parts);
+    this.tree.remove(parts);
     const abs = this.tree.abs(parts);
-    await symlink(target, abs);
-    if (this.options.chown) await lchown(abs, owner.uid, owner.gid);
-    await lutimes(abs, mtime, mtime);
+    symlinkSync(target, abs);
+    if (this.needsChown(owner)) lchownSync(abs, owner.uid, owner.gid);
+    lutimesSync(abs, mtime, mtime);
     this.tree.owners.set(keyOf(parts), { ...owner, mode: 0o777, kind: 'symlink' });
     this.markWritten(parts);
   }
 
-  private async hardlink(parts: string[], linkname: string): Promise<void> {
+  private hardlink(parts: string[], linkname: string): void {
     const checked = checkEntryName(linkname);
     if (!checked.ok) throw new Refusal(`is a hardlink to "${linkname}", which ${checked.reason}`);
     const target = checked.parts;
     if (target.length === 0) throw new Refusal('is a hardlink to the root');
     if (keyOf(target) === keyOf(parts)) return;
-    let st: Awaited<ReturnType<RootTree['lookup']>>;
+    let st: ReturnType<RootTree['lookup']>;
     try {
-      st = await this.tree.lookup(target);
+      st = this.tree.lookup(target);
     } catch (err) {
       if (err instanceof Refusal) throw new Refusal(`is a hardlink to "${linkname}", which ${err.message}`);
       throw err;
     }
     if (st === undefined) throw new Refusal(`is a hardlink to "${linkname}", which does not exist`);
     if (st.isDirectory()) throw new Refusal(`is a hardlink to the directory "${linkname}"`);
-    await this.tree.ensureParents(parts);
-    await this.tree.remove(parts);
+    this.tree.ensureParents(parts);
+    this.tree.remove(parts);
     // link(2) does not follow a symlink target on Linux: a hardlink to a symlink is another name for the link.
-    await link(this.tree.abs(target), this.tree.abs(parts));
+    linkSync(this.tree.abs(target), this.tree.abs(parts));
     const targetOwner = this.tree.owners.get(keyOf(target));
     if (targetOwner) this.tree.owners.set(keyOf(parts), { ...targetOwner });
     this.markWritten(parts);
   }
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
 }
 
 function numeric(pax: string | undefined, fallback: number | undefined): number {

@@ -1,4 +1,5 @@
-import { chmod, lstat, mkdir, utimes } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { chmod, lstat, utimes } from 'node:fs/promises';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
@@ -71,10 +72,10 @@ const MOUNT_POINTS: readonly [string, number][] = [
 ];
 
 /** Creates the mount points the guest's init needs when the image has nothing at those paths. */
-export async function ensureMountPoints(tree: RootTree): Promise<void> {
+export function ensureMountPoints(tree: RootTree): void {
   for (const [name, mode] of MOUNT_POINTS) {
-    if ((await tree.lookup([name])) !== undefined) continue;
-    await mkdir(tree.abs([name]), { mode: 0o700 });
+    if (tree.lookup([name]) !== undefined) continue;
+    mkdirSync(tree.abs([name]), { mode: 0o700 });
     tree.markDir([name]);
     tree.owners.set(name, { uid: 0, gid: 0, mode, kind: 'dir' });
     tree.dirs.set(name, { mode, mtime: new Date(0) });

@@ -74,7 +74,7 @@ export async function buildRootfs(options: BuildRootfsOptions): Promise<{ bytes:
       current: layers.length,
       total: layers.length,
     });
-    await ensureMountPoints(tree);
+    ensureMountPoints(tree);
     await finishTree(tree, chown);
     progress({ stage: 'ext4', message: 'building the ext4 root filesystem' });
     const rootOwner = tree.owners.get('') ?? { uid: 0, gid: 0 };
