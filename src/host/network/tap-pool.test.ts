@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tapNameForVm } from '../../domain/network.js';
 import { FakeRunner } from '../../testing/fake-runner.js';
+import type { Runner } from '../runner.js';
 import { silentNetworkLog } from './log.js';
 import { PrivilegedRunner } from './privileged.js';
 import { TapPool } from './tap-pool.js';
@@ -47,6 +48,29 @@ describe('TapPool', () => {
     expect(new Set(renamed).size).toBe(renamed.length);
     await p.settled();
     expect(p.idleCount).toBe(4);
+  });
+
+  it('does not spin while an acquire renames a pool TAP (the event loop keeps turning)', async () => {
+    const { fake } = pool();
+    const slow: Runner = {
+      run: async (argv, options) => {
+        if (argv.includes('name')) await new Promise((r) => setTimeout(r, 20));
+        return fake.run(argv, options);
+      },
+    };
+    const p = new TapPool({
+      runner: slow,
+      priv: new PrivilegedRunner(slow, { asRoot: true }),
+      bridge: 'banger0',
+      uid: 1000,
+      size: 2,
+      log: silentNetworkLog,
+    });
+    await p.start();
+    await p.settled();
+    await Promise.all([p.acquire('a'), p.acquire('b'), p.acquire('c')]);
+    await p.settled();
+    expect(p.idleCount).toBe(2);
   });
 
   it('adopts its own idle TAPs and ignores look-alikes', async () => {

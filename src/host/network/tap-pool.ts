@@ -38,8 +38,10 @@ export const DEFAULT_TAP_POOL_SIZE = 4;
  */
 export class TapPool {
   private readonly idle: string[] = [];
-  /** Indexes of idle TAPs and of TAPs being created. */
+  /** Indexes whose `bgrpool-<n>` name is in use by us: idle, being created, or being renamed. */
   private readonly taken = new Set<number>();
+  /** Pool TAPs being created by the refill loop (0 or 1). */
+  private creating = 0;
   /** Indexes whose name is held by an interface banger does not own. */
   private readonly foreign = new Set<number>();
   private refilling: Promise<void> | undefined;
@@ -159,8 +161,17 @@ export class TapPool {
     return tap;
   }
 
+  private needsRefill(): boolean {
+    return !this.stopped && this.idle.length + this.creating < this.size;
+  }
+
+  /**
+   * Starts the refill loop unless it runs or nothing is missing. Each run
+   * creates at least one TAP, because `refill` checks the same condition
+   * synchronously before its first await; so rescheduling cannot spin.
+   */
   private scheduleRefill(): void {
-    if (this.stopped || this.refilling || this.idle.length >= this.size) return;
+    if (this.refilling || !this.needsRefill()) return;
     let failed = false;
     this.refilling = this.refill()
       .catch((err: unknown) => {
@@ -174,10 +185,11 @@ export class TapPool {
   }
 
   private async refill(): Promise<void> {
-    while (!this.stopped && this.idle.length + this.creating() < this.size) {
+    while (this.needsRefill()) {
       const index = this.nextIndex();
       const name = poolTapName(index);
       this.taken.add(index);
+      this.creating++;
       try {
         await createTap(this.o.priv, {
           name,
@@ -187,6 +199,7 @@ export class TapPool {
           up: false,
         });
       } catch (err) {
+        this.creating--;
         this.taken.delete(index);
         if ((await getLink(this.o.runner, this.o.priv.tools.ip, name)) !== undefined) {
           this.foreign.add(index); // someone else's interface has this name: skip the index
@@ -194,12 +207,9 @@ export class TapPool {
         }
         throw err;
       }
+      this.creating--;
       this.idle.push(name);
     }
-  }
-
-  private creating(): number {
-    return this.taken.size - this.idle.length;
   }
 
   private nextIndex(): number {
