@@ -171,6 +171,22 @@ describe('bearer token challenge', () => {
     }
   });
 
+  it('follows blob redirects to another origin without sending the token there', async () => {
+    const cdn = await serve((req, res) => forward(registry.host, req, res));
+    const gate = await tokenGate(registry.host, 'secret-token-456', { redirectBlobsTo: cdn.host });
+    try {
+      const { cacheDir, workDir } = await dirs();
+      const image = await pullImage({ ref: `${gate.host}/small:v1`, cacheDir, workDir, runner });
+      await image.cleanup();
+      expect(gate.requests.filter((r) => r.status === 307)).toHaveLength(3);
+      expect(cdn.requests.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(cdn.requests.every((r) => r.authorization === undefined)).toBe(true);
+    } finally {
+      await gate.stop();
+      await cdn.stop();
+    }
+  });
+
   it('explains a registry that only offers Basic auth', async () => {
     const server = await serve((_req, res) => {
       res.statusCode = 401;

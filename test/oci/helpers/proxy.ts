@@ -28,10 +28,12 @@ export async function serve(handler: Handler): Promise<TestServer> {
         authorization: req.headers.authorization,
       }),
     );
-    Promise.resolve(handler(req, res)).catch((err: unknown) => {
-      res.statusCode = 500;
-      res.end(String(err));
-    });
+    Promise.resolve()
+      .then(() => handler(req, res))
+      .catch((err: unknown) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -73,11 +75,13 @@ export function forward(upstream: string, req: IncomingMessage, res: ServerRespo
  * A registry front that demands a bearer token, like Docker Hub: requests
  * without `Authorization: Bearer <token>` get a 401 challenge pointing at
  * `/token` on the same server, which hands out the token only for the
- * expected service and a pull scope.
+ * expected service and a pull scope. With `redirectBlobsTo`, authorized
+ * blob requests are redirected to that host:port.
  */
 export async function tokenGate(
   upstream: string,
   token: string,
+  options: { redirectBlobsTo?: string } = {},
 ): Promise<TestServer & { tokenRequests: URL[] }> {
   const tokenRequests: URL[] = [];
   let self = '';
@@ -103,6 +107,13 @@ export async function tokenGate(
         `Bearer realm="http://${self}/token",service="test-registry",scope="repository:${repo}:pull"`,
       );
       res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+      return;
+    }
+    if (options.redirectBlobsTo && url.pathname.includes('/blobs/')) {
+      // Like Docker Hub sending blobs to a CDN on another origin.
+      res.statusCode = 307;
+      res.setHeader('location', `http://${options.redirectBlobsTo}${url.pathname}`);
+      res.end();
       return;
     }
     forward(upstream, req, res);

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../../domain/errors.js';
+import { diskMode, ownershipScript } from './ownership.js';
+import type { Owner } from './root-tree.js';
+
+const owners = new Map<string, Owner>([
+  ['', { uid: 0, gid: 0, mode: 0o755, kind: 'dir' }],
+  ['usr/bin/su', { uid: 0, gid: 0, mode: 0o4755, kind: 'file' }],
+  ['home/u', { uid: 1000, gid: 1000, mode: 0o500, kind: 'dir' }],
+  ['etc/shadow', { uid: 0, gid: 42, mode: 0o040, kind: 'file' }],
+  ['bin', { uid: 0, gid: 0, mode: 0o777, kind: 'symlink' }],
+  ['odd "name"', { uid: 7, gid: 8, mode: 0o644, kind: 'file' }],
+]);
+
+describe('ownershipScript', () => {
+  it('as root only fixes a root directory mode other than 0755', () => {
+    expect(ownershipScript(owners, 'chown')).toEqual([]);
+    const root0700 = new Map(owners).set('', { uid: 0, gid: 0, mode: 0o700, kind: 'dir' });
+    expect(ownershipScript(root0700, 'chown')).toEqual(['set_inode_field "/" mode 040700']);
+  });
+
+  it('unprivileged sets every owner, and modes that were widened on disk', () => {
+    expect(ownershipScript(owners, 'debugfs')).toEqual([
+      'set_inode_field "/usr/bin/su" uid 0',
+      'set_inode_field "/usr/bin/su" gid 0',
+      'set_inode_field "/home/u" uid 1000',
+      'set_inode_field "/home/u" gid 1000',
+      'set_inode_field "/home/u" mode 040500',
+      'set_inode_field "/etc/shadow" uid 0',
+      'set_inode_field "/etc/shadow" gid 42',
+      'set_inode_field "/etc/shadow" mode 0100040',
+      'set_inode_field "/bin" uid 0',
+      'set_inode_field "/bin" gid 0',
+      'set_inode_field "/odd ""name""" uid 7',
+      'set_inode_field "/odd ""name""" gid 8',
+    ]);
+  });
+
+  it('refuses names a debugfs script cannot express', () => {
+    const bad = new Map<string, Owner>([['a\nb', { uid: 0, gid: 0, mode: 0o644, kind: 'file' }]]);
+    expect(() => ownershipScript(bad, 'debugfs')).toThrow(AppError);
+    expect(() => ownershipScript(bad, 'debugfs')).toThrow(/line break.*run the daemon as root/);
+  });
+});
+
+describe('diskMode', () => {
+  it('keeps files owner-readable and directories owner-writable when unprivileged', () => {
+    expect(diskMode({ uid: 0, gid: 0, mode: 0o000, kind: 'file' }, 'debugfs')).toBe(0o400);
+    expect(diskMode({ uid: 0, gid: 0, mode: 0o555, kind: 'dir' }, 'debugfs')).toBe(0o755);
+    expect(diskMode({ uid: 0, gid: 0, mode: 0o4755, kind: 'file' }, 'chown')).toBe(0o4755);
+    expect(diskMode({ uid: 0, gid: 0, mode: 0o777, kind: 'symlink' }, 'debugfs')).toBe(0o777);
+  });
+});
