@@ -73,7 +73,7 @@ describe('reconcile', () => {
       line.includes(`: ${tapNameForVm(tapOnly)}:`) ||
       (line.includes(`"banger:${orphan}"`) && !line.includes('-j DROP'));
     const expected = Object.fromEntries(
-      Object.entries(before).map(([k, text]) => [
+      Object.entries(before).map(([k, text]: [string, string]) => [
         k,
         text
           .split('\n')

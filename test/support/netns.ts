@@ -84,7 +84,15 @@ export function normaliseIptablesSave(text: string): string {
  * iptables-save. Lines of interfaces matching `ignore` (e.g. pool TAPs) are
  * left out.
  */
-export async function networkSnapshot(runner: Runner, ignore?: RegExp): Promise<Record<string, string>> {
+export interface NetworkSnapshot {
+  link: string;
+  addr: string;
+  route: string;
+  route6: string;
+  iptables: string;
+}
+
+export async function networkSnapshot(runner: Runner, ignore?: RegExp): Promise<NetworkSnapshot> {
   const keep = (text: string) =>
     text
       .split('\n')

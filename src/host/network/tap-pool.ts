@@ -42,6 +42,8 @@ export class TapPool {
   private readonly taken = new Set<number>();
   /** Pool TAPs being created by the refill loop (0 or 1). */
   private creating = 0;
+  /** Pool TAPs taken from `idle` by an acquire that is renaming them. */
+  private renaming = 0;
   /** Indexes whose name is held by an interface banger does not own. */
   private readonly foreign = new Set<number>();
   private refilling: Promise<void> | undefined;
@@ -86,21 +88,10 @@ export class TapPool {
     const tap = tapNameForVm(vmId);
     const tag = vmTag(vmId);
     for (let pooled = this.idle.shift(); pooled !== undefined; pooled = this.idle.shift()) {
-      const index = parsePoolTapName(pooled) ?? -1;
-      try {
-        await renameTap(this.o.priv, pooled, tap, tag);
-        this.taken.delete(index);
-        this.scheduleRefill();
-        return tap;
-      } catch (err) {
-        if ((await getLink(this.o.runner, this.o.priv.tools.ip, tap)) !== undefined) {
-          this.idle.unshift(pooled); // the pool TAP is fine; the target name is taken
-          return this.reuseExisting(vmId, tap, err);
-        }
-        this.o.log.warn({ err, tap: pooled }, 'pool TAP unusable; discarding it');
-        await deleteTap(this.o.priv, pooled).catch(() => false);
-        this.taken.delete(index);
-      }
+      const outcome = await this.renamePooled(pooled, tap, tag);
+      this.scheduleRefill();
+      if (outcome === 'renamed') return tap;
+      if (outcome !== 'discarded') return this.reuseExisting(vmId, tap, outcome.cause);
     }
     this.scheduleRefill();
     try {
@@ -142,6 +133,37 @@ export class TapPool {
     }
   }
 
+  /**
+   * Renames one idle pool TAP to the VM's TAP. While it runs the TAP counts
+   * as borrowed, so the refill loop neither overfills nor reuses its index.
+   * 'discarded': the pool TAP was unusable and is gone; `{ cause }`: the
+   * VM's TAP already exists (the pool TAP went back to idle).
+   */
+  private async renamePooled(
+    pooled: string,
+    tap: string,
+    tag: string,
+  ): Promise<'renamed' | 'discarded' | { cause: unknown }> {
+    const index = parsePoolTapName(pooled) ?? -1;
+    this.renaming++;
+    try {
+      await renameTap(this.o.priv, pooled, tap, tag);
+      this.taken.delete(index);
+      return 'renamed';
+    } catch (err) {
+      if ((await getLink(this.o.runner, this.o.priv.tools.ip, tap)) !== undefined) {
+        this.idle.unshift(pooled);
+        return { cause: err };
+      }
+      this.o.log.warn({ err, tap: pooled }, 'pool TAP unusable; discarding it');
+      await deleteTap(this.o.priv, pooled).catch(() => false);
+      this.taken.delete(index);
+      return 'discarded';
+    } finally {
+      this.renaming--;
+    }
+  }
+
   private async reuseExisting(vmId: string, tap: string, cause: unknown): Promise<string> {
     const link = await getLink(this.o.runner, this.o.priv.tools.ip, tap);
     if (link?.alias !== vmTag(vmId) || link.kind !== 'tun' || link.tunOwner !== this.o.uid) throw cause;
@@ -162,7 +184,7 @@ export class TapPool {
   }
 
   private needsRefill(): boolean {
-    return !this.stopped && this.idle.length + this.creating < this.size;
+    return !this.stopped && this.idle.length + this.creating + this.renaming < this.size;
   }
 
   /**
