@@ -104,6 +104,8 @@ export class BlobCache {
       await syncDir(this.blobsDir);
       ok = true;
       return { path, downloaded: true };
+    } catch (err) {
+      throw asDownloadError(digest, err);
     } finally {
       if (!ok) {
         await file.close().catch(() => {});
@@ -146,6 +148,22 @@ export class BlobCache {
       if (st && st.mtimeMs <= cutoff) await rm(path, { force: true, recursive: true });
     }
   }
+}
+
+/** A failure while receiving a blob's body (connection reset, timeout, cancel) as an AppError. */
+function asDownloadError(digest: string, err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED') {
+    return new AppError('cancelled', `downloading blob ${digest} was cancelled; nothing was cached`, {
+      cause: err,
+    });
+  }
+  return new AppError(
+    'operation_failed',
+    `downloading blob ${digest} failed (${e.code ?? e.message ?? String(err)}); nothing was cached. Retry the pull.`,
+    { cause: err },
+  );
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -5,3 +5,4 @@ export { defaultOwnershipMode, type OwnershipMode } from './ownership.js';
 export { type PulledImage, type PullImageOptions, type PullProgress, pullImage } from './pull.js';
 export { formatReference, type ImageReference, parseReference } from './reference.js';
 export type { ImageRunConfig } from './schemas.js';
+export { cleanStalePulls } from './stale.js';

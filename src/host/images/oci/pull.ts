@@ -13,6 +13,7 @@ import { RegistryClient } from './registry-client.js';
 import { resolveImage } from './resolve.js';
 import { buildRootfs } from './rootfs.js';
 import { type ImageRunConfig, runConfigOf } from './schemas.js';
+import { PULL_DIR_PREFIX } from './stale.js';
 
 export interface PullProgress {
   stage: 'resolve' | 'download' | 'extract' | 'ext4';
@@ -114,7 +115,7 @@ async function pullOnce(options: PullImageOptions): Promise<PulledImage> {
   const image = await resolveImage(client, cache, ref);
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   // mkdtemp creates 0700: extracted setuid binaries are unreachable for other users.
-  const buildDir = await mkdtemp(join(options.workDir, 'oci-pull-'));
+  const buildDir = await mkdtemp(join(options.workDir, PULL_DIR_PREFIX));
   const cleanup = () => rm(buildDir, { recursive: true, force: true });
   try {
     const layers = image.manifest.layers;
