@@ -84,6 +84,17 @@ describe('malformed layers fail cleanly with an AppError naming the layer', () =
     );
   });
 
+  it('a hardlink to a file that does not exist', async () => {
+    const tar = await tarOf([{ name: 'x', type: 'link', linkname: 'missing' }]);
+    const layer = { ...blobOf(gzipSync(tar)), diffId: blobOf(tar).digest };
+    const { err } = await pullServed(layer);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('operation_failed');
+    expect((err as AppError).message).toBe(
+      `layer ${layer.digest}: entry "x" is a hardlink to "missing", which does not exist. The image is malformed and was not pulled.`,
+    );
+  });
+
   it('bytes that are not a tar at all', async () => {
     const junk = Buffer.from('this is not a tar archive, just some text that goes on '.repeat(20));
     const layer = { ...blobOf(junk), diffId: blobOf(junk).digest };

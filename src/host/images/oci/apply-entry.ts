@@ -15,7 +15,7 @@ import {
 import type { Header } from 'tar-stream';
 import { AppError } from '../../../domain/errors.js';
 import { checkEntryName, classifyWhiteout, keyOf, symlinkEscapes } from './layer-paths.js';
-import { lstatOrUndefined, type Owner, Refusal, type RootTree } from './root-tree.js';
+import { lstatOrUndefined, Malformed, type Owner, Refusal, type RootTree } from './root-tree.js';
 
 /** tar-stream puts the PAX records it does not interpret (uid, gid, mtime …) in `pax`. */
 export type TarHeader = Omit<Header, 'pax' | 'type'> & {
@@ -65,13 +65,20 @@ export class LayerApplier {
     } catch (err) {
       body.resume();
       if (err instanceof AppError) throw err;
-      const unsafe = err instanceof Refusal;
-      const reason = unsafe ? err.message : `could not be extracted: ${(err as Error).message}`;
-      throw new AppError(
-        unsafe ? 'invalid_argument' : 'operation_failed',
-        `layer ${this.layer}: entry "${header.name}" ${reason}. ${unsafe ? 'The image is unsafe and was not pulled.' : 'Check free space and permissions under the work directory.'}`,
-        { cause: err, details: { layer: this.layer, entry: header.name } },
-      );
+      const [code, reason, next] =
+        err instanceof Refusal
+          ? (['invalid_argument', err.message, 'The image is unsafe and was not pulled.'] as const)
+          : err instanceof Malformed
+            ? (['operation_failed', err.message, 'The image is malformed and was not pulled.'] as const)
+            : ([
+                'operation_failed',
+                `could not be extracted: ${(err as Error).message}`,
+                'Check free space and permissions under the work directory.',
+              ] as const);
+      throw new AppError(code, `layer ${this.layer}: entry "${header.name}" ${reason}. ${next}`, {
+        cause: err,
+        details: { layer: this.layer, entry: header.name },
+      });
     }
   }
 
@@ -79,7 +86,8 @@ export class LayerApplier {
     const checked = checkEntryName(header.name);
     if (!checked.ok) throw new Refusal(checked.reason);
     const parts = checked.parts;
-    const type = header.type ?? 'file';
+    // tar-stream reports typeflags it does not know (GNU sparse files, say) as null.
+    const type = header.type ?? 'unknown';
     const whiteout = classifyWhiteout(parts);
     if (whiteout.kind !== 'none') body.resume();
     switch (whiteout.kind) {
@@ -97,7 +105,8 @@ export class LayerApplier {
     }
     if (parts.length === 0 && type !== 'directory')
       throw new Refusal(`is a ${type} that would replace the root`);
-    if (checked.namesItself && type !== 'directory') throw new Refusal(`names a directory but is a ${type}`);
+    if (checked.namesItself && type !== 'directory')
+      throw new Malformed(`names a directory but is a ${type}`);
     const owner = ownerOf(header);
     switch (type) {
       case 'directory':
@@ -114,7 +123,7 @@ export class LayerApplier {
       default:
         body.resume();
         this.options.log(
-          `layer ${this.layer}: skipping ${type} entry ${header.name} (device nodes are not extracted)`,
+          `layer ${this.layer}: skipping ${type} entry ${header.name} (only files, directories and links are extracted)`,
         );
     }
   }
@@ -188,7 +197,7 @@ export class LayerApplier {
   }
 
   private symlink(parts: string[], target: string, owner: Owner, mtime: Date): void {
-    if (target === '') throw new Refusal('is a symlink with an empty target');
+    if (target === '') throw new Malformed('is a symlink with an empty target');
     if (target.includes('\0')) throw new Refusal('is a symlink whose target has a NUL byte');
     if (symlinkEscapes(parts, target))
       throw new Refusal(`is a symlink to "${target}", which leaves the image root`);
@@ -215,8 +224,8 @@ export class LayerApplier {
       if (err instanceof Refusal) throw new Refusal(`is a hardlink to "${linkname}", which ${err.message}`);
       throw err;
     }
-    if (st === undefined) throw new Refusal(`is a hardlink to "${linkname}", which does not exist`);
-    if (st.isDirectory()) throw new Refusal(`is a hardlink to the directory "${linkname}"`);
+    if (st === undefined) throw new Malformed(`is a hardlink to "${linkname}", which does not exist`);
+    if (st.isDirectory()) throw new Malformed(`is a hardlink to the directory "${linkname}"`);
     this.tree.ensureParents(parts);
     this.tree.remove(parts);
     // link(2) does not follow a symlink target on Linux: a hardlink to a symlink is another name for the link.

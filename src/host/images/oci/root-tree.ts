@@ -2,8 +2,11 @@ import { lstatSync, mkdirSync, readdirSync, rmSync, type Stats, unlinkSync } fro
 import { join } from 'node:path';
 import { isWithin, keyOf } from './layer-paths.js';
 
-/** Why an entry was refused; the layer applier adds the layer digest and entry name. */
+/** Why an entry was refused as unsafe; the layer applier adds the layer digest and entry name. */
 export class Refusal extends Error {}
+
+/** Why an entry cannot be applied although it is not an attack (a dangling hardlink, say). */
+export class Malformed extends Error {}
 
 /** What the image says a path should be owned by and its permission bits (07777). */
 export interface Owner {
