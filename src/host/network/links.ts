@@ -13,8 +13,11 @@ export interface LinkInfo {
   kind: string | undefined;
   /** For TUN/TAP devices: "tap" or "tun". */
   tunType: string | undefined;
-  /** For TUN/TAP devices: the owning uid, when one is set. */
-  tunOwner: number | undefined;
+  /**
+   * For TUN/TAP devices: the owner, when one is set. `ip -j` prints the user
+   * NAME when the uid resolves to one (no option makes it numeric), else the uid.
+   */
+  tunOwner: number | string | undefined;
   master: string | undefined;
   alias: string | undefined;
   /** Administratively up (the UP flag), regardless of carrier. */
@@ -31,7 +34,10 @@ const linkJson = z.object({
   linkinfo: z
     .object({
       info_kind: z.string().optional(),
-      info_data: z.object({ type: z.string().optional(), user: z.number().optional() }).loose().optional(),
+      info_data: z
+        .object({ type: z.string().optional(), user: z.union([z.number(), z.string()]).optional() })
+        .loose()
+        .optional(),
     })
     .loose()
     .optional(),

@@ -102,6 +102,29 @@ describe('TapPool', () => {
     ]);
   });
 
+  it('recognises its TAPs when ip shows the owner by user name', async () => {
+    const named = {
+      ifname: 'bgrpool-0',
+      flags: ['BROADCAST'],
+      master: 'banger0',
+      ifalias: 'banger-pool',
+      linkinfo: { info_kind: 'tun', info_data: { type: 'tap', user: 'alice' } },
+    };
+    const other = {
+      ...named,
+      ifname: 'bgrpool-1',
+      linkinfo: { info_kind: 'tun', info_data: { type: 'tap', user: 'bob' } },
+    };
+    const { fake, pool: p } = pool([named, other], 1);
+    fake.on(['getent', 'passwd', '1000'], { stdout: 'alice:x:1000:1000::/home/alice:/bin/sh\n' });
+    await p.start();
+    await p.settled();
+    expect(p.idleCount).toBe(1);
+    expect(fake.commandLines.filter((l) => !l.includes(' -j ') && !l.startsWith('getent'))).toEqual([
+      '/usr/sbin/ip link del dev bgrpool-1',
+    ]);
+  });
+
   it('logs a refill failure instead of throwing it away', async () => {
     const { fake, warnings, pool: p } = pool([], 2);
     fake.calls.length = 0;

@@ -44,6 +44,8 @@ export class TapPool {
   private creating = 0;
   /** Pool TAPs taken from `idle` by an acquire that is renaming them. */
   private renaming = 0;
+  /** The user name of `uid`, looked up once; '' when it has none. */
+  private ownerName: string | undefined;
   /** Indexes whose name is held by an interface banger does not own. */
   private readonly foreign = new Set<number>();
   private refilling: Promise<void> | undefined;
@@ -60,7 +62,7 @@ export class TapPool {
 
   /** Adopts the pool TAPs a previous daemon left (deleting stale ones of ours), then starts refilling. */
   async start(): Promise<void> {
-    const { uid, bridge } = this.o;
+    const { bridge } = this.o;
     for (const link of await listLinks(this.o.runner, this.o.priv.tools.ip)) {
       const index = parsePoolTapName(link.name);
       if (index === undefined) continue;
@@ -68,7 +70,7 @@ export class TapPool {
         this.foreign.add(index); // a look-alike banger did not make: never touched
         continue;
       }
-      const usable = link.tunOwner === uid && link.master === bridge && !link.up;
+      const usable = (await this.isOwner(link.tunOwner)) && link.master === bridge && !link.up;
       if (usable && this.idle.length < this.size) {
         this.idle.push(link.name);
         this.taken.add(index);
@@ -164,9 +166,22 @@ export class TapPool {
     }
   }
 
+  /** True when a TAP owner as `ip -j` prints it (uid or user name) is our uid. */
+  private async isOwner(owner: number | string | undefined): Promise<boolean> {
+    if (owner === undefined) return false;
+    if (typeof owner === 'number' || /^\d+$/.test(owner)) return Number(owner) === this.o.uid;
+    if (this.ownerName === undefined) {
+      // getent asks NSS, like ip did when it turned the uid into a name.
+      const entry = await this.o.runner.run(['getent', 'passwd', String(this.o.uid)], { check: false });
+      this.ownerName = entry.exitCode === 0 ? (entry.stdout.split(':')[0] ?? '') : '';
+    }
+    return owner === this.ownerName;
+  }
+
   private async reuseExisting(vmId: string, tap: string, cause: unknown): Promise<string> {
     const link = await getLink(this.o.runner, this.o.priv.tools.ip, tap);
-    if (link?.alias !== vmTag(vmId) || link.kind !== 'tun' || link.tunOwner !== this.o.uid) throw cause;
+    if (link?.alias !== vmTag(vmId) || link.kind !== 'tun' || !(await this.isOwner(link.tunOwner)))
+      throw cause;
     if (link.master !== this.o.bridge || !link.up) {
       await this.o.priv.run('ip', [
         'link',
