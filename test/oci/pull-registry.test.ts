@@ -6,8 +6,8 @@ import { AppError } from '../../src/domain/errors.js';
 import { type PullProgress, pullImage } from '../../src/host/images/oci/index.js';
 import { SpawnRunner } from '../../src/host/runner.js';
 import { BASE_LAYER, EXPECTED_TREE, SECOND_LAYER, THIRD_LAYER } from './fixtures.js';
-import { listExt4, rootOf } from './helpers/ext4-list.js';
-import { layerOf, writeLayout } from './helpers/layout.js';
+import { listExt4, mtimesOf, rootOf } from './helpers/ext4-list.js';
+import { FIXED_MTIME, layerOf, writeLayout } from './helpers/layout.js';
 import { pushLayout, startRegistry, type TestRegistry } from './helpers/registry.js';
 
 const runner = new SpawnRunner();
@@ -98,6 +98,14 @@ describe('pullImage against docker-registry', () => {
       });
       expect(await listExt4(image.rootfsPath)).toEqual(EXPECTED_TREE);
       expect(await rootOf(image.rootfsPath)).toBe('040755 0:0');
+      // Every file and directory the layers declare keeps the layer's mtime; only what banger
+      // created (implicit parents, mount points) has another.
+      const created = new Set(['/srv', '/srv/data', '/dev', '/proc', '/run', '/sys']);
+      const mtimes = await mtimesOf(image.rootfsPath);
+      expect(mtimes.size).toBe(EXPECTED_TREE.filter((l) => !l.includes(' 120777 ')).length);
+      for (const [path, mtime] of mtimes) {
+        if (!created.has(path)) expect([path, mtime]).toEqual([path, FIXED_MTIME.getTime()]);
+      }
       await runner.run(['e2fsck', '-fn', image.rootfsPath]);
       // Only the image is left in the build directory: no tree, no scratch files.
       expect(await readdir(image.buildDir)).toEqual(['rootfs.ext4']);

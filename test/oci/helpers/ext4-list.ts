@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpawnRunner } from '../../../src/host/runner.js';
@@ -102,4 +102,25 @@ export async function rootOf(image: string): Promise<string> {
   const { stdout } = await runner.run(['debugfs', '-R', 'ls -p -d /', image]);
   const m = /^\/2\/(\d+)\/(\d+)\/(\d+)\/\.\//m.exec(stdout);
   return m ? `${m[1]} ${m[2]}:${m[3]}` : stdout;
+}
+
+/** Modification times (ms) of every directory and regular file, from an rdump copy (lost+found left out). */
+export async function mtimesOf(image: string): Promise<Map<string, number>> {
+  const scratch = await mkdtemp(join(tmpdir(), 'banger-ext4-mtimes-'));
+  try {
+    await runner.run(['debugfs', '-R', `rdump / ${scratch}`, image]);
+    const out = new Map<string, number>();
+    const visit = async (rel: string): Promise<void> => {
+      for (const entry of await readdir(join(scratch, rel), { withFileTypes: true })) {
+        const path = `${rel}/${entry.name}`;
+        if (path === '/lost+found' || entry.isSymbolicLink()) continue;
+        out.set(path, (await lstat(join(scratch, path))).mtimeMs);
+        if (entry.isDirectory()) await visit(path);
+      }
+    };
+    await visit('');
+    return out;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
