@@ -34,8 +34,9 @@ function serdeFault(detail: string, pos: Pos): Fault {
   return new Fault(msg.serde(detail, pos));
 }
 
-function oneOf(names: string[]): string {
-  if (names.length === 0) return 'there are no fields';
+/** serde's OneOf display for the fields or variants it expected. */
+function oneOf(names: string[], none = 'there are no fields'): string {
+  if (names.length === 0) return none;
   if (names.length === 1) return `expected \`${names[0]}\``;
   if (names.length === 2) return `expected \`${names[0]}\` or \`${names[1]}\``;
   return `expected one of ${names.map((n) => `\`${n}\``).join(', ')}`;
@@ -117,9 +118,10 @@ function checkString(node: JsonNode, schema: Schema): string {
       caseless ? v.toLowerCase() === node.value.toLowerCase() : v === node.value,
     );
     if (hit === undefined) {
-      const expected =
-        variants.length === 1 ? `\`${variants[0]}\`` : `one of ${variants.map((v) => `\`${v}\``).join(', ')}`;
-      throw serdeFault(`unknown variant \`${node.value}\`, expected ${expected}`, node.end);
+      throw serdeFault(
+        `unknown variant \`${node.value}\`, ${oneOf(variants, 'there are no variants')}`,
+        node.end,
+      );
     }
     return hit;
   }
