@@ -3,6 +3,7 @@ import { AppError } from './errors.js';
 import {
   formatIpv4,
   guestAddressCount,
+  guestNetwork,
   macForIp,
   nextFreeAddress,
   parseCidr,
@@ -185,6 +186,24 @@ describe('host resource names', () => {
       'banger:',
     ]) {
       expect(vmIdFromTag(other, isVmId), other).toBeUndefined();
+    }
+  });
+});
+
+describe('guestNetwork', () => {
+  it('gives the address with prefix, the gateway and the MAC', () => {
+    expect(guestNetwork('172.16.0.0/24', '172.16.0.1', '172.16.0.5')).toEqual({
+      address: '172.16.0.5/24',
+      gateway: '172.16.0.1',
+      mac: '06:00:ac:10:00:05',
+    });
+  });
+
+  it('refuses the gateway, network, broadcast and outside addresses', () => {
+    for (const ip of ['172.16.0.1', '172.16.0.0', '172.16.0.255', '10.0.0.2', 'nope']) {
+      expect(errorOf(() => guestNetwork('172.16.0.0/24', '172.16.0.1', ip)).code, ip).toBe(
+        'invalid_argument',
+      );
     }
   });
 });

@@ -232,3 +232,28 @@ export function vmIdFromTag(tag: string, isVmId: (id: string) => boolean): strin
 /** Aliases of banger's other interfaces; hyphenated so they never read as a VM tag. */
 export const POOL_TAP_ALIAS = 'banger-pool';
 export const BRIDGE_ALIAS = 'banger-bridge';
+
+/** How a guest's eth0 is configured (kernel command line `banger.ip=`, `banger.gw=`) and its MAC. */
+export interface GuestNetwork {
+  /** "a.b.c.d/p" */
+  address: string;
+  gateway: string;
+  mac: string;
+}
+
+/** The guest's interface settings; the address must be a usable host of the subnet other than the gateway. */
+export function guestNetwork(cidr: string, gateway: string, guestIp: string): GuestNetwork {
+  const plan = planNetwork(cidr, gateway);
+  const ip = tryParseIpv4(guestIp);
+  if (ip === undefined || !isUsableHost(plan.subnet, ip) || formatIpv4(ip) === plan.gateway) {
+    throw new AppError(
+      'invalid_argument',
+      `guest address ${guestIp} is not a free host address of ${plan.subnet.cidr}`,
+    );
+  }
+  return {
+    address: `${formatIpv4(ip)}/${plan.subnet.prefix}`,
+    gateway: plan.gateway,
+    mac: macForIp(guestIp),
+  };
+}

@@ -1,0 +1,126 @@
+import { macForIp } from '../../domain/network.js';
+import type { Runner } from '../runner.js';
+import {
+  type BridgeConfig,
+  type BridgeStatus,
+  type EnsureBridgeResult,
+  ensureBridge,
+  inspectBridge,
+} from './bridge.js';
+import type { NetworkLog } from './log.js';
+import { Nat } from './nat.js';
+import { type PrivilegedOptions, PrivilegedRunner } from './privileged.js';
+import { type ReconcileReport, reconcileNetwork } from './reconcile.js';
+import { TapPool } from './tap-pool.js';
+
+export interface HostNetworkOptions {
+  runner: Runner;
+  log: NetworkLog;
+  /** From config: `bridge_name`, `bridge_ip`, `cidr`, `tap_pool_size`. */
+  bridgeName: string;
+  bridgeIp: string;
+  cidr: string;
+  tapPoolSize: number;
+  /** The store's VM id syntax; see ReconcileOptions.isVmId. */
+  isVmId: (id: string) => boolean;
+  /** Owner of the TAPs. Default: the daemon's uid. */
+  uid?: number;
+  privileged?: PrivilegedOptions;
+}
+
+/** What a VM needs to be wired to the host network. */
+export interface VmNetworkSpec {
+  vmId: string;
+  guestIp: string;
+  nat: boolean;
+}
+
+/**
+ * The daemon's one entry point to host networking: the bridge, the VMs'
+ * TAPs (with the warm pool) and per-VM NAT, composed from the modules in
+ * this folder. Nothing here is stored: TAP names and rules are recomputed
+ * from VM ids, so a restarted daemon calls `start` and carries on.
+ */
+export class HostNetwork {
+  readonly priv: PrivilegedRunner;
+  readonly bridge: BridgeConfig;
+  readonly pool: TapPool;
+  readonly nat: Nat;
+
+  constructor(private readonly o: HostNetworkOptions) {
+    this.priv = new PrivilegedRunner(o.runner, o.privileged);
+    this.bridge = { name: o.bridgeName, gatewayIp: o.bridgeIp, cidr: o.cidr };
+    this.pool = new TapPool({
+      runner: o.runner,
+      priv: this.priv,
+      bridge: o.bridgeName,
+      uid: o.uid ?? process.getuid?.() ?? 0,
+      size: o.tapPoolSize,
+      log: o.log,
+    });
+    this.nat = new Nat({ runner: o.runner, priv: this.priv, log: o.log });
+  }
+
+  /** Read-only; for the start-up check and doctor. */
+  inspectBridge(): Promise<BridgeStatus> {
+    return inspectBridge(this.o.runner, this.priv.tools.ip, this.bridge);
+  }
+
+  /** See `ensureBridge`: refuses (conflict) to re-address the bridge while VMs run. */
+  ensureBridge(vmsRunning: boolean): Promise<EnsureBridgeResult> {
+    return ensureBridge(this.o.runner, this.priv, this.bridge, { vmsRunning });
+  }
+
+  /**
+   * Daemon start, after the VM reconcile decided which VMs run: make sure the
+   * bridge is right, remove TAPs and rules of every other VM, then adopt and
+   * refill the TAP pool. Needs privileges; on failure the daemon still serves
+   * (doctor explains) and VM starts fail with the same one-line error.
+   */
+  async start(runningVmIds: ReadonlySet<string>): Promise<ReconcileReport> {
+    await this.ensureBridge(runningVmIds.size > 0);
+    const report = await reconcileNetwork({
+      runner: this.o.runner,
+      priv: this.priv,
+      log: this.o.log,
+      isVmId: this.o.isVmId,
+      keepVmIds: runningVmIds,
+    });
+    await this.pool.start();
+    return report;
+  }
+
+  /**
+   * Wires a starting VM: its TAP (for Firecracker's `host_dev_name`), its
+   * MAC (`guest_mac`), and NAT when asked. All or nothing: if NAT fails, the
+   * TAP is released before the error is rethrown.
+   */
+  async attach(vm: VmNetworkSpec): Promise<{ tap: string; mac: string }> {
+    const tap = await this.pool.acquire(vm.vmId);
+    try {
+      await this.setNat(vm);
+    } catch (err) {
+      await this.nat.disable(vm.vmId).catch(() => undefined);
+      await this.pool.release(vm.vmId).catch(() => false);
+      throw err;
+    }
+    return { tap, mac: macForIp(vm.guestIp) };
+  }
+
+  /** `vm set --nat/--no-nat` and attach: converges the VM's rules. Idempotent. */
+  async setNat(vm: VmNetworkSpec): Promise<void> {
+    if (vm.nat) await this.nat.enable({ vmId: vm.vmId, guestIp: vm.guestIp, bridge: this.bridge.name });
+    else await this.nat.disable(vm.vmId);
+  }
+
+  /** A stopped or deleted VM: removes its rules and TAP. Idempotent. */
+  async detach(vmId: string): Promise<void> {
+    await this.nat.disable(vmId);
+    await this.pool.release(vmId);
+  }
+
+  /** Daemon shutdown: stops refilling; idle pool TAPs stay for the next start. */
+  stop(): Promise<void> {
+    return this.pool.stop();
+  }
+}

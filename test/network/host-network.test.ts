@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tapNameForVm } from '../../src/domain/network.js';
+import { HostNetwork } from '../../src/host/network/host-network.js';
+import { getLink } from '../../src/host/network/links.js';
+import { createNetns, destroyAllNetns, networkSnapshot, type TestNetns } from '../support/netns.js';
+import { POOL_LINE, recordingLog, TAP_UID } from './harness.js';
+
+const isVmId = (id: string) => /^vm[0-9]+$/.test(id);
+
+describe('HostNetwork, the daemon’s entry point', () => {
+  let ns: TestNetns;
+  let net: HostNetwork;
+  const log = recordingLog();
+  const options = () => ({
+    runner: ns.runner,
+    log,
+    bridgeName: 'banger0',
+    bridgeIp: '172.16.0.1',
+    cidr: '172.16.0.0/24',
+    tapPoolSize: 2,
+    isVmId,
+    uid: TAP_UID,
+    privileged: { asRoot: true, user: 'root' },
+  });
+  const make = () => new HostNetwork(options());
+
+  beforeAll(async () => {
+    ns = await createNetns('facade');
+    // Make iptables-nft create its tables now, so snapshots compare rules rather than table births.
+    await ns.sh(
+      'iptables -w -t nat -N warmup; iptables -w -t nat -X warmup; iptables -w -N warmup; iptables -w -X warmup',
+    );
+    net = make();
+  });
+  afterAll(destroyAllNetns);
+
+  it('creates the bridge and the pool on first start', async () => {
+    expect(await net.start(new Set())).toEqual({ removedTaps: [], removedRules: [], skippedRules: [] });
+    await net.pool.settled();
+    expect((await net.inspectBridge()).ready).toBe(true);
+    expect(net.pool.idleCount).toBe(2);
+  });
+
+  it('attaches a VM with NAT and detaches it without a trace', async () => {
+    const before = await networkSnapshot(ns.runner, POOL_LINE);
+    const { tap, mac } = await net.attach({ vmId: 'vm1', guestIp: '172.16.0.2', nat: true });
+    expect(tap).toBe(tapNameForVm('vm1'));
+    expect(mac).toBe('06:00:ac:10:00:02');
+    expect((await networkSnapshot(ns.runner)).iptables.match(/"banger:vm1"/g)).toHaveLength(3);
+    await net.setNat({ vmId: 'vm1', guestIp: '172.16.0.2', nat: false });
+    expect((await networkSnapshot(ns.runner)).iptables).not.toContain('banger:vm1');
+    await net.detach('vm1');
+    await net.detach('vm1');
+    await net.pool.settled();
+    expect(await networkSnapshot(ns.runner, POOL_LINE)).toEqual(before);
+  });
+
+  it('leaves nothing behind when NAT fails during attach', async () => {
+    const before = await networkSnapshot(ns.runner, POOL_LINE);
+    await expect(net.attach({ vmId: 'vm2', guestIp: 'not-an-ip', nat: true })).rejects.toThrow(/allow-list/);
+    await net.pool.settled();
+    expect(await getLink(ns.runner, '/usr/sbin/ip', tapNameForVm('vm2'))).toBeUndefined();
+    expect(await networkSnapshot(ns.runner, POOL_LINE)).toEqual(before);
+  });
+
+  it('after a crash, a new daemon keeps running VMs and cleans up the rest', async () => {
+    await net.attach({ vmId: 'vm3', guestIp: '172.16.0.3', nat: true });
+    await net.attach({ vmId: 'vm4', guestIp: '172.16.0.4', nat: true });
+    await net.pool.settled();
+    const restarted = make(); // the old instance is simply abandoned, as in a crash
+    const report = await restarted.start(new Set(['vm3']));
+    expect(report.removedTaps).toEqual([tapNameForVm('vm4')]);
+    expect(report.removedRules).toHaveLength(3);
+    await restarted.pool.settled();
+    expect(restarted.pool.idleCount).toBe(2);
+    const after = await networkSnapshot(ns.runner);
+    expect(after.iptables.match(/"banger:vm3"/g)).toHaveLength(3);
+    expect(after.link).toContain(`${tapNameForVm('vm3')}:`);
+    // the bridge cannot move under the running VM
+    const moved = new HostNetwork({ ...options(), bridgeIp: '10.1.0.1', cidr: '10.1.0.0/24' });
+    await expect(moved.start(new Set(['vm3']))).rejects.toThrow(/stop all VMs/);
+    expect(log.warnings).toEqual([]);
+  });
+});
