@@ -125,6 +125,37 @@ describe('TapPool', () => {
     ]);
   });
 
+  it('keeps its pool TAPs when sudo refuses the rename', async () => {
+    const adopted = [0, 1].map((i) => ({
+      ifname: `bgrpool-${i}`,
+      flags: [],
+      master: 'banger0',
+      ifalias: 'banger-pool',
+      linkinfo: { info_kind: 'tun', info_data: { type: 'tap', user: 1000 } },
+    }));
+    const fake = new FakeRunner()
+      .on(['/usr/sbin/ip', '-d', '-j', 'link', 'show'], (argv) =>
+        argv.includes('dev')
+          ? { exitCode: 1, stderr: 'Device does not exist.' }
+          : { stdout: JSON.stringify(adopted) },
+      )
+      .on(['sudo'], { exitCode: 1, stderr: 'sudo: a password is required' });
+    const warnings: string[] = [];
+    const p = new TapPool({
+      runner: fake,
+      priv: new PrivilegedRunner(fake, { asRoot: false, user: 'alice' }),
+      bridge: 'banger0',
+      uid: 1000,
+      size: 2,
+      log: { ...silentNetworkLog, warn: (_: object, msg: string) => warnings.push(msg) },
+    });
+    await p.start();
+    await expect(p.acquire('vm1')).rejects.toThrow(/sudoers/);
+    expect(p.idleCount).toBe(2);
+    expect(fake.commandLines.filter((l) => l.startsWith('sudo'))).toHaveLength(1);
+    expect(warnings).toEqual([]);
+  });
+
   it('logs a refill failure instead of throwing it away', async () => {
     const { fake, warnings, pool: p } = pool([], 2);
     fake.calls.length = 0;

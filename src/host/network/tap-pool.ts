@@ -7,7 +7,7 @@ import {
   tapNameForVm,
   vmTag,
 } from '../../domain/network.js';
-import type { Runner } from '../runner.js';
+import { CommandError, type Runner } from '../runner.js';
 import { getLink, listLinks } from './links.js';
 import type { NetworkLog } from './log.js';
 import type { PrivilegedRunner } from './privileged.js';
@@ -153,6 +153,10 @@ export class TapPool {
       this.taken.delete(index);
       return 'renamed';
     } catch (err) {
+      if (!(err instanceof CommandError)) {
+        this.idle.unshift(pooled); // e.g. sudo refused: the pool TAP is fine, the privilege is missing
+        throw err;
+      }
       if ((await getLink(this.o.runner, this.o.priv.tools.ip, tap)) !== undefined) {
         this.idle.unshift(pooled);
         return { cause: err };
