@@ -556,6 +556,8 @@ describe('firecracker stand-in API (no guest)', () => {
     expect((await fc.api('PUT', '/actions', { action_type: 'SendCtrlAltDel' })).status).toBe(204);
     expect(await fc.exited).toEqual({ code: 0, signal: null });
     // The log moved to the file configured through PUT /logger.
-    expect(readFileSync(logFile, 'utf8')).toContain('[api-test:main:INFO] Firecracker exiting successfully. exit_code=0');
+    expect(readFileSync(logFile, 'utf8')).toContain(
+      '[api-test:main:INFO] Firecracker exiting successfully. exit_code=0',
+    );
   });
 });
