@@ -134,6 +134,32 @@ describe('booting the Debian cloud kernel with banger initramfs (QEMU microvm, T
     expect(await sha(rootfs)).toBe(rootfsSha);
   }, 240_000);
 
+  it('mounts vda read-write as / with banger.root=persistent', async () => {
+    const persistent = join(tmp.path, 'rootfs-persistent.ext4');
+    await runner.run(['cp', rootfs, persistent]);
+    const freshSystem = join(tmp.path, 'system-unused.ext4');
+    await mkfs(freshSystem);
+    const boot = await bootQemu(runner, {
+      vmlinux,
+      initrd,
+      disks: [{ file: persistent }, { file: freshSystem }, { file: work }],
+      append: `${baseAppend} banger.root=persistent banger.hostname=keeper`,
+      timeoutMs: 180_000,
+    });
+    console.info(`persistent-root boot: ${boot.ms} ms`);
+    expect(guestLines(boot.console, 'done'), boot.console).toHaveLength(1);
+    expect(guestLines(boot.console, 'mount ')).toContainEqual(
+      expect.stringMatching(/^\/ ext4 \/dev\/vda rw/),
+    );
+    expect(guestLines(boot.console, 'addr=')).toEqual(['']);
+    expect(boot.console).toContain('no banger.ip= on the kernel command line');
+    const cat = async (image: string, path: string) =>
+      (await runner.run(['debugfs', '-R', `cat ${path}`, image])).stdout;
+    expect(await cat(persistent, '/upper-proof')).toBe('upper\n');
+    expect(await cat(persistent, '/etc/hostname')).toBe('keeper\n');
+    expect((await runner.run(['debugfs', '-R', 'ls -l /', freshSystem])).stdout).not.toContain('upper');
+  }, 240_000);
+
   it('names a missing disk loudly and ends the VM', async () => {
     const boot = await bootQemu(runner, {
       vmlinux,
