@@ -61,12 +61,19 @@ async function timeBanger(ref: string, dir: string, cacheDir: string) {
   return { total, stages };
 }
 
-/** The floor: tar -x each layer file in order into one directory, then mkfs.ext4 -d of the same size. */
-async function timeFloor(layerFiles: string[], dir: string): Promise<number> {
+/**
+ * The floor: tar -x each layer file in order into one directory, then mkfs.ext4 -d of the same
+ * size. Also times removing the tree afterwards, which banger's pull includes and the floor does not.
+ */
+async function timeFloor(
+  layerFiles: string[],
+  dir: string,
+): Promise<{ total: number; tarx: number; rm: number }> {
   const root = join(dir, 'floor-root');
   await mkdir(root);
   const t0 = performance.now();
   for (const file of layerFiles) await runner.run(['tar', '-xzf', file, '-C', root]);
+  const tarx = performance.now() - t0;
   const { bytes, inodes } = ext4Geometry(await measureTree(root));
   const img = join(dir, 'floor.ext4');
   await runner.run(['truncate', '-s', String(bytes), img]);
@@ -89,9 +96,11 @@ async function timeFloor(layerFiles: string[], dir: string): Promise<number> {
     img,
   ]);
   const total = performance.now() - t0;
+  const t1 = performance.now();
   await rm(root, { recursive: true, force: true });
+  const removal = performance.now() - t1;
   await rm(img, { force: true });
-  return total;
+  return { total, tarx, rm: removal };
 }
 
 async function main(): Promise<void> {
@@ -119,6 +128,8 @@ async function main(): Promise<void> {
     const cold: number[] = [];
     const warm: number[] = [];
     const floor: number[] = [];
+    const floorTarx: number[] = [];
+    const floorRm: number[] = [];
     const stageTimes = new Map<string, number[]>();
     for (let i = 0; i < runs; i++) {
       const dir = await mkdtemp(join(scratch, `run${i}-`));
@@ -130,7 +141,10 @@ async function main(): Promise<void> {
       await settle();
       warm.push((await timeBanger(ref, dir, cacheDir)).total);
       await settle();
-      floor.push(await timeFloor(layerFiles, dir));
+      const f = await timeFloor(layerFiles, dir);
+      floor.push(f.total);
+      floorTarx.push(f.tarx);
+      floorRm.push(f.rm);
       await rm(dir, { recursive: true, force: true });
       log(
         `run ${i + 1}: banger cold ${seconds(c.total)} s, warm ${seconds(warm.at(-1) ?? 0)} s, floor ${seconds(floor.at(-1) ?? 0)} s`,
@@ -146,6 +160,8 @@ async function main(): Promise<void> {
         bangerColdCache: Number(seconds(median(cold))),
         bangerWarmCache: Number(seconds(median(warm))),
         floorTarXMkfs: Number(seconds(median(floor))),
+        floorTarXOnly: Number(seconds(median(floorTarx))),
+        floorTreeRemoval: Number(seconds(median(floorRm))),
       },
       coldStagesMedianSeconds: Object.fromEntries(
         [...stageTimes].map(([k, v]) => [k, Number(seconds(median(v)))]),
@@ -164,8 +180,8 @@ async function main(): Promise<void> {
           `image: ${result.layers} layers, ${result.files} files, ${(result.uncompressedBytes / 1e6).toFixed(0)} MB (${(result.compressedBytes / 1e6).toFixed(0)} MB gzip), median of ${runs}`,
           `banger pull+flatten+ext4, cold cache: ${m.bangerColdCache} s  (ratio ${result.ratio.cold}x)`,
           `banger pull+flatten+ext4, warm cache: ${m.bangerWarmCache} s  (ratio ${result.ratio.warm}x)`,
-          `floor tar -x + mkfs.ext4 -d:          ${m.floorTarXMkfs} s`,
-          `cold stages: ${Object.entries(result.coldStagesMedianSeconds)
+          `floor tar -x + mkfs.ext4 -d:          ${m.floorTarXMkfs} s  (tar -x alone ${m.floorTarXOnly} s; removing the tree, which banger's time includes, ${m.floorTreeRemoval} s)`,
+          `banger cold stages (approximate): ${Object.entries(result.coldStagesMedianSeconds)
             .map(([k, v]) => `${k} ${v} s`)
             .join(', ')}`,
           '',

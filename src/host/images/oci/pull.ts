@@ -48,7 +48,10 @@ export interface PullImageOptions {
 }
 
 export interface PulledImage {
-  /** The built filesystem, inside `buildDir`. Move it, then call `cleanup()`. */
+  /**
+   * The built filesystem inside `buildDir`, fsynced. Rename it into place
+   * (then fsync the target directory), then call `cleanup()`.
+   */
   rootfsPath: string;
   buildDir: string;
   /** Canonical reference, e.g. `docker.io/library/debian:bookworm`. */

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../domain/errors.js';
 import type { Runner } from '../../runner.js';
@@ -93,6 +93,10 @@ export async function buildRootfs(options: BuildRootfsOptions): Promise<{ bytes:
       scratchDir: scratch,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    // mke2fs and debugfs flush on close; this makes "complete on disk" part of our contract regardless.
+    const handle = await open(options.rootfsPath, 'r+');
+    await handle.sync();
+    await handle.close();
     progress({
       stage: 'ext4',
       message: `built ${options.rootfsPath}`,
