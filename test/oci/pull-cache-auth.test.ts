@@ -152,6 +152,33 @@ describe('a registry serving a corrupt blob', () => {
   });
 });
 
+describe('transport', () => {
+  it('speaks HTTPS to a registry that is not localhost/127.0.0.1 unless insecure is set', async () => {
+    // 127.0.0.2 is still this machine, but banger only trusts the names localhost and 127.0.0.1 with plain HTTP.
+    const plain = await serve((req, res) => forward(registry.host, req, res), '127.0.0.2');
+    try {
+      const { cacheDir, workDir } = await dirs();
+      const err = await pullImage({ ref: `${plain.host}/small:v1`, cacheDir, workDir, runner }).catch(
+        (e) => e,
+      );
+      expect(err).toBeInstanceOf(AppError);
+      expect(err.message).toContain(`could not reach the registry at https://${plain.host}`);
+      expect(plain.requests).toEqual([]); // the TLS hello is not an HTTP request
+      const image = await pullImage({
+        ref: `${plain.host}/small:v1`,
+        cacheDir,
+        workDir,
+        runner,
+        insecure: true,
+      });
+      await image.cleanup();
+      expect(plain.requests.length).toBeGreaterThan(0);
+    } finally {
+      await plain.stop();
+    }
+  });
+});
+
 describe('bearer token challenge', () => {
   it('fetches an anonymous token from the realm and retries with it', async () => {
     const gate = await tokenGate(registry.host, 'secret-token-123');

@@ -16,8 +16,8 @@ export interface TestServer {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
-/** A loopback HTTP server that records every request and the status it answered with. */
-export async function serve(handler: Handler): Promise<TestServer> {
+/** A loopback HTTP server (any 127/8 address) that records every request and the status it answered with. */
+export async function serve(handler: Handler, address = '127.0.0.1'): Promise<TestServer> {
   const requests: Recorded[] = [];
   const server: Server = createServer((req, res) => {
     res.on('finish', () =>
@@ -35,10 +35,10 @@ export async function serve(handler: Handler): Promise<TestServer> {
         res.end(String(err));
       });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    host: `127.0.0.1:${port}`,
+    host: `${address}:${port}`,
     requests,
     stop: () =>
       new Promise<void>((resolve) => {
