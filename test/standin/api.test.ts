@@ -271,6 +271,14 @@ const preBoot: Case[] = [
     fault: /missing field `host_dev_name`/,
   },
   {
+    name: 'TAP name longer than Linux allows',
+    method: 'PUT',
+    path: '/network-interfaces/eth1',
+    body: { iface_id: 'eth1', host_dev_name: 'a-name-of-16byte' },
+    fault:
+      'Network config error: Could not create the network device: Open tap device failed: Invalid interface name.',
+  },
+  {
     name: 'MTU below the spec minimum',
     method: 'PUT',
     path: '/network-interfaces/eth1',

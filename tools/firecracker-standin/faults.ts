@@ -50,6 +50,8 @@ export const msg = {
   macInUse: (mac: string) => `Network config error: The MAC address is already in use: ${mac}`,
   tapInUse: (dev: string) =>
     `Network config error: Could not create the network device: Open tap device failed: Error while creating ifreq structure: Resource busy (os error 16). Invalid TUN/TAP Backend provided by ${dev}. Check our documentation on setting up the network devices.`,
+  tapName:
+    'Network config error: Could not create the network device: Open tap device failed: Invalid interface name.',
   netUnknown: (id: string) => `Network config error: Could not find the network device with id ${id}.`,
   loggerOpen: (io: string) => `Logger error: Failed to open target file: ${io}`,
   metricsOpen: (io: string) => `Metrics error: Failed to open target file: ${io}`,

@@ -82,8 +82,13 @@ export class QemuGuest implements Guest {
       if (failure !== undefined) throw new Error(failure);
       await qmp.execute('cont');
     } catch (err) {
+      // A closed QMP socket is the symptom; QEMU's exit status (with its stderr) is the cause.
+      const exitReason = await Promise.race([
+        exited,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000)),
+      ]);
       this.kill();
-      const why = err instanceof Error ? err.message : String(err);
+      const why = exitReason ?? (err instanceof Error ? err.message : String(err));
       throw new Error(this.stderrTail.length ? `${why}: ${this.stderrTail.join(' | ')}` : why);
     } finally {
       clearTimeout(timer);

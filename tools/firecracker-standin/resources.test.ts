@@ -60,5 +60,8 @@ describe('Resources', () => {
     ).toThrow(/MAC address is already in use/);
     expect(() => r.putNet({ iface_id: 'eth1', host_dev_name: 'tap0' })).toThrow(/Resource busy/);
     expect(r.nets).toHaveLength(1);
+    expect(() => r.putNet({ iface_id: 'eth2', host_dev_name: 'a-name-of-16byte' })).toThrow(
+      /Invalid interface name/,
+    );
   });
 });

@@ -119,6 +119,8 @@ export class Resources {
 
   /** Inserts or replaces a network interface; MACs and TAP names must be unique across interfaces. */
   putNet(cfg: NetConfig): void {
+    // Linux interface names are at most 15 bytes; a longer one must not be truncated into another TAP.
+    if (cfg.host_dev_name === '' || Buffer.byteLength(cfg.host_dev_name) > 15) throw new Fault(msg.tapName);
     const others = this.nets.filter((n) => n.iface_id !== cfg.iface_id);
     const mac = cfg.guest_mac?.toLowerCase();
     if (mac && others.some((n) => n.guest_mac?.toLowerCase() === mac))
