@@ -137,9 +137,15 @@ export class LayerApplier {
     for (let i = 0; i < parts.length; i++) this.aboveWritten.add(keyOf(parts.slice(0, i)));
   }
 
-  /** True when an inode this process just created does not have the image's owner yet. */
-  private needsChown(owner: Owner): boolean {
-    return this.options.chown && (owner.uid !== this.uid || owner.gid !== this.gid);
+  /**
+   * True when an inode this process just created at `parts` does not have
+   * the image's owner yet. A new inode gets our uid and, normally, our gid;
+   * but the parent's group on a `grpid` mount, so that case is chowned too.
+   */
+  private needsChown(owner: Owner, parts: readonly string[]): boolean {
+    if (!this.options.chown) return false;
+    const parentGid = this.tree.owners.get(keyOf(parts.slice(0, -1)))?.gid ?? this.gid;
+    return owner.uid !== this.uid || owner.gid !== this.gid || parentGid !== this.gid;
   }
 
   private whiteout(target: string[]): void {
@@ -161,7 +167,8 @@ export class LayerApplier {
     }
     this.tree.markDir(parts);
     // A directory from a lower layer may have any owner; a new one is ours.
-    if (this.options.chown && (existed || this.needsChown(owner))) lchownSync(abs, owner.uid, owner.gid);
+    if (this.options.chown && (existed || this.needsChown(owner, parts)))
+      lchownSync(abs, owner.uid, owner.gid);
     this.tree.owners.set(keyOf(parts), { ...owner, kind: 'dir' });
     this.tree.dirs.set(keyOf(parts), { mode: owner.mode, mtime });
     this.markWritten(parts);
@@ -173,7 +180,7 @@ export class LayerApplier {
     try {
       for await (const chunk of body) writeAll(fd, chunk as Uint8Array);
       // chown before chmod: chown clears setuid/setgid bits, even for root.
-      if (this.needsChown(owner)) fchownSync(fd, owner.uid, owner.gid);
+      if (this.needsChown(owner, parts)) fchownSync(fd, owner.uid, owner.gid);
       // Unprivileged, keep the file readable for mkfs.ext4; the exact mode is restored in the ext4 image.
       fchmodSync(fd, this.options.chown ? owner.mode : owner.mode | 0o400);
       futimesSync(fd, mtime, mtime);
@@ -205,7 +212,7 @@ export class LayerApplier {
     this.tree.remove(parts);
     const abs = this.tree.abs(parts);
     symlinkSync(target, abs);
-    if (this.needsChown(owner)) lchownSync(abs, owner.uid, owner.gid);
+    if (this.needsChown(owner, parts)) lchownSync(abs, owner.uid, owner.gid);
     lutimesSync(abs, mtime, mtime);
     this.tree.owners.set(keyOf(parts), { ...owner, mode: 0o777, kind: 'symlink' });
     this.markWritten(parts);
