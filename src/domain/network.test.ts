@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../testing/app-error.js';
 import { AppError } from './errors.js';
 import {
   formatIpv4,
@@ -16,16 +17,6 @@ import {
   vmIdFromTag,
   vmTag,
 } from './network.js';
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('IPv4 and CIDR parsing', () => {
   it('round-trips addresses', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../domain/errors.js';
+import { errorOf } from '../testing/app-error.js';
 import { loadConfig } from './config-file.js';
 
 function write(text: string): string {
@@ -10,16 +10,6 @@ function write(text: string): string {
   const file = join(dir, 'config.toml');
   writeFileSync(file, text);
   return file;
-}
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
 }
 
 describe('loadConfig', () => {

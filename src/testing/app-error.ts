@@ -1,0 +1,12 @@
+import { AppError } from '../domain/errors.js';
+
+/** Runs `fn` and returns the AppError it throws; fails the test if it throws nothing or something else. */
+export function errorOf(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an AppError');
+}
