@@ -37,6 +37,8 @@ export const doctorCheck = z.object({
   detail: z.string(),
   /** One line telling the user how to fix a warn or fail. */
   fix: z.string().optional(),
+  /** Text to paste that goes with `fix`, one item per line (e.g. sudoers lines, commands). */
+  fixLines: z.array(z.string()).optional(),
 });
 export type DoctorCheck = z.infer<typeof doctorCheck>;
 

@@ -1,8 +1,9 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { networkChecks } from '../../src/daemon/services/doctor/network-checks.js';
+import { runChecks } from '../../src/daemon/services/doctor/registry.js';
+import { applyDefaults } from '../../src/domain/config.js';
 import { AppError } from '../../src/domain/errors.js';
+import { PRIVILEGE_GROUPS } from '../../src/host/network/allow-list.js';
 import { ensureBridge } from '../../src/host/network/bridge.js';
 import { getLink } from '../../src/host/network/links.js';
 import { silentNetworkLog } from '../../src/host/network/log.js';
@@ -12,62 +13,46 @@ import { reconcileNetwork } from '../../src/host/network/reconcile.js';
 import { renderSudoers } from '../../src/host/network/sudoers.js';
 import { TapPool } from '../../src/host/network/tap-pool.js';
 import { DEFAULT_TOOL_PATHS } from '../../src/host/network/tools.js';
-import { type Runner, type RunOptions, type RunResult, SpawnRunner } from '../../src/host/runner.js';
+import { resolvePaths } from '../../src/host/paths.js';
+import { type Runner, SpawnRunner } from '../../src/host/runner.js';
 import { createNetns, destroyAllNetns, type TestNetns } from '../support/netns.js';
+import { createTestUser, sudoersPath, type TestUser } from '../support/test-user.js';
 
 const USER = 'bangertest';
 const UID = 4242;
+/** This host has no systemd-resolved, and `sudo -l` says "command not found" for a missing resolvectl. */
+const NETWORK_GROUPS = PRIVILEGE_GROUPS.filter((g) => g !== 'dns');
 
 /**
  * The daemon as an ordinary user with sudo: every command runs in the test's
- * network namespace, in a private mount namespace where /etc/passwd, group,
- * shadow and sudoers are bind-mounted from a temp dir (so the user and its
- * sudoers entries exist only there), as uid 4242 via setpriv. The host's
- * /etc and network are never touched.
+ * network namespace, as uid 4242 in a private mount namespace where the user
+ * and its sudoers entries exist (test/support/test-user.ts). The host's /etc
+ * and network are never touched.
  */
-class AsUserRunner implements Runner {
-  constructor(
-    private readonly etc: string,
-    private readonly inner: Runner,
-  ) {}
-
-  run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
-    const script =
-      'd=$1; shift; for f in passwd group shadow sudoers; do mount --bind "$d/$f" /etc/$f; done; ' +
-      `exec setpriv --reuid=${UID} --regid=${UID} --clear-groups "$@"`;
-    return this.inner.run(['unshare', '-m', 'sh', '-c', script, 'sh', this.etc, ...argv], options);
-  }
-}
-
 describe('as an ordinary user through sudo -n', () => {
   let ns: TestNetns;
-  let etc: string;
+  let testUser: TestUser;
   let user: Runner;
   let priv: PrivilegedRunner;
   const bridge = { name: 'banger0', gatewayIp: '172.16.0.1', cidr: '172.16.0.0/24' };
-  const writeSudoers = (lines: string[]) =>
-    writeFileSync(join(etc, 'sudoers'), `Defaults !syslog, !lecture\n${lines.join('\n')}\n`, { mode: 0o440 });
+  const writeSudoers = (lines: string[]) => testUser.writeSudoers(lines);
 
   beforeAll(async () => {
     ns = await createNetns('sudo');
-    etc = mkdtempSync(join(tmpdir(), 'banger-sudo-'));
-    for (const f of ['passwd', 'group', 'shadow']) copyFileSync(`/etc/${f}`, join(etc, f));
-    const append = (f: string, line: string) =>
-      writeFileSync(join(etc, f), `${readFileSync(join(etc, f), 'utf8')}${line}\n`);
-    append('passwd', `${USER}:x:${UID}:${UID}::/nonexistent:/bin/sh`);
-    append('group', `${USER}:x:${UID}:`);
-    append('shadow', `${USER}:*:19000:0:99999:7:::`);
+    testUser = createTestUser(ns.runner, USER, UID);
     writeSudoers(renderSudoers(USER, DEFAULT_TOOL_PATHS));
-    user = new AsUserRunner(etc, ns.runner);
+    user = testUser.asUser;
     priv = new PrivilegedRunner(user, { asRoot: false, user: USER });
   });
   afterAll(async () => {
     await destroyAllNetns();
-    if (etc) rmSync(etc, { recursive: true, force: true });
+    testUser?.remove();
   });
 
   it('renders sudoers lines that visudo accepts', async () => {
-    const check = await new SpawnRunner().run(['visudo', '-c', '-f', join(etc, 'sudoers')], { check: false });
+    const check = await new SpawnRunner().run(['visudo', '-c', '-f', sudoersPath(testUser)], {
+      check: false,
+    });
     expect(check.stderr + check.stdout).toContain('parsed OK');
     expect(check.exitCode).toBe(0);
   });
@@ -77,7 +62,7 @@ describe('as an ordinary user through sudo -n', () => {
   });
 
   it('does the whole network part of a VM with exactly the rendered sudoers lines', async () => {
-    const checks = await checkPrivileges(user, { asRoot: false, user: USER });
+    const checks = await checkPrivileges(user, { asRoot: false, user: USER, groups: NETWORK_GROUPS });
     expect(checks.filter((c) => !c.allowed)).toEqual([]);
 
     await ensureBridge(user, priv, bridge, { vmsRunning: false });
@@ -121,7 +106,7 @@ describe('as an ordinary user through sudo -n', () => {
 
   it('fails with one line naming the command and the sudoers entry when a line is missing', async () => {
     writeSudoers(renderSudoers(USER, DEFAULT_TOOL_PATHS).filter((l) => !l.includes('/usr/sbin/iptables')));
-    const checks = await checkPrivileges(user, { asRoot: false, user: USER });
+    const checks = await checkPrivileges(user, { asRoot: false, user: USER, groups: NETWORK_GROUPS });
     const missing = checks.filter((c) => !c.allowed).map((c) => c.command);
     expect(missing.length).toBeGreaterThan(0);
     expect(missing.every((c) => c.startsWith('/usr/sbin/iptables'))).toBe(true);
@@ -136,5 +121,37 @@ describe('as an ordinary user through sudo -n', () => {
     expect((err as AppError).message).toMatch(
       /^"\/usr\/sbin\/iptables-save" needs root and sudo -n refused it \(.+\); add to \/etc\/sudoers\.d\/banger: bangertest ALL=\(root\) NOPASSWD: \/usr\/sbin\/iptables-save$/,
     );
+  });
+  it('doctor: each refused class fails with the sudoers lines that fix it, and those lines are enough', async () => {
+    const all = renderSudoers(USER, DEFAULT_TOOL_PATHS);
+    const kept = all.filter((l) => !l.includes('/usr/sbin/iptables') && !l.includes('/usr/sbin/sysctl'));
+    writeSudoers(kept);
+    const ctx = {
+      config: applyDefaults({}),
+      paths: resolvePaths({ HOME: testUser.home }),
+      runner: user,
+      privileged: { asRoot: false, user: USER },
+    };
+    const byId = async () => Object.fromEntries((await runChecks(networkChecks, ctx)).map((c) => [c.id, c]));
+    const before = await byId();
+    expect(before['privileges:bridge']?.status).toBe('pass');
+    expect(before['privileges:tap']?.status).toBe('pass');
+    expect(before['privileges:iptables']?.status).toBe('fail');
+    expect(before['privileges:sysctl']).toMatchObject({
+      status: 'fail',
+      fixLines: [`${USER} ALL=(root) NOPASSWD: /usr/sbin/sysctl -w net.ipv4.ip_forward\\=1`],
+    });
+    expect(before.bridge).toMatchObject({ status: 'pass', detail: 'banger0 172.16.0.1/24' });
+    expect(before['dns-routing']).toMatchObject({ status: 'warn' });
+    expect(before['dns-routing']?.detail).toMatch(/no systemd-resolved here/);
+
+    const fixLines = [
+      ...(before['privileges:iptables']?.fixLines ?? []),
+      ...(before['privileges:sysctl']?.fixLines ?? []),
+    ];
+    expect(new Set([...kept, ...fixLines])).toEqual(new Set(all));
+    writeSudoers([...kept, ...fixLines]);
+    const after = await byId();
+    for (const group of NETWORK_GROUPS) expect(after[`privileges:${group}`]?.status, group).toBe('pass');
   });
 });

@@ -45,7 +45,10 @@ function printReport(report: DoctorReport): void {
   const lines: string[] = [];
   for (const check of report.checks) {
     lines.push(`${MARK[check.status]} ${check.title.padEnd(width)}  ${check.detail}`);
-    if (check.fix && check.status !== 'pass') lines.push(`  ${' '.padEnd(width)}  fix: ${check.fix}`);
+    if (check.fix && check.status !== 'pass') {
+      lines.push(`  ${' '.padEnd(width)}  fix: ${check.fix}`);
+      for (const line of check.fixLines ?? []) lines.push(`  ${' '.padEnd(width)}       ${line}`);
+    }
   }
   const failed = report.checks.filter((c) => c.status === 'fail').length;
   const warned = report.checks.filter((c) => c.status === 'warn').length;

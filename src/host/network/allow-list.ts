@@ -13,7 +13,15 @@ import {
  * short: each entry is a sudoers line the user is asked to trust.
  */
 
-export type PrivilegedTool = 'ip' | 'iptables' | 'iptables-save' | 'sysctl';
+export type PrivilegedTool = 'ip' | 'iptables' | 'iptables-save' | 'sysctl' | 'resolvectl';
+
+/**
+ * What a command is for; doctor checks and reports privileges per group.
+ * `dns` (resolvectl) is only needed on systemd-resolved hosts.
+ */
+export type PrivilegeGroup = 'bridge' | 'tap' | 'iptables' | 'sysctl' | 'dns';
+
+export const PRIVILEGE_GROUPS: readonly PrivilegeGroup[] = ['bridge', 'tap', 'iptables', 'sysctl', 'dns'];
 
 /** A placeholder stands for one argument of a checked form. */
 export type Placeholder =
@@ -28,12 +36,15 @@ export type Placeholder =
   | { kind: 'tag' }
   /** An interface alias: a VM tag, "banger-pool" or "banger-bridge". */
   | { kind: 'alias' }
+  /** "a.b.c.d:port": a DNS server as `resolvectl dns` takes it. */
+  | { kind: 'dnsServer' }
   /** One of the given literals. */
   | { kind: 'oneOf'; values: readonly string[] };
 
 export type ArgPattern = string | Placeholder;
 
 export interface CommandShape {
+  readonly group: PrivilegeGroup;
   readonly tool: PrivilegedTool;
   readonly args: readonly ArgPattern[];
 }
@@ -45,8 +56,13 @@ const comment = ['-m', 'comment', '--comment', tag] as const;
 
 const alias: Placeholder = { kind: 'alias' };
 
-function ip(...args: ArgPattern[]): CommandShape {
-  return { tool: 'ip', args };
+function ip(group: PrivilegeGroup, ...args: ArgPattern[]): CommandShape {
+  return { group, tool: 'ip', args };
+}
+
+/** Per-link settings that route `*.vm` to the daemon (docs/dns-routing.md). */
+function resolvectl(...args: ArgPattern[]): CommandShape {
+  return { group: 'dns', tool: 'resolvectl', args };
 }
 
 /** iptables with `-w` (wait for the xtables lock) and an explicit table. */
@@ -56,23 +72,28 @@ function iptables(
   chain: string,
   rule: ArgPattern[],
 ): CommandShape {
-  return { tool: 'iptables', args: ['-w', '-t', table, { kind: 'oneOf', values: op }, chain, ...rule] };
+  return {
+    group: 'iptables',
+    tool: 'iptables',
+    args: ['-w', '-t', table, { kind: 'oneOf', values: op }, chain, ...rule],
+  };
 }
 
 export const ALLOWED_SHAPES: readonly CommandShape[] = [
   // bridge
-  ip('link', 'add', ifname, 'address', { kind: 'mac' }, 'type', 'bridge'),
-  ip('addr', 'add', { kind: 'ifaddr' }, 'dev', ifname),
-  ip('addr', 'del', { kind: 'ifaddr' }, 'dev', ifname),
-  ip('link', 'set', 'dev', ifname, 'alias', alias, 'up'),
-  ip('link', 'set', 'dev', ifname, 'up'),
+  ip('bridge', 'link', 'add', ifname, 'address', { kind: 'mac' }, 'type', 'bridge'),
+  ip('bridge', 'addr', 'add', { kind: 'ifaddr' }, 'dev', ifname),
+  ip('bridge', 'addr', 'del', { kind: 'ifaddr' }, 'dev', ifname),
+  ip('bridge', 'link', 'set', 'dev', ifname, 'alias', alias, 'up'),
+  ip('bridge', 'link', 'set', 'dev', ifname, 'up'),
   // TAPs: created owned by the daemon's user so Firecracker opens them unprivileged
-  ip('tuntap', 'add', 'dev', ifname, 'mode', 'tap', 'user', { kind: 'uid' }),
-  ip('link', 'set', 'dev', ifname, 'master', ifname, 'alias', alias),
-  ip('link', 'set', 'dev', ifname, 'master', ifname, 'alias', alias, 'up'),
+  ip('tap', 'tuntap', 'add', 'dev', ifname, 'mode', 'tap', 'user', { kind: 'uid' }),
+  ip('tap', 'link', 'set', 'dev', ifname, 'master', ifname, 'alias', alias),
+  ip('tap', 'link', 'set', 'dev', ifname, 'master', ifname, 'alias', alias, 'up'),
   // a pool TAP becomes a VM's TAP: renaming needs it down, which idle pool TAPs are
-  ip('link', 'set', 'dev', ifname, 'name', ifname, 'alias', alias, 'up'),
-  ip('link', 'del', 'dev', ifname),
+  ip('tap', 'link', 'set', 'dev', ifname, 'name', ifname, 'alias', alias, 'up'),
+  // TAPs, and a half-made bridge when creating it fails
+  ip('tap', 'link', 'del', 'dev', ifname),
   // per-VM NAT; the rule texts are what iptables-save prints, so saved rules can be deleted by spec
   iptables('nat', ['-A', '-D'], 'POSTROUTING', [
     '-s',
@@ -112,8 +133,13 @@ export const ALLOWED_SHAPES: readonly CommandShape[] = [
     '-j',
     'ACCEPT',
   ]),
-  { tool: 'iptables-save', args: [] },
-  { tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
+  { group: 'iptables', tool: 'iptables-save', args: [] },
+  { group: 'sysctl', tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
+  // systemd-resolved: the bridge link's DNS server and routing domain (dns-routing.ts)
+  resolvectl('dns', ifname, { kind: 'dnsServer' }),
+  resolvectl('domain', ifname, '~vm'),
+  resolvectl('default-route', ifname, 'false'),
+  resolvectl({ kind: 'oneOf', values: ['dnssec', 'dnsovertls', 'llmnr', 'mdns'] }, ifname, 'no'),
 ];
 
 function matchesPlaceholder(p: Placeholder, value: string): boolean {
@@ -137,6 +163,12 @@ function matchesPlaceholder(p: Placeholder, value: string): boolean {
         prefix !== undefined &&
         /^\d{1,2}$/.test(prefix) &&
         Number(prefix) <= 32
+      );
+    }
+    case 'dnsServer': {
+      const m = /^([0-9.]+):(\d{1,5})$/.exec(value);
+      return (
+        m !== null && tryParseIpv4(m[1] ?? '') !== undefined && Number(m[2]) >= 1 && Number(m[2]) <= 65535
       );
     }
     case 'tag':

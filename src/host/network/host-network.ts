@@ -7,6 +7,7 @@ import {
   ensureBridge,
   inspectBridge,
 } from './bridge.js';
+import { applyDnsRouting, type DnsRoutingStatus, inspectDnsRouting } from './dns-routing.js';
 import type { NetworkLog } from './log.js';
 import { Nat } from './nat.js';
 import { type PrivilegedOptions, PrivilegedRunner } from './privileged.js';
@@ -26,6 +27,12 @@ export interface HostNetworkOptions {
   /** Owner of the TAPs. Default: the daemon's uid. */
   uid?: number;
   privileged?: PrivilegedOptions;
+  /**
+   * `IP:PORT` of the daemon's DNS listener on the bridge address. When set,
+   * `start` makes systemd-resolved route `*.vm` there (docs/dns-routing.md);
+   * hosts without resolved are left alone.
+   */
+  dnsServer?: string;
 }
 
 /** What a VM needs to be wired to the host network. */
@@ -79,6 +86,7 @@ export class HostNetwork {
    */
   async start(runningVmIds: ReadonlySet<string>): Promise<ReconcileReport> {
     await this.ensureBridge(runningVmIds.size > 0);
+    await this.routeDns();
     const report = await reconcileNetwork({
       runner: this.o.runner,
       priv: this.priv,
@@ -88,6 +96,30 @@ export class HostNetwork {
     });
     await this.pool.start();
     return report;
+  }
+
+  /**
+   * On systemd-resolved hosts, re-applies the bridge link's `~vm` routing
+   * when any of it is missing (resolved forgets it when the link is
+   * recreated, e.g. after a reboot). Never throws: DNS names are a
+   * convenience, so a refusal is logged and doctor explains it. Resolves
+   * undefined when `dnsServer` is not set.
+   */
+  async routeDns(): Promise<DnsRoutingStatus | undefined> {
+    const server = this.o.dnsServer;
+    if (server === undefined) return undefined;
+    const target = { link: this.bridge.name, server };
+    try {
+      const status = await inspectDnsRouting(this.o.runner, this.priv.tools.resolvectl, target);
+      if (status.resolver === 'systemd-resolved' && status.link === 'present' && !status.ready) {
+        await applyDnsRouting(this.priv, target, status.missing);
+        this.o.log.info({ link: target.link, server, set: status.missing }, 'routed *.vm to bangerd');
+      }
+      return status;
+    } catch (err) {
+      this.o.log.warn({ err, link: target.link }, 'could not route *.vm to bangerd with resolvectl');
+      return undefined;
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { AppError } from '../../domain/errors.js';
 import { CommandError, type Runner, type RunResult } from '../runner.js';
-import { findShape, type PrivilegedTool } from './allow-list.js';
+import { findShape, type PrivilegedTool, type PrivilegeGroup } from './allow-list.js';
 import { concreteShapeFor, expandShapes, sampleArgs, sudoersLine } from './sudoers.js';
 import { DEFAULT_TOOL_PATHS, type ToolPaths } from './tools.js';
 
@@ -96,6 +96,7 @@ function firstLine(text: string): string {
 
 /** One privileged command and whether the daemon may run it now. */
 export interface PrivilegeCheck {
+  group: PrivilegeGroup;
   /** The command shape as a sudoers-style pattern, e.g. "/usr/sbin/ip link add * address * type bridge". */
   command: string;
   allowed: boolean;
@@ -104,16 +105,22 @@ export interface PrivilegeCheck {
 }
 
 /**
- * For `banger doctor`: asks `sudo -n -l` about every allowed command shape.
- * As root everything is allowed and nothing is run. Never runs the commands.
+ * For `banger doctor`: asks `sudo -n -l` about every allowed command shape
+ * (of `groups`, default all). As root everything is allowed and nothing is
+ * run. Never runs the commands themselves. `sudo -l` answers "command not
+ * found" for a tool that is not installed, so ask about `dns` only on
+ * systemd-resolved hosts.
  */
 export async function checkPrivileges(
   runner: Runner,
-  options: PrivilegedOptions = {},
+  options: PrivilegedOptions & { groups?: readonly PrivilegeGroup[] } = {},
 ): Promise<PrivilegeCheck[]> {
   const priv = new PrivilegedRunner(runner, options);
   const checks: PrivilegeCheck[] = [];
-  for (const shape of expandShapes()) {
+  const shapes = expandShapes().filter(
+    (s) => options.groups === undefined || options.groups.includes(s.group),
+  );
+  for (const shape of shapes) {
     const line = sudoersLine(priv.user, shape, priv.tools);
     const command = line.slice(line.indexOf('NOPASSWD: ') + 'NOPASSWD: '.length);
     let allowed = priv.asRoot;
@@ -124,7 +131,7 @@ export async function checkPrivileges(
         .catch(() => undefined);
       allowed = result?.exitCode === 0;
     }
-    checks.push({ command, allowed, sudoersLine: line });
+    checks.push({ group: shape.group, command, allowed, sudoersLine: line });
   }
   return checks;
 }

@@ -1,5 +1,11 @@
 import { AppError } from '../../domain/errors.js';
-import { ALLOWED_SHAPES, type ArgPattern, type CommandShape, type Placeholder } from './allow-list.js';
+import {
+  ALLOWED_SHAPES,
+  type ArgPattern,
+  type CommandShape,
+  type Placeholder,
+  type PrivilegeGroup,
+} from './allow-list.js';
 import type { ToolPaths } from './tools.js';
 
 /**
@@ -22,7 +28,7 @@ export function expandShapes(shapes: readonly CommandShape[] = ALLOWED_SHAPES): 
       const choices: ArgPattern[] = typeof arg !== 'string' && arg.kind === 'oneOf' ? [...arg.values] : [arg];
       variants = variants.flatMap((prefix) => choices.map((c) => [...prefix, c]));
     }
-    for (const args of variants) out.push({ tool: shape.tool, args });
+    for (const args of variants) out.push({ group: shape.group, tool: shape.tool, args });
   }
   return out;
 }
@@ -47,9 +53,14 @@ export function sudoersLine(user: string, shape: ConcreteShape, tools: ToolPaths
   return [`${user} ALL=(root) NOPASSWD: ${tools[shape.tool]}`, ...args].join(' ');
 }
 
-/** Every sudoers line banger needs when the daemon does not run as root (for doctor and docs). */
-export function renderSudoers(user: string, tools: ToolPaths): string[] {
-  return expandShapes().map((shape) => sudoersLine(user, shape, tools));
+/**
+ * The sudoers lines banger needs when the daemon does not run as root (for
+ * doctor, `system setup` and docs); all groups unless `groups` narrows them.
+ */
+export function renderSudoers(user: string, tools: ToolPaths, groups?: readonly PrivilegeGroup[]): string[] {
+  return expandShapes()
+    .filter((shape) => groups === undefined || groups.includes(shape.group))
+    .map((shape) => sudoersLine(user, shape, tools));
 }
 
 const SAMPLE: Record<Exclude<Placeholder['kind'], 'oneOf'>, string> = {
@@ -60,6 +71,7 @@ const SAMPLE: Record<Exclude<Placeholder['kind'], 'oneOf'>, string> = {
   ifaddr: '172.16.0.1/24',
   tag: 'banger:example',
   alias: 'banger-pool',
+  dnsServer: '172.16.0.1:42069',
 };
 
 /** Arguments that match a concrete shape: what doctor asks `sudo -l` about. */
@@ -74,6 +86,7 @@ export function sampleArgs(shape: ConcreteShape): string[] {
 /** The shape among the concrete ones that `args` instantiates (for error messages). */
 export function concreteShapeFor(shape: CommandShape, args: readonly string[]): ConcreteShape {
   return {
+    group: shape.group,
     tool: shape.tool,
     args: shape.args.map((arg, i) =>
       typeof arg !== 'string' && arg.kind === 'oneOf' ? (args[i] ?? arg.values[0] ?? '') : arg,

@@ -3,6 +3,7 @@ import { formatSpecLine, resolveSizing } from '../../../domain/vm-spec.js';
 import { resolveFirecracker } from '../../../host/firecracker/resolve.js';
 import { canReadWrite, dirFacts, freeBytes, hostFacts } from '../../../host/probe.js';
 import { hostToolChecks } from './host-tools.js';
+import { networkChecks } from './network-checks.js';
 import type { CheckDefinition } from './registry.js';
 
 const GiB = 1024 ** 3;
@@ -109,4 +110,5 @@ export const defaultChecks: readonly CheckDefinition[] = [
   privateDirCheck('runtime-dir', 'socket directory ownership and mode', (p) => p.runtimeDir),
   freeDisk,
   vmDefaults,
+  ...networkChecks,
 ];

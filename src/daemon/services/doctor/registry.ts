@@ -1,5 +1,6 @@
 import type { DoctorCheck } from '../../../api/schemas.js';
 import type { Config } from '../../../domain/config.js';
+import type { PrivilegedOptions } from '../../../host/network/privileged.js';
 import type { BangerPaths } from '../../../host/paths.js';
 import type { Runner } from '../../../host/runner.js';
 
@@ -7,6 +8,10 @@ export interface DoctorContext {
   config: Config;
   paths: BangerPaths;
   runner: Runner;
+  /** Where the daemon's DNS server listens (the daemon's context has it; absent in other callers). */
+  dns?: { listening: string[] };
+  /** How privileged commands would run; default: as this process (root or `sudo -n`). Tests override. */
+  privileged?: PrivilegedOptions;
 }
 
 /**

@@ -1,0 +1,148 @@
+import { CommandError, type Runner } from '../runner.js';
+import type { PrivilegedRunner } from './privileged.js';
+
+/**
+ * Host DNS routing on systemd-resolved hosts (docs/dns-routing.md): the
+ * bridge link gets bangerd's bridge listener as its DNS server and `~vm` as
+ * a routing-only domain, so resolved sends `*.vm` (and nothing else) to
+ * bangerd. Settings made with resolvectl are runtime state: they vanish
+ * with the link, so whoever (re)creates the bridge re-applies them.
+ * Reading needs no privilege (plain Runner); setting goes through the
+ * privileged allow-list.
+ */
+
+/** Which link, and the `IP:PORT` resolved should send `*.vm` questions to. */
+export interface DnsRoutingTarget {
+  link: string;
+  server: string;
+}
+
+/** The routing-only domain; `~` keeps `vm` from being appended to single-label names. */
+export const VM_ROUTING_DOMAIN = '~vm';
+
+/** One per-link resolved setting banger wants, with its resolvectl verb and value. */
+interface Setting {
+  verb: 'dns' | 'domain' | 'default-route' | 'dnssec' | 'dnsovertls' | 'llmnr' | 'mdns';
+  value: string;
+  /** Does what `resolvectl <verb> <link>` printed (after "Link N (name):") already mean `value`? */
+  holds(current: string[]): boolean;
+}
+
+const exactly =
+  (...want: string[]) =>
+  (current: string[]) =>
+    current.length === want.length && want.every((w, i) => current[i] === w);
+const isOff = (current: string[]) => current.length === 1 && ['no', 'false'].includes(current[0] ?? '');
+
+function settings(target: DnsRoutingTarget): Setting[] {
+  return [
+    { verb: 'dns', value: target.server, holds: exactly(target.server) },
+    { verb: 'domain', value: VM_ROUTING_DOMAIN, holds: exactly(VM_ROUTING_DOMAIN) },
+    { verb: 'default-route', value: 'false', holds: isOff },
+    { verb: 'dnssec', value: 'no', holds: isOff },
+    { verb: 'dnsovertls', value: 'no', holds: isOff },
+    { verb: 'llmnr', value: 'no', holds: isOff },
+    { verb: 'mdns', value: 'no', holds: isOff },
+  ];
+}
+
+/** The resolvectl argument lists that configure `target` (for docs, `system setup --json` and fix texts). */
+export function dnsRoutingCommands(target: DnsRoutingTarget): string[][] {
+  return settings(target).map((s) => [s.verb, target.link, s.value]);
+}
+
+export type DnsRoutingStatus =
+  /** resolvectl is missing or resolved does not answer: use the dnsmasq/NetworkManager recipe. */
+  | { resolver: 'other'; reason: string }
+  /** resolved runs but the link does not exist (yet). */
+  | { resolver: 'systemd-resolved'; link: 'missing'; reason: string }
+  | {
+      resolver: 'systemd-resolved';
+      link: 'present';
+      /** Settings that differ from what banger wants, as resolvectl verbs ("dns", "domain", ...). */
+      missing: string[];
+      /** What resolved reports for each verb, space-separated values. */
+      current: Record<string, string>;
+      ready: boolean;
+    };
+
+/** `Link 7 (banger0): 172.16.0.1:42069 10.0.0.1` → the values after the colon. */
+export function parseLinkSetting(stdout: string): string[] | undefined {
+  const match = /^Link \d+ \([^)]*\):(.*)$/m.exec(stdout);
+  if (!match) return undefined;
+  return (match[1] ?? '').trim().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * Reads the link's settings with `resolvectl <verb> <link>` (one query per
+ * setting; the per-verb output is far more stable across systemd versions
+ * than `resolvectl status`). Never changes anything, never throws for a
+ * host without resolved.
+ */
+export async function inspectDnsRouting(
+  runner: Runner,
+  resolvectlPath: string,
+  target: DnsRoutingTarget,
+): Promise<DnsRoutingStatus> {
+  const current: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const setting of settings(target)) {
+    const argv = [resolvectlPath, setting.verb, target.link];
+    let result: Awaited<ReturnType<Runner['run']>>;
+    try {
+      result = await runner.run(argv, { check: false, timeoutMs: 10_000 });
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      const notInstalled = err.message.includes('could not be started');
+      return { resolver: 'other', reason: notInstalled ? 'resolvectl is not installed' : err.message };
+    }
+    const firstLine = result.stderr.trim().split('\n')[0] ?? '';
+    if (result.exitCode !== 0) {
+      if (/interface|no such device/i.test(firstLine)) {
+        return { resolver: 'systemd-resolved', link: 'missing', reason: firstLine };
+      }
+      return { resolver: 'other', reason: `systemd-resolved does not answer (${firstLine || 'no output'})` };
+    }
+    const values = parseLinkSetting(result.stdout);
+    if (values === undefined) {
+      return { resolver: 'other', reason: `unexpected output from ${argv.join(' ')}` };
+    }
+    current[setting.verb] = values.join(' ');
+    if (!setting.holds(values)) missing.push(setting.verb);
+  }
+  return { resolver: 'systemd-resolved', link: 'present', missing, current, ready: missing.length === 0 };
+}
+
+/**
+ * Applies the settings that differ (all of them when `only` is omitted) as
+ * root through the allow-list, and returns the resolvectl argument lists it
+ * ran. Idempotent: resolvectl replaces a link's values rather than adding.
+ */
+export async function applyDnsRouting(
+  priv: PrivilegedRunner,
+  target: DnsRoutingTarget,
+  only?: readonly string[],
+): Promise<string[][]> {
+  const ran: string[][] = [];
+  for (const args of dnsRoutingCommands(target)) {
+    if (only !== undefined && !only.includes(args[0] ?? '')) continue;
+    await priv.run('resolvectl', args);
+    ran.push(args);
+  }
+  return ran;
+}
+
+/** The one-line recipe for hosts without systemd-resolved (docs/dns-routing.md), for doctor and setup. */
+export function dnsRoutingRecipe(loopbackServer: string): string {
+  const [host, port] = splitServer(loopbackServer);
+  return (
+    `add "server=/vm/${host}#${port}" to /etc/dnsmasq.d/banger.conf (dnsmasq) or ` +
+    '/etc/NetworkManager/dnsmasq.d/banger.conf (NetworkManager with dns=dnsmasq) and restart it; ' +
+    'see docs/dns-routing.md'
+  );
+}
+
+function splitServer(server: string): [string, string] {
+  const colon = server.lastIndexOf(':');
+  return colon === -1 ? [server, '53'] : [server.slice(0, colon), server.slice(colon + 1)];
+}

@@ -1,0 +1,73 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Runner, RunOptions, RunResult } from '../../src/host/runner.js';
+
+/**
+ * An ordinary user that exists only for one test: /etc/passwd, group, shadow
+ * and sudoers are copies in a temp dir with the user added, bind-mounted
+ * over /etc in a private mount namespace (`unshare -m`) for each command.
+ * The host's /etc is never written.
+ */
+export interface TestUser {
+  name: string;
+  uid: number;
+  /** The user's home directory (a temp dir, owned by root; tests only read it as the user). */
+  home: string;
+  /** Commands as root, but seeing the private /etc (the user exists, sudoers is the test's). */
+  asRoot: Runner;
+  /** Commands as the user (setpriv), seeing the private /etc. */
+  asUser: Runner;
+  /** Replaces the private sudoers with these lines. */
+  writeSudoers(lines: readonly string[]): void;
+  remove(): void;
+}
+
+class PrivateEtcRunner implements Runner {
+  constructor(
+    private readonly etc: string,
+    private readonly inner: Runner,
+    private readonly uid?: number,
+  ) {}
+
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+    const become =
+      this.uid === undefined
+        ? 'exec "$@"'
+        : `exec setpriv --reuid=${this.uid} --regid=${this.uid} --clear-groups "$@"`;
+    const script = `d=$1; shift; for f in passwd group shadow sudoers; do mount --bind "$d/$f" /etc/$f; done; ${become}`;
+    return this.inner.run(['unshare', '-m', 'sh', '-c', script, 'sh', this.etc, ...argv], options);
+  }
+}
+
+/** `inner` decides where commands run (e.g. a NetnsRunner); the user is `name` with uid = gid = `uid`. */
+export function createTestUser(inner: Runner, name = 'bangertest', uid = 4242): TestUser {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-user-'));
+  const etc = join(dir, 'etc');
+  const home = join(dir, 'home');
+  mkdirSync(etc);
+  mkdirSync(home);
+  for (const f of ['passwd', 'group', 'shadow']) copyFileSync(`/etc/${f}`, join(etc, f));
+  const append = (f: string, line: string) =>
+    writeFileSync(join(etc, f), `${readFileSync(join(etc, f), 'utf8')}${line}\n`);
+  append('passwd', `${name}:x:${uid}:${uid}::${home}:/bin/sh`);
+  append('group', `${name}:x:${uid}:`);
+  append('shadow', `${name}:*:19000:0:99999:7:::`);
+  const writeSudoers = (lines: readonly string[]) =>
+    writeFileSync(join(etc, 'sudoers'), `Defaults !syslog, !lecture\n${lines.join('\n')}\n`, { mode: 0o440 });
+  writeSudoers([]);
+  return {
+    name,
+    uid,
+    home,
+    asRoot: new PrivateEtcRunner(etc, inner),
+    asUser: new PrivateEtcRunner(etc, inner, uid),
+    writeSudoers,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The private sudoers file, for `visudo -c -f`. */
+export function sudoersPath(user: TestUser): string {
+  return join(user.home, '..', 'etc', 'sudoers');
+}
