@@ -1,0 +1,94 @@
+// The Firecracker driver's contract. The implementation is process-driver.ts;
+// the VM service depends only on these types.
+export { type BootArgsOptions, bootArgs } from '../../domain/boot-args.js';
+
+export interface VmDrive {
+  /** Firecracker drive id: letters, digits, underscore. */
+  id: string;
+  /** A daemon-created file. */
+  path: string;
+  readOnly: boolean;
+  isRoot: boolean;
+}
+
+export interface VmLaunchSpec {
+  /** Becomes Firecracker's `--id` (1-64 letters, digits, '-'). */
+  vmId: string;
+  /** Daemon-created 0700 dir; the driver creates firecracker.sock, firecracker.log, metrics.json, console.log in it. */
+  vmDir: string;
+  /** From resolveFirecracker(). A `.js` file is run with this Node (process.execPath). */
+  firecrackerBin: string;
+  vcpu: number;
+  memoryMib: number;
+  kernel: { vmlinux: string; initrd: string };
+  /** The full kernel command line; see bootArgs(). */
+  bootArgs: string;
+  /** In guest order: rootfs (vda, root, read-only), system (vdb), work (vdc). */
+  drives: VmDrive[];
+  net: { tap: string; mac: string };
+  vsock?: { cid: number; udsPath: string };
+  /** Size cap for console.log enforced by ConsoleCap (default DEFAULT_CONSOLE_CAP_BYTES). Informational to launch. */
+  consoleCapBytes?: number;
+}
+
+/** What identifies a running Firecracker; persisted in handles.json so a restarted daemon can adopt it. */
+export interface FirecrackerHandle {
+  pid: number;
+  /** /proc/<pid>/stat field 22 (clock ticks after boot): tells this process from a later one reusing the pid. */
+  startTime: number;
+  apiSock: string;
+  vmDir: string;
+}
+
+export type StopOutcome = 'graceful' | 'terminated' | 'killed' | 'gone';
+
+export interface FirecrackerStats {
+  rssBytes: number;
+  /** utime + stime of the Firecracker process. */
+  cpuSeconds: number;
+  /** The last line of metrics.json after a FlushMetrics, when there is one. */
+  metrics?: Record<string, unknown>;
+}
+
+export interface FirecrackerDriver {
+  /**
+   * Starts Firecracker for the VM as the daemon's user, in its own session
+   * (it survives the daemon being kill -9'd), stdout+stderr appended to
+   * <vmDir>/console.log; configures logger, metrics, machine config, boot
+   * source, drives, network interface and vsock, then InstanceStart.
+   * Resolves once InstanceStart succeeded. On any failure the process is
+   * killed (and gone) and the promise rejects with AppError('operation_failed')
+   * naming the failing call, Firecracker's fault_message and the tails of
+   * firecracker.log and console.log; with AppError('cancelled') when `signal`
+   * aborts; with AppError('invalid_argument') for a spec it cannot start
+   * (socket path over 107 bytes, bad drive id).
+   */
+  launch(spec: VmLaunchSpec, signal?: AbortSignal): Promise<FirecrackerHandle>;
+  /**
+   * True only when the live process at handle.pid is that same Firecracker:
+   * same start time, command line with `--api-sock <handle.apiSock>`, and the
+   * API socket answers. Never true for an unrelated process reusing the pid.
+   */
+  identify(handle: FirecrackerHandle): Promise<boolean>;
+  /**
+   * Graceful stop: SendCtrlAltDel, wait up to timeoutMs (default 30 s) for
+   * exit, then SIGTERM, a short wait, then SIGKILL. Resolves when the process
+   * is gone. Idempotent: 'gone' when it had already exited. Signals only a
+   * process whose pid, start time and command line match the handle (a hung
+   * VMM whose socket no longer answers is still terminated).
+   */
+  stop(handle: FirecrackerHandle, opts?: { timeoutMs?: number }): Promise<StopOutcome>;
+  /**
+   * Sends `signal` (default SIGKILL) to the process if it matches the handle;
+   * for SIGKILL and SIGTERM resolves once it is gone. A process already gone
+   * is not an error.
+   */
+  kill(handle: FirecrackerHandle, signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves when the process exits, whether this driver launched it or adopted it (polls /proc then). */
+  waitExit(handle: FirecrackerHandle): Promise<void>;
+  /**
+   * Host-side stats from /proc and the last metrics line (after FlushMetrics).
+   * Rejects with AppError('conflict') when the process is not running.
+   */
+  stats(handle: FirecrackerHandle): Promise<FirecrackerStats>;
+}
