@@ -45,14 +45,14 @@ describe('/proc readers', () => {
   });
 
   it('see the NUL-separated argv and the start time of a child', async () => {
-    const child = spawn('sleep', ['30', 'a b']);
+    const child = spawn('sh', ['-c', 'sleep 30; :', 'a b']);
     await new Promise((r) => child.once('spawn', r));
     try {
       const pid = child.pid ?? 0;
       // exec may not have happened yet right after 'spawn'
-      for (let i = 0; i < 50 && readProcCmdline(pid)?.[0] !== 'sleep'; i++)
+      for (let i = 0; i < 50 && readProcCmdline(pid)?.[0] !== 'sh'; i++)
         await new Promise((r) => setTimeout(r, 10));
-      expect(readProcCmdline(pid)).toEqual(['sleep', '30', 'a b']);
+      expect(readProcCmdline(pid)).toEqual(['sh', '-c', 'sleep 30; :', 'a b']);
       const mine = readProcStat(process.pid)?.startTime ?? 0;
       expect(readProcStat(pid)?.startTime).toBeGreaterThanOrEqual(mine);
     } finally {
