@@ -3,6 +3,18 @@ import type { z } from 'zod';
 import { AppError } from '../domain/errors.js';
 import { type ProgressEvent, readProgressEvents, type StageEvent } from './progress.js';
 import { daemonStatus, doctorReport, errorBody, okResponse } from './schemas.js';
+import {
+  type CreateVmRequest,
+  createVmResult,
+  deleteVmResult,
+  type SetVmRequest,
+  vmList,
+  vmResult,
+  vmStats,
+} from './vms.js';
+
+type OnStage = (event: StageEvent | Extract<ProgressEvent, { type: 'log' }>) => void;
+const vmPath = (ref: string, rest = '') => `/v1/vms/${encodeURIComponent(ref)}${rest}`;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -32,6 +44,58 @@ export class BangerClient {
 
   doctor() {
     return this.call('GET', '/v1/doctor', doctorReport);
+  }
+
+  listVms() {
+    return this.call('GET', '/v1/vms', vmList);
+  }
+
+  showVm(ref: string) {
+    return this.call('GET', vmPath(ref), vmResult);
+  }
+
+  createVm(req: CreateVmRequest, onStage: OnStage) {
+    return this.stream('POST', '/v1/vms', createVmResult, req, onStage);
+  }
+
+  startVm(ref: string, opts: { wait?: boolean }, onStage: OnStage) {
+    return this.stream('POST', vmPath(ref, '/start'), vmResult, opts, onStage);
+  }
+
+  restartVm(ref: string, opts: { wait?: boolean }, onStage: OnStage) {
+    return this.stream('POST', vmPath(ref, '/restart'), vmResult, opts, onStage);
+  }
+
+  stopVm(ref: string) {
+    return this.call('POST', vmPath(ref, '/stop'), vmResult, {});
+  }
+
+  killVm(ref: string, signal?: string) {
+    return this.call('POST', vmPath(ref, '/kill'), vmResult, signal === undefined ? {} : { signal });
+  }
+
+  deleteVm(ref: string) {
+    return this.call('DELETE', vmPath(ref), deleteVmResult);
+  }
+
+  setVm(ref: string, req: SetVmRequest) {
+    return this.call('PATCH', vmPath(ref), vmResult, req);
+  }
+
+  vmStats(ref: string) {
+    return this.call('GET', vmPath(ref, '/stats'), vmStats);
+  }
+
+  /** The VM's console (or Firecracker) log as raw chunks; with `follow`, until the VM stops or the caller breaks. */
+  async *vmLogs(
+    ref: string,
+    o: { source?: 'console' | 'firecracker'; follow?: boolean; tail?: number } = {},
+  ): AsyncGenerator<Buffer> {
+    const query = new URLSearchParams({ source: o.source ?? 'console', follow: o.follow ? '1' : '0' });
+    if (o.tail !== undefined) query.set('tail', String(o.tail));
+    const res = await this.send('GET', vmPath(ref, `/logs?${query}`), undefined);
+    if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
+    for await (const chunk of res.body) yield Buffer.from(chunk as Uint8Array);
   }
 
   /** Sends one request and parses the JSON answer with `schema`. */

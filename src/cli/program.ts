@@ -4,7 +4,7 @@ import { registerCompletion } from './commands/completion.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
-import { registerVmCommands } from './commands/vm.js';
+import { registerVmCommands } from './commands/vm/index.js';
 
 /** Builds the whole command tree; one register function per command file. */
 export function buildProgram(): Command {

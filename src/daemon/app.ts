@@ -13,6 +13,8 @@ import { VmRepository } from '../store/vm-repository.js';
 import type { DaemonContext } from './context.js';
 import { buildServer } from './server.js';
 import { defaultChecks } from './services/doctor/checks.js';
+import { hostVmAdapters } from './vm-adapters.js';
+import { startVmLayer } from './vm-layer.js';
 
 export interface RunningDaemon {
   app: FastifyInstance;
@@ -50,7 +52,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
   const shutdownRequested = new Promise<void>((resolve) => {
     signalShutdown = resolve;
   });
-  const ctx: DaemonContext = {
+  const base: Omit<DaemonContext, 'vms'> = {
     config,
     paths,
     runner: options.runner ?? new SpawnRunner(),
@@ -61,6 +63,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     dns: { listening: [], error: undefined },
     requestShutdown: () => signalShutdown(),
   };
+  const vmLayer = await startVmLayer(base, hostVmAdapters(base), env);
+  const ctx: DaemonContext = { ...base, vms: vmLayer.service };
   const dns = await startDns(ctx);
   const app = buildServer(ctx);
   try {
@@ -71,6 +75,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
   } catch (err) {
     await app.close();
     await dns.close();
+    await vmLayer.close();
     db.close();
     lock.release();
     throw err;
@@ -83,6 +88,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
       logger.info('bangerd stopping');
       await app.close();
       await dns.close();
+      await vmLayer.close();
       rmSync(paths.socket, { force: true });
       db.close();
       lock.release();

@@ -4,6 +4,7 @@ import type { BangerPaths } from '../host/paths.js';
 import type { Runner } from '../host/runner.js';
 import type { Db } from '../store/db.js';
 import type { CheckDefinition } from './services/doctor/registry.js';
+import type { VmService } from './services/vm/vm-service.js';
 
 /** Everything a route or service needs; built once in the composition root. */
 export interface DaemonContext {
@@ -16,6 +17,8 @@ export interface DaemonContext {
   doctorChecks: readonly CheckDefinition[];
   /** Where the `.vm` DNS server listens, or why it could not start. */
   dns: { listening: string[]; error: string | undefined };
+  /** The VM lifecycle. */
+  vms: VmService;
   /** Asks the daemon to shut down gracefully after the current response. */
   requestShutdown(): void;
 }

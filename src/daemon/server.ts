@@ -4,6 +4,7 @@ import type { ErrorBody } from '../api/schemas.js';
 import { AppError, toAppError } from '../domain/errors.js';
 import type { DaemonContext } from './context.js';
 import { registerSystemRoutes } from './routes/system.js';
+import { registerVmRoutes } from './routes/vms.js';
 
 /**
  * Builds the HTTP API. Errors are mapped to HTTP status and body in exactly
@@ -37,6 +38,7 @@ export function buildServer(ctx: DaemonContext): FastifyInstance {
   });
 
   registerSystemRoutes(app, ctx);
+  registerVmRoutes(app, ctx);
   return app;
 }
 

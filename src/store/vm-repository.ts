@@ -136,6 +136,21 @@ export class VmRepository {
       .run(nat ? 1 : 0, new Date().toISOString(), id);
   }
 
+  /** `vm set` of a stopped VM; values already validated. */
+  setSizing(id: string, sizing: { vcpu?: number; memoryMib?: number; diskBytes?: number }): void {
+    const vm = this.get(id);
+    if (!vm) return;
+    this.db
+      .prepare('UPDATE vms SET vcpu = ?, memory_mib = ?, disk_bytes = ?, updated_at = ? WHERE id = ?')
+      .run(
+        sizing.vcpu ?? vm.vcpu,
+        sizing.memoryMib ?? vm.memoryMib,
+        sizing.diskBytes ?? vm.diskBytes,
+        new Date().toISOString(),
+        id,
+      );
+  }
+
   /** Deletes the record, which also releases its guest address. Idempotent. */
   delete(id: string): void {
     this.db.prepare('DELETE FROM vms WHERE id = ?').run(id);

@@ -6,6 +6,8 @@ import { daemonStatus, doctorReport, errorBody } from '../../src/api/schemas.js'
 import type { DaemonContext } from '../../src/daemon/context.js';
 import { buildServer } from '../../src/daemon/server.js';
 import { defaultChecks } from '../../src/daemon/services/doctor/checks.js';
+import { hostVmAdapters } from '../../src/daemon/vm-adapters.js';
+import { startVmLayer } from '../../src/daemon/vm-layer.js';
 import { applyDefaults } from '../../src/domain/config.js';
 import { silentLogger } from '../../src/host/logger.js';
 import { resolvePaths } from '../../src/host/paths.js';
@@ -15,7 +17,7 @@ import { FakeRunner } from '../../src/testing/fake-runner.js';
 const home = mkdtempSync(join(tmpdir(), 'banger-inject-'));
 const runner = new FakeRunner().on(['/bin/true', '--version'], { stdout: 'Firecracker v1.7.0\n' });
 let shutdowns = 0;
-const ctx: DaemonContext = {
+const base: Omit<DaemonContext, 'vms'> = {
   config: applyDefaults({ firecracker_bin: '/bin/true' }),
   paths: resolvePaths({ HOME: home, XDG_RUNTIME_DIR: join(home, 'run') }),
   runner,
@@ -28,6 +30,8 @@ const ctx: DaemonContext = {
     shutdowns++;
   },
 };
+const vmLayer = await startVmLayer(base, hostVmAdapters(base), {});
+const ctx: DaemonContext = { ...base, vms: vmLayer.service };
 const app = buildServer(ctx);
 afterAll(async () => {
   await app.close();

@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
-import { connect } from '../../api/autostart.js';
-import { AppError } from '../../domain/errors.js';
+import { connect } from '../../../api/autostart.js';
+import { AppError } from '../../../domain/errors.js';
+import { registerCreateCommand } from './create.js';
+import { registerInspectCommands } from './inspect.js';
+import { registerLifecycleCommands } from './lifecycle.js';
 
 export function registerVmCommands(program: Command): void {
   const vm = program.command('vm').description('create, run and manage sandbox VMs');
+  registerCreateCommand(vm);
+  registerLifecycleCommands(vm);
+  registerInspectCommands(vm);
 
   vm.command('run')
     .description('create a VM and open a shell in it, or run a command: banger vm run [PATH] [-- CMD...]')

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/**
+ * The VM part of the daemon contract. Refs (`:ref` in paths) are a VM name,
+ * id or unique id prefix; the daemon resolves them.
+ */
+
+/**
+ * What the daemon observes, not only what was asked: `running` means the
+ * Firecracker process is alive and verified; `starting`/`stopping` while an
+ * operation is in flight; `error` when the VM wants to run but its last
+ * start failed (see `lastError`).
+ */
+export const vmState = z.enum(['stopped', 'starting', 'running', 'stopping', 'error']);
+export type VmStateView = z.infer<typeof vmState>;
+
+export const specSource = z.enum(['flag', 'vm_defaults', 'host', 'built-in']);
+
+export const vmView = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: vmState,
+  image: z.string(),
+  vcpu: z.number().int(),
+  memoryMib: z.number().int(),
+  diskBytes: z.number().int(),
+  guestIp: z.string(),
+  /** `<name>.vm`, served by the daemon's DNS server. */
+  dnsName: z.string(),
+  nat: z.boolean(),
+  createdAt: z.string(),
+  /** Set while running. */
+  startedAt: z.string().optional(),
+  uptimeSeconds: z.number().optional(),
+  pid: z.number().int().optional(),
+  tap: z.string().optional(),
+  vmDir: z.string(),
+  lastError: z.string().optional(),
+});
+export type VmView = z.infer<typeof vmView>;
+
+export const vmList = z.object({ vms: z.array(vmView) });
+
+const sourced = z.object({ value: z.number(), source: specSource });
+export const vmSpec = z.object({ vcpu: sourced, memoryMib: sourced, diskBytes: sourced });
+export type VmSpecView = z.infer<typeof vmSpec>;
+
+export const createVmRequest = z.strictObject({
+  name: z.string().optional(),
+  image: z.string().optional(),
+  vcpu: z.number().int().optional(),
+  memoryMib: z.number().int().optional(),
+  diskSize: z.string().optional(),
+  nat: z.boolean().optional(),
+  /** Start after creating (default true); false leaves the VM stopped. */
+  start: z.boolean().optional(),
+  /** Wait for the guest's SSH port before answering (default true). */
+  wait: z.boolean().optional(),
+});
+export type CreateVmRequest = z.infer<typeof createVmRequest>;
+
+/** The `done` result of a create stream. The `spec` also arrives first, as a stage event named `spec`. */
+export const createVmResult = z.object({ vm: vmView, spec: vmSpec });
+
+export const vmResult = z.object({ vm: vmView });
+
+export const startVmRequest = z.strictObject({ wait: z.boolean().optional() });
+
+export const logSource = z.enum(['console', 'firecracker']);
+
+export const killVmRequest = z.strictObject({ signal: z.string().optional() });
+
+export const setVmRequest = z.strictObject({
+  vcpu: z.number().int().optional(),
+  memoryMib: z.number().int().optional(),
+  diskSize: z.string().optional(),
+  nat: z.boolean().optional(),
+});
+export type SetVmRequest = z.infer<typeof setVmRequest>;
+
+export const deleteVmResult = z.object({ id: z.string(), name: z.string() });
+
+export const vmStats = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: vmState,
+  /** Host-side numbers of the Firecracker process; absent while stopped. */
+  process: z
+    .object({
+      pid: z.number().int(),
+      rssBytes: z.number(),
+      cpuSeconds: z.number(),
+      uptimeSeconds: z.number(),
+    })
+    .optional(),
+  disks: z.array(
+    z.object({ name: z.string(), path: z.string(), apparentBytes: z.number(), allocatedBytes: z.number() }),
+  ),
+  /** The last metrics object Firecracker wrote, as is. */
+  metrics: z.record(z.string(), z.unknown()).optional(),
+});
+export type VmStatsView = z.infer<typeof vmStats>;
+
+/** How a UI reaches the guest over SSH; see `banger vm ssh`. */
+export const vmSshInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  guestIp: z.string(),
+  user: z.string(),
+  keyPath: z.string(),
+  knownHostsPath: z.string(),
+  hostKeyAlias: z.string(),
+});
+export type VmSshInfo = z.infer<typeof vmSshInfo>;

@@ -1,0 +1,145 @@
+import type { Command } from 'commander';
+import type { VmView } from '../../../api/vms.js';
+import { formatSize } from '../../../domain/size.js';
+import { integerArg } from '../../args.js';
+import { formatDuration, printFields, printJson, printTable } from '../../output.js';
+import { withClient } from './lifecycle.js';
+
+function uptime(vm: VmView): string {
+  return vm.uptimeSeconds === undefined ? '-' : formatDuration(vm.uptimeSeconds);
+}
+
+/** list, show, stats, logs, set. */
+export function registerInspectCommands(vm: Command): void {
+  vm.command('list')
+    .alias('ls')
+    .description('list VMs')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const { vms } = await client.listVms();
+        if (opts.json) return printJson(vms);
+        if (vms.length === 0) {
+          process.stdout.write('no VMs; create one with `banger vm run` or `banger vm create`\n');
+          return;
+        }
+        printTable(
+          ['name', 'id', 'state', 'ip', 'image', 'vcpu', 'mem', 'disk', 'uptime'],
+          vms.map((v) => [
+            v.name,
+            v.id.slice(0, 8),
+            v.state,
+            v.guestIp,
+            v.image,
+            String(v.vcpu),
+            `${v.memoryMib}M`,
+            formatSize(v.diskBytes),
+            uptime(v),
+          ]),
+        );
+      }),
+    );
+
+  vm.command('show')
+    .description('show one VM')
+    .argument('<vm>', 'VM name, id or unique id prefix')
+    .option('--json', 'print JSON')
+    .action((ref: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const { vm: v } = await client.showVm(ref);
+        if (opts.json) return printJson(v);
+        printFields([
+          ['name', v.name],
+          ['id', v.id],
+          ['state', v.state],
+          ['image', v.image],
+          ['address', `${v.guestIp} (${v.dnsName})`],
+          ['nat', v.nat ? 'on' : 'off'],
+          ['size', `${v.vcpu} vCPU, ${v.memoryMib} MiB, ${formatSize(v.diskBytes)} disk`],
+          ['created', v.createdAt],
+          ['uptime', uptime(v)],
+          ...(v.pid !== undefined ? [['pid', String(v.pid)] as const] : []),
+          ...(v.tap !== undefined ? [['tap', v.tap] as const] : []),
+          ['dir', v.vmDir],
+          ...(v.lastError ? [['last error', v.lastError] as const] : []),
+        ]);
+      }),
+    );
+
+  vm.command('stats')
+    .description('host-side numbers: RSS and CPU of the Firecracker process, disk usage, Firecracker metrics')
+    .argument('<vm>', 'VM name, id or unique id prefix')
+    .option('--json', 'print JSON')
+    .action((ref: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const s = await client.vmStats(ref);
+        if (opts.json) return printJson(s);
+        printFields([
+          ['name', s.name],
+          ['state', s.state],
+          ...(s.process
+            ? ([
+                ['pid', String(s.process.pid)],
+                ['rss', formatSize(s.process.rssBytes)],
+                ['cpu', `${s.process.cpuSeconds.toFixed(2)}s`],
+                ['uptime', formatDuration(s.process.uptimeSeconds)],
+              ] as const)
+            : []),
+          ...s.disks.map(
+            (d) =>
+              [
+                d.name,
+                `${formatSize(d.allocatedBytes)} used of ${formatSize(d.apparentBytes)} (${d.path})`,
+              ] as const,
+          ),
+        ]);
+      }),
+    );
+
+  vm.command('logs')
+    .description("print a VM's serial console log (or Firecracker's own log)")
+    .argument('<vm>', 'VM name, id or unique id prefix')
+    .option('-f, --follow', 'keep printing as the log grows, until the VM stops or Ctrl-C')
+    .option('--console', 'the serial console (default)')
+    .option('--firecracker', "Firecracker's own log")
+    .option('--tail <bytes>', 'start this many bytes before the end', integerArg)
+    .action((ref: string, opts: { follow?: boolean; firecracker?: boolean; tail?: number }) =>
+      withClient(async (client) => {
+        for await (const chunk of client.vmLogs(ref, {
+          source: opts.firecracker ? 'firecracker' : 'console',
+          follow: opts.follow === true,
+          ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+        })) {
+          process.stdout.write(chunk);
+        }
+      }),
+    );
+
+  vm.command('set')
+    .description('change a VM: NAT at any time; vCPU, memory and disk size (grow only) while stopped')
+    .argument('<vm>', 'VM name, id or unique id prefix')
+    .option('--vcpu <n>', 'vCPUs (1-32)', integerArg)
+    .option('--memory <mib>', 'memory in MiB', integerArg)
+    .option('--disk-size <size>', 'new work disk size (grow only), e.g. 32G')
+    .option('--nat', 'enable NAT')
+    .option('--no-nat', 'disable NAT')
+    .option('--json', 'print the VM as JSON')
+    .action(
+      (
+        ref: string,
+        o: { vcpu?: number; memory?: number; diskSize?: string; nat?: boolean; json?: boolean },
+      ) =>
+        withClient(async (client) => {
+          const { vm: v } = await client.setVm(ref, {
+            ...(o.vcpu !== undefined ? { vcpu: o.vcpu } : {}),
+            ...(o.memory !== undefined ? { memoryMib: o.memory } : {}),
+            ...(o.diskSize !== undefined ? { diskSize: o.diskSize } : {}),
+            ...(o.nat !== undefined ? { nat: o.nat } : {}),
+          });
+          if (o.json) return printJson(v);
+          process.stdout.write(
+            `${v.name}: ${v.vcpu} vCPU, ${v.memoryMib} MiB, ${formatSize(v.diskBytes)} disk, NAT ${v.nat ? 'on' : 'off'}\n`,
+          );
+        }),
+    );
+}

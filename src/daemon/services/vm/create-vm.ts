@@ -1,0 +1,112 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CreateVmRequest } from '../../../api/vms.js';
+import { parseSize } from '../../../domain/size.js';
+import { newVmId, validateVmName } from '../../../domain/vm.js';
+import { formatSpecLine, resolveSizing, type VmSizing } from '../../../domain/vm-spec.js';
+import type { EmitStage } from '../../ndjson.js';
+import { generateVmName } from './names.js';
+import type { BootArtifacts } from './ports.js';
+import type { Step } from './steps.js';
+import type { VmServiceDeps } from './vm-service.js';
+
+export interface CreatePlan {
+  id: string;
+  name: string;
+  nat: boolean;
+  sizing: VmSizing;
+  artifacts: BootArtifacts;
+}
+
+/**
+ * Everything a create checks before it creates anything: name, sizing (the
+ * `spec:` line is emitted first), the image (the default one is built or
+ * pulled on demand, an explicitly named one must exist), Firecracker, and
+ * host networking when the VM is to be started.
+ */
+export async function validateCreate(
+  deps: VmServiceDeps,
+  req: CreateVmRequest,
+  emit: EmitStage,
+  signal?: AbortSignal,
+): Promise<CreatePlan> {
+  const name =
+    req.name !== undefined
+      ? validateVmName(req.name)
+      : generateVmName((n) => deps.repo.ipForName(n) !== undefined);
+  const sizing = resolveSizing(
+    {
+      ...(req.vcpu !== undefined ? { vcpu: req.vcpu } : {}),
+      ...(req.memoryMib !== undefined ? { memoryMib: req.memoryMib } : {}),
+      ...(req.diskSize !== undefined ? { diskSize: req.diskSize } : {}),
+    },
+    deps.config,
+    deps.hostFacts,
+  );
+  const image = req.image ?? deps.config.defaultImageName;
+  // An explicitly named image must exist (one line, nothing printed before); the default one is
+  // built or pulled on first use, after the spec line.
+  const named = image === deps.config.defaultImageName ? undefined : deps.images.resolve(image);
+  emit({ stage: 'spec', message: formatSpecLine(sizing) });
+  const artifacts = named ?? (await deps.images.ensure(image, (e) => emit(e), signal));
+  if (req.start !== false) {
+    await deps.firecrackerBin();
+    await deps.network();
+  }
+  return { id: newVmId(), name, nat: req.nat ?? false, sizing, artifacts };
+}
+
+/** The steps that make a stopped VM: its record and address, its directory, its two disks. */
+export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string): Step[] {
+  const { repo, config, disks } = deps;
+  return [
+    {
+      name: 'reserve',
+      message: `reserving name ${plan.name} and an address in ${config.cidr}`,
+      run: async () => {
+        repo.create(
+          {
+            id: plan.id,
+            name: plan.name,
+            image: plan.artifacts.image,
+            vcpu: plan.sizing.vcpu.value,
+            memoryMib: plan.sizing.memoryMib.value,
+            diskBytes: plan.sizing.diskBytes.value,
+            nat: plan.nat,
+          },
+          { cidr: config.cidr, gateway: config.bridgeIp },
+        );
+      },
+      undo: async () => repo.delete(plan.id),
+    },
+    {
+      name: 'directory',
+      message: 'creating the VM directory',
+      run: async () => {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+      },
+      undo: () => rm(dir, { recursive: true, force: true }),
+    },
+    {
+      name: 'system-disk',
+      message: `creating the root overlay disk (${config.systemOverlaySize}, sparse)`,
+      run: () =>
+        disks.createSystemDisk(
+          join(dir, 'system.ext4'),
+          parseSize(config.systemOverlaySize, 'system_overlay_size'),
+        ),
+    },
+    {
+      name: 'work-disk',
+      message: plan.artifacts.workSeed
+        ? 'cloning the work disk from the image seed'
+        : 'creating the work disk',
+      run: () =>
+        disks.createWorkDisk({
+          path: join(dir, 'work.ext4'),
+          bytes: plan.sizing.diskBytes.value,
+          seed: plan.artifacts.workSeed,
+        }),
+    },
+  ];
+}

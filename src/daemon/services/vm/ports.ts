@@ -1,0 +1,75 @@
+import type { VmHandles } from '../../../host/vm/handles-file.js';
+
+/**
+ * What the VM service needs from the host, as small interfaces. The
+ * composition root (daemon/app.ts) plugs in the real adapters from src/host;
+ * tests can plug in the Firecracker stand-in, real disks and a network
+ * namespace. Each contract is stated where it is implemented.
+ */
+
+export interface LaunchSpec {
+  vmId: string;
+  vmDir: string;
+  firecrackerBin: string;
+  vcpu: number;
+  memoryMib: number;
+  kernel: { vmlinux: string; initrd: string };
+  bootArgs: string;
+  drives: { id: string; path: string; readOnly: boolean; isRoot: boolean }[];
+  net: { tap: string; mac: string };
+}
+
+export type ProcessHandle = Pick<VmHandles, 'pid' | 'startTime' | 'apiSock'> & { vmDir: string };
+
+/** The Firecracker driver (src/host/firecracker). */
+export interface VmDriver {
+  launch(spec: LaunchSpec, signal?: AbortSignal): Promise<ProcessHandle>;
+  identify(handle: ProcessHandle): Promise<boolean>;
+  stop(handle: ProcessHandle, opts?: { timeoutMs?: number }): Promise<string>;
+  kill(handle: ProcessHandle, signal?: NodeJS.Signals): Promise<void>;
+  waitExit(handle: ProcessHandle): Promise<void>;
+  stats(
+    handle: ProcessHandle,
+  ): Promise<{ rssBytes: number; cpuSeconds: number; metrics?: Record<string, unknown> | undefined }>;
+}
+
+/** Host networking (src/host/network/host-network.ts). */
+export interface VmNetwork {
+  attach(vm: { vmId: string; guestIp: string; nat: boolean }): Promise<{ tap: string; mac: string }>;
+  setNat(vm: { vmId: string; guestIp: string; nat: boolean }): Promise<void>;
+  detach(vmId: string): Promise<void>;
+}
+
+/** Per-VM disks (src/host/disk). */
+export interface VmDisks {
+  createSystemDisk(path: string, bytes: number): Promise<void>;
+  /** Creates work.ext4 (from the seed when given) and writes the VM's /root files into it. */
+  createWorkDisk(o: { path: string; bytes: number; seed?: string | undefined }): Promise<void>;
+  growWorkDisk(path: string, bytes: number): Promise<void>;
+  usage(path: string): Promise<{ apparentBytes: number; allocatedBytes: number }>;
+}
+
+export interface BootArtifacts {
+  image: string;
+  rootfs: string;
+  workSeed?: string | undefined;
+  kernel: { name: string; vmlinux: string; initrd: string; modulesDir?: string; version: string };
+}
+
+/** The image store (daemon/services/images). */
+export interface BootArtifactSource {
+  /** Throws AppError not_found when the image does not exist. */
+  resolve(image: string): BootArtifacts;
+  /** Builds or pulls the image when missing (the default image on first use); shared by concurrent callers. */
+  ensure(
+    image: string,
+    onProgress: (e: { stage: string; message: string }) => void,
+    signal?: AbortSignal,
+  ): Promise<BootArtifacts>;
+}
+
+/** Guest readiness (src/host/ssh). */
+export interface GuestReadiness {
+  /** Resolves once the guest's SSH port answers with a banner; AppError timeout otherwise. */
+  waitForSsh(ip: string, o: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<void>;
+}

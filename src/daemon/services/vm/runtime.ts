@@ -1,0 +1,62 @@
+import type { Logger } from '../../../host/logger.js';
+import {
+  readHandlesFile,
+  removeHandlesFile,
+  type VmHandles,
+  writeHandlesFile,
+} from '../../../host/vm/handles-file.js';
+import type { ProcessHandle, VmDriver } from './ports.js';
+
+/**
+ * The in-memory half of "what is true now" (DESIGN §6), mirrored to each
+ * VM's handles.json. One entry per VM whose Firecracker this daemon launched
+ * or adopted. When a tracked process exits on its own (guest power-off, a
+ * crash, `vm kill`), `onExit` runs once so the service can release what it held.
+ */
+export class VmRuntime {
+  private readonly live = new Map<string, { handles: VmHandles; vmDir: string }>();
+
+  constructor(
+    private readonly driver: VmDriver,
+    private readonly logger: Logger,
+    private readonly onExit: (vmId: string, handles: VmHandles) => void,
+  ) {}
+
+  get(vmId: string): VmHandles | undefined {
+    return this.live.get(vmId)?.handles;
+  }
+
+  processHandle(vmId: string): ProcessHandle | undefined {
+    const entry = this.live.get(vmId);
+    return entry && { ...entry.handles, vmDir: entry.vmDir };
+  }
+
+  runningIds(): Set<string> {
+    return new Set(this.live.keys());
+  }
+
+  /** Records a running VM (file first, so a crash right after still leaves a trace) and watches its process. */
+  track(vmId: string, vmDir: string, handles: VmHandles): void {
+    writeHandlesFile(vmDir, handles);
+    this.live.set(vmId, { handles, vmDir });
+    this.driver
+      .waitExit({ ...handles, vmDir })
+      .then(() => {
+        if (this.live.get(vmId)?.handles.pid !== handles.pid) return; // stopped deliberately or replaced
+        this.logger.info({ vmId, pid: handles.pid }, 'firecracker exited');
+        this.onExit(vmId, handles);
+      })
+      .catch((err: unknown) => this.logger.warn({ vmId, err }, 'watching firecracker failed'));
+  }
+
+  /** Drops the VM from memory and removes its handles.json. Idempotent. */
+  forget(vmId: string, vmDir: string): void {
+    this.live.delete(vmId);
+    removeHandlesFile(vmDir);
+  }
+
+  /** What a previous daemon left in the VM dir; see reconcile. */
+  readScratch(vmDir: string): VmHandles | undefined {
+    return readHandlesFile(vmDir);
+  }
+}

@@ -1,0 +1,174 @@
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../../../domain/errors.js';
+import { guestNetwork } from '../../../domain/network.js';
+import type { VmRecord } from '../../../domain/vm.js';
+import type { EmitStage } from '../../ndjson.js';
+import type { BootArtifacts, VmNetwork } from './ports.js';
+import type { VmRuntime } from './runtime.js';
+import type { Step } from './steps.js';
+import type { VmServiceDeps } from './vm-service.js';
+
+/** The kernel command line of DESIGN §3: banger's initramfs reads the banger.* keys. */
+export function kernelCommandLine(o: {
+  address: string;
+  gateway: string;
+  dns: readonly string[];
+  hostname: string;
+}): string {
+  return [
+    'console=ttyS0',
+    'reboot=k',
+    'panic=1',
+    `banger.ip=${o.address}`,
+    `banger.gw=${o.gateway}`,
+    ...(o.dns.length ? [`banger.dns=${o.dns.join(',')}`] : []),
+    `banger.hostname=${o.hostname}`,
+  ].join(' ');
+}
+
+/**
+ * The steps that start a VM: its TAP (and NAT) on the bridge, then its
+ * Firecracker configured and booted. Undo kills the process and releases
+ * the TAP and rules.
+ */
+export function startSteps(
+  deps: VmServiceDeps,
+  runtime: VmRuntime,
+  artifacts: BootArtifacts,
+  getVm: () => VmRecord,
+  dir: string,
+): Step[] {
+  let network: VmNetwork | undefined;
+  let tap: { tap: string; mac: string } | undefined;
+  return [
+    {
+      name: 'network',
+      message: 'attaching a TAP to the bridge',
+      run: async () => {
+        const vm = getVm();
+        network = await deps.network();
+        tap = await network.attach({ vmId: vm.id, guestIp: vm.guestIp, nat: vm.nat });
+      },
+      undo: async () => {
+        await network?.detach(getVm().id);
+      },
+    },
+    {
+      name: 'firecracker',
+      message: 'booting the VM',
+      run: async () => {
+        const vm = getVm();
+        if (!tap) throw new AppError('internal', 'start: no TAP attached');
+        const net = guestNetwork(deps.config.cidr, deps.config.bridgeIp, vm.guestIp);
+        const handle = await deps.driver.launch({
+          vmId: vm.id,
+          vmDir: dir,
+          firecrackerBin: await deps.firecrackerBin(),
+          vcpu: vm.vcpu,
+          memoryMib: vm.memoryMib,
+          kernel: { vmlinux: artifacts.kernel.vmlinux, initrd: artifacts.kernel.initrd },
+          bootArgs: kernelCommandLine({
+            address: net.address,
+            gateway: net.gateway,
+            dns: deps.guestDns,
+            hostname: vm.name,
+          }),
+          drives: [
+            { id: 'rootfs', path: artifacts.rootfs, readOnly: true, isRoot: true },
+            { id: 'system', path: join(dir, 'system.ext4'), readOnly: false, isRoot: false },
+            { id: 'work', path: join(dir, 'work.ext4'), readOnly: false, isRoot: false },
+          ],
+          net: tap,
+        });
+        runtime.track(vm.id, dir, {
+          pid: handle.pid,
+          startTime: handle.startTime,
+          apiSock: handle.apiSock,
+          tap: tap.tap,
+          startedAt: new Date().toISOString(),
+        });
+      },
+      undo: async () => {
+        const id = getVm().id;
+        const handle = runtime.processHandle(id);
+        runtime.forget(id, dir);
+        if (handle) await deps.driver.kill(handle, 'SIGKILL');
+      },
+    },
+  ];
+}
+
+/**
+ * Waits for the guest's SSH port. A VM whose Firecracker exits first, or
+ * that does not answer in time, fails with the tail of its console log.
+ */
+export async function waitUntilReady(
+  deps: VmServiceDeps,
+  vm: VmRecord,
+  dir: string,
+  emit: EmitStage,
+  signal?: AbortSignal,
+  /** Resolves if the VM's process exits: waiting stops at once. */
+  exited?: Promise<void>,
+): Promise<void> {
+  emit({ stage: 'ssh', message: `waiting for SSH on ${vm.guestIp}` });
+  const started = Date.now();
+  const aborter = new AbortController();
+  const onAbort = () => aborter.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const ready = deps.readiness.waitForSsh(vm.guestIp, {
+      timeoutMs: deps.readyTimeoutMs,
+      signal: aborter.signal,
+    });
+    const died = exited?.then(() => {
+      throw new AppError('operation_failed', 'stopped');
+    });
+    await (died ? Promise.race([ready, died]) : ready);
+  } catch (err) {
+    aborter.abort();
+    if (err instanceof AppError && err.message === 'stopped') {
+      const tail = await consoleTail(join(dir, 'console.log'));
+      throw new AppError(
+        'operation_failed',
+        `${vm.name} stopped while booting. Last console lines:\n${tail}`,
+      );
+    }
+    if (signal?.aborted) throw new AppError('cancelled', `waiting for ${vm.name} cancelled`);
+    const tail = await consoleTail(join(dir, 'console.log'));
+    const why = err instanceof AppError && err.code === 'timeout' ? 'timeout' : 'operation_failed';
+    throw new AppError(
+      why,
+      `${vm.name} did not answer on SSH (${vm.guestIp}:22) within ${Math.round((Date.now() - started) / 1000)}s; ` +
+        `the VM is left running for inspection (\`banger vm logs --console ${vm.name}\`). Last console lines:\n${tail}`,
+    );
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  deps.logger.info({ vmId: vm.id, ms: Date.now() - started }, 'guest ready');
+}
+
+/** The last lines of a console log, for error messages. */
+export async function consoleTail(path: string, lines = 15, maxBytes = 8192): Promise<string> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const { size } = await file.stat();
+      const length = Math.min(size, maxBytes);
+      const buffer = Buffer.alloc(length);
+      await file.read(buffer, 0, length, size - length);
+      return buffer
+        .toString('utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim())
+        .slice(-lines)
+        .map((l) => `  | ${l}`)
+        .join('\n');
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return '  (no console output)';
+  }
+}

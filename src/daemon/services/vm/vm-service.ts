@@ -1,0 +1,309 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CreateVmRequest, SetVmRequest, VmStateView, VmView } from '../../../api/vms.js';
+import type { Config } from '../../../domain/config.js';
+import { AppError } from '../../../domain/errors.js';
+import { parseSize } from '../../../domain/size.js';
+import { type VmRecord, validateDiskBytes, validateMemoryMib, validateVcpu } from '../../../domain/vm.js';
+import { type HostFacts, resolveSizing, type VmSizing } from '../../../domain/vm-spec.js';
+import type { Logger } from '../../../host/logger.js';
+import type { VmHandles } from '../../../host/vm/handles-file.js';
+import type { VmRepository } from '../../../store/vm-repository.js';
+import type { EmitStage } from '../../ndjson.js';
+import { createSteps, validateCreate } from './create-vm.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { BootArtifactSource, GuestReadiness, VmDisks, VmDriver, VmNetwork } from './ports.js';
+import { VmRuntime } from './runtime.js';
+import { startSteps, waitUntilReady } from './start-vm.js';
+import { runSteps, type Step } from './steps.js';
+import { toVmView } from './vm-view.js';
+
+export interface VmServiceDeps {
+  repo: VmRepository;
+  config: Config;
+  vmsDir: string;
+  logger: Logger;
+  driver: VmDriver;
+  /** Rejects with the reason when host networking is not available (no privileges, bad bridge). */
+  network: () => Promise<VmNetwork>;
+  disks: VmDisks;
+  images: BootArtifactSource;
+  readiness: GuestReadiness;
+  /** The Firecracker binary after the version check; rejects with doctor's explanation. */
+  firecrackerBin: () => Promise<string>;
+  hostFacts: HostFacts;
+  /** Name servers written into the guest's resolv.conf: banger's first. */
+  guestDns: readonly string[];
+  failpoints: ReadonlySet<string>;
+  /** How long create/start wait for the guest's SSH port. */
+  readyTimeoutMs: number;
+  /** How long a graceful stop waits before SIGTERM. */
+  stopTimeoutMs: number;
+}
+
+/** The `done` result of a create. */
+export interface CreatedVm {
+  vm: VmView;
+  spec: VmSizing;
+}
+
+/**
+ * The VM lifecycle. Operations on one VM are serialized (KeyedMutex by id);
+ * different VMs proceed in parallel. Multi-step operations run as steps with
+ * an undo stack, so a failed create or start leaves nothing behind.
+ */
+export class VmService {
+  private readonly locks = new KeyedMutex();
+  private readonly inFlight = new Map<string, VmStateView>();
+  readonly runtime: VmRuntime;
+
+  constructor(readonly deps: VmServiceDeps) {
+    this.runtime = new VmRuntime(deps.driver, deps.logger, (id, handles) => void this.onExit(id, handles));
+  }
+
+  vmDir(id: string): string {
+    return join(this.deps.vmsDir, id);
+  }
+
+  view(vm: VmRecord): VmView {
+    return toVmView(vm, this.vmDir(vm.id), this.runtime.get(vm.id), this.inFlight.get(vm.id));
+  }
+
+  list(): VmView[] {
+    return this.deps.repo.list().map((vm) => this.view(vm));
+  }
+
+  show(ref: string): VmView {
+    return this.view(this.deps.repo.resolve(ref));
+  }
+
+  async create(req: CreateVmRequest & { wait?: boolean }, emit: EmitStage, signal?: AbortSignal) {
+    const plan = await validateCreate(this.deps, req, emit, signal);
+    const { id } = plan;
+    return this.locks.run(id, async () => {
+      this.inFlight.set(id, 'starting');
+      try {
+        const steps: Step[] = createSteps(this.deps, plan, this.vmDir(id));
+        if (req.start !== false) steps.push(...this.startStepsFor(id, plan.artifacts));
+        await runSteps(steps, this.stepOptions('create', emit, signal));
+        if (req.start !== false) this.deps.repo.setDesiredState(id, 'running');
+      } finally {
+        this.inFlight.delete(id);
+      }
+      if (req.start !== false && req.wait !== false) await this.awaitReady(id, emit, signal);
+      return { vm: this.show(id), spec: plan.sizing };
+    });
+  }
+
+  async start(ref: string, emit: EmitStage, opts: { wait?: boolean; signal?: AbortSignal } = {}) {
+    const { id } = this.deps.repo.resolve(ref);
+    return this.locks.run(id, async () => {
+      const vm = this.mustGet(id);
+      if (!this.runtime.get(id)) {
+        const artifacts = this.deps.images.resolve(vm.image);
+        this.inFlight.set(id, 'starting');
+        try {
+          await runSteps(this.startStepsFor(id, artifacts), this.stepOptions('start', emit, opts.signal));
+          this.deps.repo.setDesiredState(id, 'running');
+        } catch (err) {
+          this.deps.repo.setDesiredState(id, 'stopped', (err as Error).message);
+          throw err;
+        } finally {
+          this.inFlight.delete(id);
+        }
+      }
+      if (opts.wait !== false) await this.awaitReady(id, emit, opts.signal);
+      return this.show(id);
+    });
+  }
+
+  async stop(ref: string): Promise<VmView> {
+    const { id } = this.deps.repo.resolve(ref);
+    return this.locks.run(id, async () => {
+      await this.stopLocked(id);
+      return this.show(id);
+    });
+  }
+
+  async restart(ref: string, emit: EmitStage, opts: { wait?: boolean; signal?: AbortSignal } = {}) {
+    await this.stop(ref);
+    return this.start(ref, emit, opts);
+  }
+
+  /** Sends a signal to the VM's Firecracker; after KILL or TERM the VM is stopped and released. */
+  async kill(ref: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<VmView> {
+    const { id } = this.deps.repo.resolve(ref);
+    return this.locks.run(id, async () => {
+      const handle = this.runtime.processHandle(id);
+      if (!handle) throw new AppError('conflict', `VM ${this.mustGet(id).name} is not running`);
+      await this.deps.driver.kill(handle, signal);
+      if (signal === 'SIGKILL' || signal === 'SIGTERM') await this.release(id, undefined);
+      return this.show(id);
+    });
+  }
+
+  /** Stops the VM if it runs, then removes its disks, directory, TAP, rules, DNS record and address. */
+  async delete(ref: string): Promise<{ id: string; name: string }> {
+    const vm = this.deps.repo.resolve(ref);
+    return this.locks.run(vm.id, async () => {
+      this.inFlight.set(vm.id, 'stopping');
+      try {
+        await this.stopLocked(vm.id);
+        await rm(this.vmDir(vm.id), { recursive: true, force: true });
+        this.deps.repo.delete(vm.id);
+      } finally {
+        this.inFlight.delete(vm.id);
+      }
+      this.deps.logger.info({ vmId: vm.id, name: vm.name }, 'vm deleted');
+      return { id: vm.id, name: vm.name };
+    });
+  }
+
+  /** `vm set`: NAT applies at once; vCPU, memory and disk size need a stopped VM (Firecracker fixes them at boot). */
+  async set(ref: string, req: SetVmRequest): Promise<VmView> {
+    const { id } = this.deps.repo.resolve(ref);
+    return this.locks.run(id, async () => {
+      const vm = this.mustGet(id);
+      const running = this.runtime.get(id) !== undefined;
+      const sizing = {
+        ...(req.vcpu !== undefined ? { vcpu: validateVcpu(req.vcpu) } : {}),
+        ...(req.memoryMib !== undefined ? { memoryMib: validateMemoryMib(req.memoryMib) } : {}),
+        ...(req.diskSize !== undefined
+          ? { diskBytes: validateDiskBytes(parseSize(req.diskSize, 'disk size'), req.diskSize) }
+          : {}),
+      };
+      if (running && Object.keys(sizing).length > 0) {
+        throw new AppError(
+          'conflict',
+          `VM ${vm.name} is running; vCPU, memory and disk size change only while stopped: \`banger vm stop ${vm.name}\` first`,
+        );
+      }
+      if (sizing.diskBytes !== undefined) {
+        if (sizing.diskBytes < vm.diskBytes) {
+          throw new AppError(
+            'invalid_argument',
+            `disk size can only grow: ${vm.name} has ${vm.diskBytes} bytes, ${req.diskSize} is smaller`,
+          );
+        }
+        await this.deps.disks.growWorkDisk(join(this.vmDir(id), 'work.ext4'), sizing.diskBytes);
+      }
+      if (Object.keys(sizing).length > 0) this.deps.repo.setSizing(id, sizing);
+      if (req.nat !== undefined && req.nat !== vm.nat) {
+        if (running)
+          await (await this.deps.network()).setNat({ vmId: id, guestIp: vm.guestIp, nat: req.nat });
+        this.deps.repo.setNat(id, req.nat);
+      }
+      return this.show(id);
+    });
+  }
+
+  /** Host-side numbers: the Firecracker process, the disks, Firecracker's metrics. */
+  async stats(ref: string) {
+    const vm = this.deps.repo.resolve(ref);
+    const dir = this.vmDir(vm.id);
+    const disks = [];
+    for (const name of ['system.ext4', 'work.ext4']) {
+      const path = join(dir, name);
+      const usage = await this.deps.disks.usage(path).catch(() => undefined);
+      if (usage) disks.push({ name, path, ...usage });
+    }
+    const handle = this.runtime.processHandle(vm.id);
+    const handles = this.runtime.get(vm.id);
+    const proc = handle && (await this.deps.driver.stats(handle).catch(() => undefined));
+    const view = this.view(vm);
+    return {
+      id: vm.id,
+      name: vm.name,
+      state: view.state,
+      ...(proc && handles
+        ? {
+            process: {
+              pid: handles.pid,
+              rssBytes: proc.rssBytes,
+              cpuSeconds: proc.cpuSeconds,
+              uptimeSeconds: view.uptimeSeconds ?? 0,
+            },
+            ...(proc.metrics ? { metrics: proc.metrics } : {}),
+          }
+        : {}),
+      disks,
+    };
+  }
+
+  /** Daemon start: adopt verified Firecracker processes, release what dead ones held. */
+  async adopt(vm: VmRecord): Promise<'adopted' | 'released' | 'stopped'> {
+    const dir = this.vmDir(vm.id);
+    const scratch = this.runtime.readScratch(dir);
+    if (!scratch) {
+      if (vm.desiredState === 'running') this.deps.repo.setDesiredState(vm.id, 'stopped', 'daemon restarted');
+      return 'stopped';
+    }
+    if (await this.deps.driver.identify({ ...scratch, vmDir: dir })) {
+      this.runtime.track(vm.id, dir, scratch);
+      return 'adopted';
+    }
+    this.runtime.forget(vm.id, dir);
+    this.deps.repo.setDesiredState(vm.id, 'stopped', 'Firecracker exited while the daemon was down');
+    return 'released';
+  }
+
+  private startStepsFor(id: string, artifacts: Parameters<typeof startSteps>[2]): Step[] {
+    return startSteps(this.deps, this.runtime, artifacts, this.mustGet.bind(this, id), this.vmDir(id));
+  }
+
+  private async awaitReady(id: string, emit: EmitStage, signal?: AbortSignal): Promise<void> {
+    try {
+      const handle = this.runtime.processHandle(id);
+      const exited = handle ? this.deps.driver.waitExit(handle) : undefined;
+      await waitUntilReady(this.deps, this.mustGet(id), this.vmDir(id), emit, signal, exited);
+    } catch (err) {
+      this.deps.repo.setDesiredState(id, 'running', (err as Error).message);
+      throw err;
+    }
+  }
+
+  private async stopLocked(id: string): Promise<void> {
+    const handle = this.runtime.processHandle(id);
+    if (handle) {
+      this.inFlight.set(id, this.inFlight.get(id) ?? 'stopping');
+      const how = await this.deps.driver.stop(handle, { timeoutMs: this.deps.stopTimeoutMs });
+      this.deps.logger.info({ vmId: id, how }, 'vm stopped');
+    }
+    await this.release(id, undefined);
+  }
+
+  /** After the process is gone: TAP and rules released, handles dropped, VM recorded as stopped. */
+  private async release(id: string, lastError: string | undefined): Promise<void> {
+    const had = this.runtime.get(id);
+    this.runtime.forget(id, this.vmDir(id));
+    if (had) await (await this.deps.network()).detach(id);
+    if (this.deps.repo.get(id)) this.deps.repo.setDesiredState(id, 'stopped', lastError);
+  }
+
+  private async onExit(id: string, handles: VmHandles): Promise<void> {
+    await this.locks.run(id, async () => {
+      if (this.runtime.get(id)?.pid !== handles.pid) return;
+      await this.release(id, undefined).catch((err: unknown) =>
+        this.deps.logger.warn({ vmId: id, err }, 'releasing an exited VM failed'),
+      );
+    });
+  }
+
+  private mustGet(id: string): VmRecord {
+    const vm = this.deps.repo.get(id);
+    if (!vm) throw new AppError('not_found', `VM ${id} no longer exists; see \`banger vm list\``);
+    return vm;
+  }
+
+  private stepOptions(operation: string, emit: EmitStage, signal?: AbortSignal) {
+    return {
+      operation,
+      failpoints: this.deps.failpoints,
+      ...(signal ? { signal } : {}),
+      onStep: (s: Step) => emit({ stage: s.name, message: s.message }),
+      onDone: (s: Step, ms: number) => this.deps.logger.info({ operation, step: s.name, ms }, 'step done'),
+      onUndoError: (s: Step, err: unknown) =>
+        this.deps.logger.warn({ operation, step: s.name, err }, 'undo failed'),
+    };
+  }
+}

@@ -1,0 +1,37 @@
+import { AppError } from '../domain/errors.js';
+import type { DaemonContext } from './context.js';
+import type { VmAdapters } from './vm-layer.js';
+
+const missing = (what: string) => () => {
+  throw new AppError('host_unsupported', `${what} is not available in this build yet`);
+};
+
+/** The real host adapters for the VM service, built from the daemon's context. */
+export function hostVmAdapters(_ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
+  return {
+    driver: {
+      launch: missing('the Firecracker driver'),
+      identify: async () => false,
+      stop: async () => 'gone',
+      kill: async () => {},
+      waitExit: () => new Promise(() => {}),
+      stats: missing('the Firecracker driver'),
+    },
+    disks: {
+      createSystemDisk: missing('disk creation'),
+      createWorkDisk: missing('disk creation'),
+      growWorkDisk: missing('disk resizing'),
+      usage: missing('disk usage'),
+    },
+    images: {
+      resolve: (name) => {
+        throw new AppError(
+          'not_found',
+          `no image named "${name}"; images are not available in this build yet`,
+        );
+      },
+      ensure: missing('the image store'),
+    },
+    readiness: { waitForSsh: missing('the SSH readiness probe') },
+  };
+}

@@ -1,0 +1,114 @@
+import { AppError, toAppError } from '../domain/errors.js';
+import { resolveFirecracker } from '../host/firecracker/resolve.js';
+import { HostNetwork } from '../host/network/host-network.js';
+import { hostFacts } from '../host/probe.js';
+import { guestReachableNameservers } from '../host/resolv-conf.js';
+import { VmRepository } from '../store/vm-repository.js';
+import type { DaemonContext } from './context.js';
+import type {
+  BootArtifactSource,
+  GuestReadiness,
+  VmDisks,
+  VmDriver,
+  VmNetwork,
+} from './services/vm/ports.js';
+import { failpointsFromEnv } from './services/vm/steps.js';
+import { VmService } from './services/vm/vm-service.js';
+
+export interface VmAdapters {
+  driver: VmDriver;
+  disks: VmDisks;
+  images: BootArtifactSource;
+  readiness: GuestReadiness;
+}
+
+export interface VmLayer {
+  service: VmService;
+  /** Stops background work (TAP pool refill); running VMs keep running. */
+  close(): Promise<void>;
+}
+
+const VM_ID_RE = /^[0-9a-f]{16}$/;
+
+/**
+ * Builds the VM service and reconciles (DESIGN §6): VMs whose Firecracker
+ * is still there (verified) are adopted, the others are recorded stopped;
+ * then host networking starts in the background, keeping the TAPs and rules
+ * of adopted VMs and removing every other banger-tagged one. Networking
+ * failures (no privileges) do not stop the daemon: VM starts fail with the
+ * reason instead, and doctor explains.
+ */
+export async function startVmLayer(
+  ctx: Omit<DaemonContext, 'vms'>,
+  adapters: VmAdapters,
+  env: Record<string, string | undefined>,
+): Promise<VmLayer> {
+  const { config, logger, runner } = ctx;
+  const hostNetwork = new HostNetwork({
+    runner,
+    log: logger,
+    bridgeName: config.bridgeName,
+    bridgeIp: config.bridgeIp,
+    cidr: config.cidr,
+    tapPoolSize: config.tapPoolSize,
+    isVmId: (id) => VM_ID_RE.test(id),
+  });
+  let networkReady: Promise<VmNetwork> | undefined;
+  /** Starts host networking once; a failure is remembered until the next attempt. */
+  const startNetwork = (): Promise<VmNetwork> => {
+    networkReady ??= hostNetwork.start(service.runtime.runningIds()).then(
+      (report) => {
+        logger.info({ report }, 'host network ready');
+        return hostNetwork;
+      },
+      (err: unknown) => {
+        networkReady = undefined;
+        const reason = toAppError(err);
+        logger.warn({ err }, 'host network unavailable');
+        throw new AppError(
+          reason.code === 'internal' ? 'host_unsupported' : reason.code,
+          `host networking is not available: ${reason.message}; run \`banger doctor\``,
+        );
+      },
+    );
+    return networkReady;
+  };
+  let firecracker: Promise<string> | undefined;
+  const service = new VmService({
+    repo: new VmRepository(ctx.db),
+    config,
+    vmsDir: ctx.paths.vmsDir,
+    logger,
+    ...adapters,
+    network: () => startNetwork(),
+    firecrackerBin: () => {
+      // Cached on success only: installing Firecracker must not need a daemon restart.
+      firecracker ??= resolveFirecracker(runner, config.firecrackerBin)
+        .then((bin) => bin.path)
+        .catch((err: unknown) => {
+          firecracker = undefined;
+          throw err;
+        });
+      return firecracker;
+    },
+    hostFacts: hostFacts(),
+    guestDns: [config.bridgeIp, ...guestReachableNameservers()],
+    failpoints: failpointsFromEnv(env),
+    readyTimeoutMs: Number(env.BANGER_READY_TIMEOUT_MS ?? 180_000),
+    stopTimeoutMs: Number(env.BANGER_STOP_TIMEOUT_MS ?? 20_000),
+  });
+
+  const outcomes: Record<string, string> = {};
+  for (const vm of service.deps.repo.list()) outcomes[vm.name] = await service.adopt(vm);
+  logger.info({ outcomes }, 'vm reconcile done');
+
+  // Reconcile the network now only when banger's bridge exists (otherwise nothing of ours can be
+  // attached to it); else on the first VM start, so a daemon that never runs a VM changes nothing.
+  const bridge = await hostNetwork.inspectBridge().catch(() => undefined);
+  if (bridge?.exists) void startNetwork().catch(() => undefined);
+
+  return {
+    service,
+    close: () => hostNetwork.stop(),
+  };
+}
