@@ -20,6 +20,10 @@ export interface BangerPaths {
   imagesDir: string;
   kernelsDir: string;
   tmpDir: string;
+  /** banger's own SSH key (used when `ssh_key_path` is unset). */
+  sshKeyFile: string;
+  /** banger's known_hosts: the host keys banger generated for its VMs. */
+  knownHostsFile: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -54,6 +58,8 @@ export function resolvePaths(env: Env = process.env): BangerPaths {
     imagesDir: join(stateDir, 'images'),
     kernelsDir: join(stateDir, 'kernels'),
     tmpDir: join(stateDir, 'tmp'),
+    sshKeyFile: join(configDir, 'ssh', 'id_ed25519'),
+    knownHostsFile: join(stateDir, 'ssh', 'known_hosts'),
   };
 }
 
