@@ -2,9 +2,8 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../../domain/errors.js';
 import { FakeRunner } from '../../../testing/fake-runner.js';
-import { buildExt4, ext4Geometry, measureTree, runDebugfs } from './ext4.js';
+import { buildExt4, ext4Geometry, measureTree } from './ext4.js';
 
 const MIB = 1024 * 1024;
 let dir: string;
@@ -91,33 +90,5 @@ describe('buildExt4', () => {
       buildExt4({ root: join(dir, 'root'), output: join(dir, 'x'), runner, rootOwner: { uid: 0, gid: 0 } }),
     ).rejects.toThrow(/invalid option/);
     expect(runner.calls).toHaveLength(1);
-  });
-});
-
-describe('runDebugfs', () => {
-  it('passes the commands in one script and ignores the version banner', async () => {
-    let script = '';
-    const runner = new FakeRunner(true).on(['debugfs'], (argv) => {
-      script = argv[3] ?? '';
-      return { stderr: 'debugfs 1.47.0 (5-Feb-2023)\n' };
-    });
-    await runDebugfs({ runner, image: 'img', commands: ['a', 'b'], scratchDir: dir });
-    expect(runner.calls[0]?.slice(0, 3)).toEqual(['debugfs', '-w', '-f']);
-    expect(script.startsWith(dir)).toBe(true);
-  });
-
-  it('fails when debugfs reports a problem on stderr, even with exit status 0', async () => {
-    const runner = new FakeRunner(true).on(['debugfs'], {
-      stderr: 'debugfs 1.47.0 (5-Feb-2023)\nset_inode_field: File not found by ext2_lookup while ...\n',
-    });
-    const err = await runDebugfs({ runner, image: 'img', commands: ['x'], scratchDir: dir }).catch((e) => e);
-    expect(err).toBeInstanceOf(AppError);
-    expect(err.message).toContain('File not found by ext2_lookup');
-  });
-
-  it('does nothing without commands', async () => {
-    const runner = new FakeRunner(true);
-    await runDebugfs({ runner, image: 'img', commands: [], scratchDir: dir });
-    expect(runner.calls).toEqual([]);
   });
 });

@@ -1,6 +1,5 @@
-import { lstat, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../../../domain/errors.js';
 import { CommandError, type Runner } from '../../runner.js';
 
 export interface Ext4Options {
@@ -126,39 +125,5 @@ export async function buildExt4(options: {
       bytes = Math.ceil((bytes * 1.5) / MIB) * MIB;
       inodes = Math.ceil(inodes * 1.5);
     }
-  }
-}
-
-/**
- * Runs debugfs commands against an unmounted image in one process. debugfs
- * exits 0 even when a command fails, so anything on stderr besides its
- * version banner is treated as failure.
- */
-export async function runDebugfs(options: {
-  runner: Runner;
-  image: string;
-  commands: readonly string[];
-  scratchDir: string;
-  signal?: AbortSignal;
-}): Promise<void> {
-  if (options.commands.length === 0) return;
-  const script = join(options.scratchDir, 'debugfs-commands');
-  await writeFile(script, `${options.commands.join('\n')}\n`, { mode: 0o600 });
-  try {
-    const result = await options.runner.run(['debugfs', '-w', '-f', script, options.image], {
-      signal: options.signal,
-    });
-    const problems = result.stderr
-      .split('\n')
-      .filter((line) => line.trim() !== '' && !/^debugfs \d/.test(line));
-    if (problems.length > 0) {
-      throw new AppError(
-        'operation_failed',
-        `debugfs could not apply ownership to ${options.image}: ${problems.slice(0, 3).join('; ')}`,
-        { details: { problems: problems.slice(0, 20) } },
-      );
-    }
-  } finally {
-    await rm(script, { force: true });
   }
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../../../domain/errors.js';
+import { debugfsQuote } from '../../ext4/debugfs.js';
 import type { Owner } from './root-tree.js';
 
 /**
@@ -42,8 +43,7 @@ function quote(key: string): string {
       `the image has a file name with a line break ("${key.replace(/[\n\r]/g, '\\n')}"), which the unprivileged ext4 build cannot express; run the daemon as root to pull this image`,
     );
   }
-  // debugfs (libss) reads "" inside a quoted word as one literal quote.
-  return `"/${key.replaceAll('"', '""')}"`;
+  return debugfsQuote(`/${key}`);
 }
 
 function octal(n: number): string {

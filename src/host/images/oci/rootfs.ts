@@ -1,11 +1,12 @@
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../domain/errors.js';
+import { runDebugfs } from '../../ext4/debugfs.js';
 import type { Runner } from '../../runner.js';
 import type { BlobCache } from './blob-cache.js';
 import { DigestMismatchError } from './digest-stream.js';
 import type { LayerDownloads } from './download.js';
-import { buildExt4, type Ext4Options, runDebugfs } from './ext4.js';
+import { buildExt4, type Ext4Options } from './ext4.js';
 import { applyLayer, ensureMountPoints, finishTree } from './flatten.js';
 import { openLayer } from './layer-stream.js';
 import { type OwnershipMode, ownershipScript } from './ownership.js';
@@ -90,7 +91,7 @@ export async function buildRootfs(options: BuildRootfsOptions): Promise<{ bytes:
       runner: options.runner,
       image: options.rootfsPath,
       commands: ownershipScript(tree.owners, options.ownership),
-      scratchDir: scratch,
+      purpose: 'apply ownership to',
       ...(options.signal ? { signal: options.signal } : {}),
     });
     // mke2fs and debugfs flush on close; this makes "complete on disk" part of our contract regardless.
