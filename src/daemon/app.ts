@@ -12,6 +12,7 @@ import { MetaRepository } from '../store/meta-repository.js';
 import { VmRepository } from '../store/vm-repository.js';
 import type { DaemonContext } from './context.js';
 import { buildServer } from './server.js';
+import { listenOnBridge } from './services/dns/bridge-listener.js';
 import { defaultChecks } from './services/doctor/checks.js';
 import { hostVmAdapters } from './vm-adapters.js';
 import { startVmLayer } from './vm-layer.js';
@@ -120,6 +121,15 @@ async function startDns(ctx: DaemonContext): Promise<DnsServer> {
   try {
     await dns.start();
     ctx.dns.listening = dns.addresses().map(formatListenAddress);
+    const port = dns.addresses()[0]?.port ?? 0;
+    // For systemd-resolved (docs/dns-routing.md); retried until the bridge exists, stops when dns closes.
+    listenOnBridge({
+      dns,
+      host: ctx.config.bridgeIp,
+      port,
+      log: ctx.logger,
+      onListening: (address) => ctx.dns.listening.push(address),
+    });
   } catch (err) {
     ctx.dns.error = (err as Error).message;
     ctx.logger.warn({ err }, 'DNS server not started');

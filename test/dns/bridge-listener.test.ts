@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/db.js';
+import { VmRepository } from '../../src/store/vm-repository.js';
+import { createNetns, destroyAllNetns, type TestNetns } from '../support/netns.js';
+import { BANGERD, createSandbox, type Sandbox } from '../support/sandbox.js';
+
+/**
+ * The daemon's second DNS listener, on the bridge address, is what
+ * systemd-resolved is pointed at (docs/dns-routing.md). bangerd runs inside
+ * a private network namespace, so the bridge it listens on is the test's.
+ */
+describe('bangerd listening on the bridge address', () => {
+  let ns: TestNetns;
+  let sb: Sandbox;
+  const socket = () => join(sb.env.XDG_RUNTIME_DIR!, 'banger', 'bangerd.sock');
+
+  async function startDaemonInNetns(): Promise<void> {
+    // setsid -f: the daemon's parent exits at once, so init reaps it and `daemon stop` sees it gone.
+    spawn('setsid', ['-f', 'ip', 'netns', 'exec', ns.name, process.execPath, BANGERD], {
+      env: sb.env,
+      stdio: 'ignore',
+    });
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(socket())) {
+      if (Date.now() > deadline) throw new Error('bangerd did not start in the namespace');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  function dnsAddresses(): string[] {
+    const r = sb.banger(['daemon', 'status', '--json']);
+    expect(r.status).toBe(0);
+    return (JSON.parse(r.stdout) as { dnsListenAddr: string }).dnsListenAddr.split(', ');
+  }
+
+  async function waitFor(predicate: () => boolean, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  beforeAll(async () => {
+    ns = await createNetns('dnsbr');
+    sb = createSandbox();
+  });
+  afterAll(async () => {
+    sb?.cleanup();
+    await destroyAllNetns();
+  });
+
+  it('binds the bridge address once the bridge appears, and answers there', async () => {
+    await startDaemonInNetns();
+    const [loopback] = dnsAddresses();
+    expect(dnsAddresses()).toEqual([loopback]);
+    const port = loopback?.split(':')[1] ?? '';
+
+    await ns.sh(
+      'ip link add banger0 type bridge && ip addr add 172.16.0.1/24 dev banger0 && ip link set banger0 up',
+    );
+    // The daemon retries every 5 s.
+    await waitFor(() => dnsAddresses().includes(`172.16.0.1:${port}`), 12_000);
+
+    const db = openDatabase(join(sb.env.HOME!, '.local', 'state', 'banger', 'state.db'));
+    new VmRepository(db).create(
+      {
+        id: 'b0b0b0b0b0b0b0b0',
+        name: 'box',
+        image: 'img',
+        vcpu: 1,
+        memoryMib: 256,
+        diskBytes: 2 ** 30,
+        nat: false,
+      },
+      { cidr: '172.16.0.0/24', gateway: '172.16.0.1' },
+    );
+    db.close();
+    const dig = await ns.runner.run([
+      'dig',
+      '+short',
+      '+time=2',
+      '+tries=1',
+      '@172.16.0.1',
+      '-p',
+      port,
+      'box.vm',
+    ]);
+    expect(dig.stdout.trim()).toBe('172.16.0.2');
+  });
+
+  it('listens there from the start when the bridge already exists', async () => {
+    expect(sb.banger(['daemon', 'stop']).status).toBe(0);
+    await startDaemonInNetns();
+    const addresses = dnsAddresses();
+    expect(addresses).toHaveLength(2);
+    expect(addresses[1]).toMatch(/^172\.16\.0\.1:\d+$/);
+  });
+});
