@@ -117,7 +117,10 @@ export async function statPaths(
       sections.set(current, `${sections.get(current)}${line}\n`);
     }
   }
-  const unexpected = problemsIn(result.stderr).filter((l) => !/File not found by ext2_lookup/.test(l));
+  // Lookups that merely fail (missing, or through a file or a symlink loop) mean "does not exist".
+  const unexpected = problemsIn(result.stderr).filter(
+    (l) => !/File not found by ext2_lookup|Ext2 inode is not a directory|Too many symbolic links/.test(l),
+  );
   if (unexpected.length > 0 || sections.size !== unique.length) {
     throw new AppError(
       'operation_failed',
