@@ -1,6 +1,17 @@
 import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { AppError } from '../domain/errors.js';
+import {
+  availableKernels,
+  type BuildImageRequest,
+  imageDetail,
+  imageInfo,
+  imageList,
+  kernelInfo,
+  kernelList,
+  type PullImageRequest,
+  type RegisterImageRequest,
+} from './images.js';
 import { type ProgressEvent, readProgressEvents, type StageEvent } from './progress.js';
 import { daemonStatus, doctorReport, errorBody, okResponse } from './schemas.js';
 import {
@@ -13,10 +24,12 @@ import {
   vmStats,
 } from './vms.js';
 
-type OnStage = (event: StageEvent | Extract<ProgressEvent, { type: 'log' }>) => void;
 const vmPath = (ref: string, rest = '') => `/v1/vms/${encodeURIComponent(ref)}${rest}`;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Receives the progress events of a long operation. */
+export type OnStage = (event: StageEvent | Extract<ProgressEvent, { type: 'log' }>) => void;
 
 /**
  * The typed client every UI uses to talk to bangerd over its Unix socket.
@@ -98,6 +111,54 @@ export class BangerClient {
     for await (const chunk of res.body) yield Buffer.from(chunk as Uint8Array);
   }
 
+  listImages() {
+    return this.call('GET', '/v1/images', imageList);
+  }
+
+  showImage(name: string) {
+    return this.call('GET', `/v1/images/${encodeURIComponent(name)}`, imageDetail);
+  }
+
+  registerImage(request: RegisterImageRequest) {
+    return this.call('POST', '/v1/images/register', imageInfo, request);
+  }
+
+  pullImage(request: PullImageRequest, onStage: OnStage) {
+    return this.stream('POST', '/v1/images/pull', imageInfo, request, onStage);
+  }
+
+  buildImage(request: BuildImageRequest, onStage: OnStage) {
+    return this.stream('POST', '/v1/images/build', imageInfo, request, onStage);
+  }
+
+  promoteImage(name: string, onStage: OnStage) {
+    return this.stream('POST', `/v1/images/${encodeURIComponent(name)}/promote`, imageInfo, {}, onStage);
+  }
+
+  deleteImage(name: string) {
+    return this.call('DELETE', `/v1/images/${encodeURIComponent(name)}`, okResponse);
+  }
+
+  listKernels() {
+    return this.call('GET', '/v1/kernels', kernelList);
+  }
+
+  availableKernels() {
+    return this.call('GET', '/v1/kernels/available', availableKernels);
+  }
+
+  showKernel(name: string) {
+    return this.call('GET', `/v1/kernels/${encodeURIComponent(name)}`, kernelInfo);
+  }
+
+  pullKernel(name: string, onStage: OnStage) {
+    return this.stream('POST', `/v1/kernels/${encodeURIComponent(name)}/pull`, kernelInfo, {}, onStage);
+  }
+
+  deleteKernel(name: string) {
+    return this.call('DELETE', `/v1/kernels/${encodeURIComponent(name)}`, okResponse);
+  }
+
   /** Sends one request and parses the JSON answer with `schema`. */
   async call<T extends z.ZodType>(
     method: Method,
@@ -121,7 +182,7 @@ export class BangerClient {
     path: string,
     schema: T,
     body: unknown,
-    onStage: (event: StageEvent | Extract<ProgressEvent, { type: 'log' }>) => void,
+    onStage: OnStage,
   ): Promise<z.infer<T>> {
     const res = await this.send(method, path, body);
     if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);

@@ -3,6 +3,8 @@ import { VERSION } from '../domain/version.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerImageCommands } from './commands/image.js';
+import { registerKernelCommands } from './commands/kernel.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerVmCommands } from './commands/vm/index.js';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false });
   registerVmCommands(program);
+  registerImageCommands(program);
+  registerKernelCommands(program);
   registerDoctorCommand(program);
   registerDaemonCommands(program);
   registerUninstallCommand(program);

@@ -14,6 +14,7 @@ import type { DaemonContext } from './context.js';
 import { buildServer } from './server.js';
 import { listenOnBridge } from './services/dns/bridge-listener.js';
 import { defaultChecks } from './services/doctor/checks.js';
+import { createImageServices, removeStaleImageArtifacts } from './services/images/index.js';
 import { hostVmAdapters } from './vm-adapters.js';
 import { startVmLayer } from './vm-layer.js';
 
@@ -53,14 +54,19 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
   const shutdownRequested = new Promise<void>((resolve) => {
     signalShutdown = resolve;
   });
+  const runner = options.runner ?? new SpawnRunner();
+  // Before anything can start a new operation: clear what a killed daemon left half-made.
+  await removeStaleImageArtifacts({ paths, db, logger });
+  const images = createImageServices({ paths, runner, logger, db });
   const base: Omit<DaemonContext, 'vms'> = {
     config,
     paths,
-    runner: options.runner ?? new SpawnRunner(),
+    runner,
     logger,
     db,
     startedAt: new Date(),
     doctorChecks: defaultChecks,
+    images,
     dns: { listening: [], error: undefined },
     requestShutdown: () => signalShutdown(),
   };
@@ -75,6 +81,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
     chmodSync(paths.socket, 0o600);
   } catch (err) {
     await app.close();
+    await images.close();
     await dns.close();
     await vmLayer.close();
     db.close();
@@ -87,6 +94,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
   const close = () => {
     closing ??= (async () => {
       logger.info('bangerd stopping');
+      await images.close();
       await app.close();
       await dns.close();
       await vmLayer.close();

@@ -4,6 +4,7 @@ import type { BangerPaths } from '../host/paths.js';
 import type { Runner } from '../host/runner.js';
 import type { Db } from '../store/db.js';
 import type { CheckDefinition } from './services/doctor/registry.js';
+import type { ImageServices } from './services/images/index.js';
 import type { VmService } from './services/vm/vm-service.js';
 
 /** Everything a route or service needs; built once in the composition root. */
@@ -15,6 +16,8 @@ export interface DaemonContext {
   db: Db;
   startedAt: Date;
   doctorChecks: readonly CheckDefinition[];
+  /** Images and kernel sets (resolveBootArtifacts, ensureImage for the VM service). */
+  images: ImageServices;
   /** Where the `.vm` DNS server listens, or why it could not start. */
   dns: { listening: string[]; error: string | undefined };
   /** The VM lifecycle. */

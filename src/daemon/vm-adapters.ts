@@ -7,7 +7,7 @@ const missing = (what: string) => () => {
 };
 
 /** The real host adapters for the VM service, built from the daemon's context. */
-export function hostVmAdapters(_ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
+export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
   return {
     driver: {
       launch: missing('the Firecracker driver'),
@@ -24,13 +24,8 @@ export function hostVmAdapters(_ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
       usage: missing('disk usage'),
     },
     images: {
-      resolve: (name) => {
-        throw new AppError(
-          'not_found',
-          `no image named "${name}"; images are not available in this build yet`,
-        );
-      },
-      ensure: missing('the image store'),
+      resolve: (name) => ctx.images.images.resolveBootArtifacts(name),
+      ensure: (name, onProgress, signal) => ctx.images.images.ensureImage(name, onProgress, signal),
     },
     readiness: { waitForSsh: missing('the SSH readiness probe') },
   };

@@ -34,4 +34,27 @@ export const migrations: readonly { version: number; name: string; sql: string }
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'images',
+    // Kernel sets have no table: each is a directory renamed into place with its
+    // kernel.json, which is the record. Images name the set they boot (kernel_ref)
+    // or carry explicit kernel files (kernel_files, JSON), never both.
+    sql: `
+      CREATE TABLE images (
+        name          TEXT PRIMARY KEY NOT NULL,
+        source_kind   TEXT NOT NULL CHECK (source_kind IN ('build', 'oci', 'register')),
+        source_detail TEXT NOT NULL,
+        managed       INTEGER NOT NULL CHECK (managed IN (0, 1)),
+        rootfs        TEXT NOT NULL,
+        work_seed     TEXT,
+        kernel_ref    TEXT,
+        kernel_files  TEXT,
+        size_bytes    INTEGER NOT NULL CHECK (size_bytes >= 0),
+        created_at    TEXT NOT NULL,
+        CHECK ((kernel_ref IS NULL) <> (kernel_files IS NULL))
+      ) STRICT;
+      CREATE INDEX images_kernel_ref ON images (kernel_ref);
+    `,
+  },
 ];

@@ -6,6 +6,7 @@ import { daemonStatus, doctorReport, errorBody } from '../../src/api/schemas.js'
 import type { DaemonContext } from '../../src/daemon/context.js';
 import { buildServer } from '../../src/daemon/server.js';
 import { defaultChecks } from '../../src/daemon/services/doctor/checks.js';
+import { createImageServices } from '../../src/daemon/services/images/index.js';
 import { hostVmAdapters } from '../../src/daemon/vm-adapters.js';
 import { startVmLayer } from '../../src/daemon/vm-layer.js';
 import { applyDefaults } from '../../src/domain/config.js';
@@ -17,12 +18,15 @@ import { FakeRunner } from '../../src/testing/fake-runner.js';
 const home = mkdtempSync(join(tmpdir(), 'banger-inject-'));
 const runner = new FakeRunner().on(['/bin/true', '--version'], { stdout: 'Firecracker v1.7.0\n' });
 let shutdowns = 0;
+const paths = resolvePaths({ HOME: home, XDG_RUNTIME_DIR: join(home, 'run') });
+const db = openDatabase(join(home, 'state.db'));
 const base: Omit<DaemonContext, 'vms'> = {
   config: applyDefaults({ firecracker_bin: '/bin/true' }),
-  paths: resolvePaths({ HOME: home, XDG_RUNTIME_DIR: join(home, 'run') }),
+  paths,
   runner,
   logger: silentLogger(),
-  db: openDatabase(join(home, 'state.db')),
+  db,
+  images: createImageServices({ paths, runner, logger: silentLogger(), db }),
   startedAt: new Date(Date.now() - 5000),
   doctorChecks: defaultChecks,
   dns: { listening: ['127.0.0.1:42069'], error: undefined },

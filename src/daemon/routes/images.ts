@@ -1,0 +1,138 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  type AvailableKernels,
+  buildImageRequest,
+  type ImageDetail,
+  type ImageInfo,
+  type ImageList,
+  type KernelInfo,
+  pullImageRequest,
+  registerImageRequest,
+} from '../../api/images.js';
+import type { ImageRecord } from '../../domain/image.js';
+import type { DaemonContext } from '../context.js';
+import { streamOperation } from '../ndjson.js';
+import type { KernelSet } from '../services/images/kernel-service.js';
+
+const nameParam = z.object({ name: z.string() });
+
+function imageInfo(r: ImageRecord): ImageInfo {
+  return { ...r, workSeed: r.workSeed };
+}
+
+function kernelInfo(k: KernelSet): KernelInfo {
+  return {
+    name: k.name,
+    version: k.version,
+    dir: k.dir,
+    vmlinux: k.vmlinux,
+    initrd: k.initrd,
+    modulesDir: k.modulesDir,
+    source: k.manifest.source,
+    initrdModules: k.manifest.initrd.modules,
+    createdAt: k.manifest.createdAt,
+    usedBy: k.usedBy,
+  };
+}
+
+/** Images and kernel sets. Pulls, builds and promotes answer with NDJSON progress streams. */
+export function registerImageRoutes(app: FastifyInstance, ctx: DaemonContext): void {
+  const { images, kernels } = ctx.images;
+
+  app.get('/v1/images', async (): Promise<ImageList> => ({ images: images.list().map(imageInfo) }));
+
+  app.get('/v1/images/:name', async (request): Promise<ImageDetail> => {
+    const { name } = nameParam.parse(request.params);
+    const d = images.show(name);
+    return { ...imageInfo(d.image), kernelVersion: d.kernelVersion, usedBy: d.usedBy };
+  });
+
+  app.post('/v1/images/register', async (request): Promise<ImageInfo> => {
+    const r = registerImageRequest.parse(request.body);
+    const kernel =
+      r.kernelRef !== undefined
+        ? { kernelRef: r.kernelRef }
+        : {
+            vmlinux: r.vmlinux ?? '',
+            initrd: r.initrd ?? '',
+            ...(r.modulesDir === undefined ? {} : { modulesDir: r.modulesDir }),
+          };
+    return imageInfo(
+      await images.register({
+        name: r.name,
+        rootfs: r.rootfs,
+        ...(r.workSeed === undefined ? {} : { workSeed: r.workSeed }),
+        kernel,
+      }),
+    );
+  });
+
+  app.post('/v1/images/pull', async (request, reply) => {
+    const r = pullImageRequest.parse(request.body);
+    await streamOperation(reply, async (emit, signal) =>
+      imageInfo(
+        await images.pull(
+          {
+            ref: r.ref,
+            ...(r.name === undefined ? {} : { name: r.name }),
+            ...(r.insecure === undefined ? {} : { insecure: r.insecure }),
+          },
+          emit,
+          signal,
+        ),
+      ),
+    );
+  });
+
+  app.post('/v1/images/build', async (request, reply) => {
+    const r = buildImageRequest.parse(request.body);
+    await streamOperation(reply, async (emit, signal) =>
+      imageInfo(
+        await images.build(
+          {
+            ...(r.name === undefined ? {} : { name: r.name }),
+            ...(r.packagesFile === undefined ? {} : { packagesFile: r.packagesFile }),
+            ...(r.sizeBytes === undefined ? {} : { sizeBytes: r.sizeBytes }),
+          },
+          emit,
+          signal,
+        ),
+      ),
+    );
+  });
+
+  app.post('/v1/images/:name/promote', async (request, reply) => {
+    const { name } = nameParam.parse(request.params);
+    images.get(name); // a missing image is a plain 404, not a stream
+    await streamOperation(reply, async (emit, signal) => imageInfo(await images.promote(name, emit, signal)));
+  });
+
+  app.delete('/v1/images/:name', async (request) => {
+    const { name } = nameParam.parse(request.params);
+    await images.delete(name);
+    return { ok: true as const };
+  });
+
+  app.get('/v1/kernels', async () => ({ kernels: kernels.list().map(kernelInfo) }));
+
+  app.get('/v1/kernels/available', async (): Promise<AvailableKernels> => ({ kernels: kernels.available() }));
+
+  app.get('/v1/kernels/:name', async (request): Promise<KernelInfo> => {
+    const { name } = nameParam.parse(request.params);
+    return kernelInfo(kernels.get(name));
+  });
+
+  app.post('/v1/kernels/:name/pull', async (request, reply) => {
+    const { name } = nameParam.parse(request.params);
+    await streamOperation(reply, async (emit, signal) =>
+      kernelInfo(await kernels.pull(name, emit, { existing: 'refuse', signal })),
+    );
+  });
+
+  app.delete('/v1/kernels/:name', async (request) => {
+    const { name } = nameParam.parse(request.params);
+    await kernels.delete(name);
+    return { ok: true as const };
+  });
+}

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pullCatalogKernel } from '../../../host/images/kernel/pull-kernel.js';
+import { pullImage } from '../../../host/images/oci/index.js';
+import type { Logger } from '../../../host/logger.js';
+import type { BangerPaths } from '../../../host/paths.js';
+import type { Runner } from '../../../host/runner.js';
+import type { Db } from '../../../store/db.js';
+import { ImageRepository } from '../../../store/image-repository.js';
+import { VmRepository } from '../../../store/vm-repository.js';
+import type { BuildGoldenFn } from './golden-builder.js';
+import { ImageService } from './image-service.js';
+import { KernelService, type PullKernelFn } from './kernel-service.js';
+import { SharedOperations } from './shared-operations.js';
+import { cleanStaleArtifacts } from './stale-artifacts.js';
+
+export type { BootArtifacts } from './boot-artifacts.js';
+export { ImageService } from './image-service.js';
+export { KernelService } from './kernel-service.js';
+
+export interface ImageServices {
+  images: ImageService;
+  kernels: KernelService;
+  /** Aborts running pulls and builds (their temp files are removed) and waits for them. */
+  close(): Promise<void>;
+}
+
+export interface ImageServicesOptions {
+  paths: BangerPaths;
+  runner: Runner;
+  logger: Logger;
+  db: Db;
+  /** Seams for tests; the defaults are the real builder and pullers. */
+  buildGolden?: BuildGoldenFn;
+  pullKernel?: PullKernelFn;
+  pullOci?: typeof pullImage;
+  defaultPackagesFile?: string;
+}
+
+/**
+ * Builds the image and kernel services. Call `cleanStaleArtifacts` (below)
+ * once at daemon start before serving.
+ */
+export function createImageServices(o: ImageServicesOptions): ImageServices {
+  const repo = new ImageRepository(o.db);
+  const vms = new VmRepository(o.db);
+  const operations = new SharedOperations();
+  const pullKernel: PullKernelFn =
+    o.pullKernel ??
+    ((p) =>
+      pullCatalogKernel({
+        runner: o.runner,
+        name: p.name,
+        cacheDir: join(o.paths.cacheDir, 'debian'),
+        dest: p.dest,
+        signal: p.signal,
+        onProgress: p.onProgress,
+      }));
+  const kernels = new KernelService(o.paths.kernelsDir, repo, operations, pullKernel);
+  const images = new ImageService({
+    paths: o.paths,
+    runner: o.runner,
+    logger: o.logger,
+    images: repo,
+    kernels,
+    operations,
+    pullOci: o.pullOci ?? pullImage,
+    buildGolden: o.buildGolden,
+    defaultPackagesFile: o.defaultPackagesFile ?? findDefaultPackagesFile(),
+    vmsUsing: (name) =>
+      vms
+        .list()
+        .filter((vm) => vm.image === name)
+        .map((vm) => vm.name),
+  });
+  return { images, kernels, close: () => operations.abortAll() };
+}
+
+/** Removes what a killed daemon left behind (see stale-artifacts.ts); logs what went. */
+export async function removeStaleImageArtifacts(
+  o: Pick<ImageServicesOptions, 'paths' | 'db' | 'logger'>,
+): Promise<void> {
+  const removed = await cleanStaleArtifacts(o.paths, new ImageRepository(o.db));
+  if (removed.length > 0)
+    o.logger.info({ removed }, 'removed leftovers of interrupted image and kernel operations');
+}
+
+/**
+ * `images/debian-bookworm/packages.txt` of this install: found by walking up
+ * from this module (the bundle in dist/, or src/ when run from the sources).
+ */
+function findDefaultPackagesFile(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'images', 'debian-bookworm', 'packages.txt');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
