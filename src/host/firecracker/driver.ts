@@ -40,6 +40,14 @@ export interface FirecrackerHandle {
   vmDir: string;
 }
 
+/**
+ * What is at a handle's pid: `running` (the handle's Firecracker, answering
+ * on its socket), `unresponsive` (the handle's Firecracker by pid, start
+ * time and command line, but its socket does not answer: hung or busy, not
+ * gone, so its resources must not be released), or `gone`.
+ */
+export type VmmPresence = 'running' | 'unresponsive' | 'gone';
+
 export type StopOutcome = 'graceful' | 'terminated' | 'killed' | 'gone';
 
 export interface FirecrackerStats {
@@ -70,6 +78,8 @@ export interface FirecrackerDriver {
    * API socket answers. Never true for an unrelated process reusing the pid.
    */
   identify(handle: FirecrackerHandle): Promise<boolean>;
+  /** identify() in three states, for reconcile: see VmmPresence. */
+  inspect(handle: FirecrackerHandle): Promise<VmmPresence>;
   /**
    * Graceful stop: SendCtrlAltDel, wait up to timeoutMs (default 30 s) for
    * exit, then SIGTERM, a short wait, then SIGKILL. Resolves when the process
