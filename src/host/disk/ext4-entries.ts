@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { access, constants, lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../domain/errors.js';
 
@@ -113,8 +113,15 @@ export async function expandEntry(entry: Ext4FileEntry): Promise<Ext4Op[]> {
   } catch (err) {
     throw hostError(entry, entry.source, err);
   }
-  if (top.isFile())
+  // debugfs reads sources only when it writes, so an unreadable file must be caught here, before any write.
+  const readable = (hostPath: string) =>
+    access(hostPath, constants.R_OK).catch((err: unknown) => {
+      throw hostError(entry, hostPath, err);
+    });
+  if (top.isFile()) {
+    await readable(entry.source);
     return [{ kind: 'file', path: entry.path, mode: entry.mode, uid, gid, from: entry.source }];
+  }
   if (!top.isDirectory())
     throw refuse(entry, `the host path ${entry.source} is not a regular file or directory`);
 
@@ -141,6 +148,7 @@ export async function expandEntry(entry: Ext4FileEntry): Promise<Ext4Op[]> {
         ops.push({ kind: 'dir', path, mode: dirMode, uid, gid });
         await visit(hostPath, path);
       } else if (st.isFile()) {
+        await readable(hostPath);
         const mode = st.mode & 0o100 ? entry.mode | executeBitsFor(entry.mode) : entry.mode;
         ops.push({ kind: 'file', path, mode, uid, gid, from: hostPath });
       } else if (st.isSymbolicLink()) {
