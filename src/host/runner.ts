@@ -11,6 +11,11 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** When false a non-zero exit is returned instead of thrown. Default true. */
   check?: boolean;
+  /**
+   * Called with each chunk of output as it arrives (for live logs and
+   * progress); the full output is still returned in the result.
+   */
+  onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface RunResult {
@@ -71,8 +76,14 @@ export class SpawnRunner implements Runner {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let failure: string | undefined;
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.stdout.on('data', (b: Buffer) => {
+        out.push(b);
+        options.onOutput?.(b, 'stdout');
+      });
+      child.stderr.on('data', (b: Buffer) => {
+        err.push(b);
+        options.onOutput?.(b, 'stderr');
+      });
       const kill = (why: string) => {
         failure ??= why;
         child.kill('SIGTERM');

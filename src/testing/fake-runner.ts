@@ -48,6 +48,8 @@ export class FakeRunner implements Runner {
       stdout: response.stdout ?? '',
       stderr: response.stderr ?? '',
     };
+    if (result.stdout) options.onOutput?.(Buffer.from(result.stdout), 'stdout');
+    if (result.stderr) options.onOutput?.(Buffer.from(result.stderr), 'stderr');
     if (result.exitCode !== 0 && options.check !== false) {
       throw new CommandError(argv, result.exitCode, result.stderr);
     }
