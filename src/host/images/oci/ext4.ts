@@ -1,5 +1,6 @@
 import { lstat, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AppError } from '../../../domain/errors.js';
 import { CommandError, type Runner } from '../../runner.js';
 
 export interface Ext4Options {
@@ -9,6 +10,12 @@ export interface Ext4Options {
   headroomBytes?: number;
   /** Filesystem label. Default `rootfs`. */
   label?: string;
+  /**
+   * Exact size of the image file instead of one measured from the tree; the
+   * inode count is then mke2fs's default for that size. Content that does
+   * not fit is an `invalid_argument` error naming the size needed.
+   */
+  sizeBytes?: number;
   /** Appended to the mkfs.ext4 command line (before the device). */
   extraArgs?: readonly string[];
 }
@@ -91,6 +98,16 @@ export async function buildExt4(options: {
 }): Promise<{ bytes: number }> {
   const size = await measureTree(options.root);
   let { bytes, inodes } = ext4Geometry(size, options.ext4);
+  const fixed = options.ext4?.sizeBytes;
+  if (fixed !== undefined) {
+    if (fixed < bytes) {
+      throw new AppError(
+        'invalid_argument',
+        `the content needs an ext4 image of at least ${Math.ceil(bytes / MIB)} MiB, more than the ${Math.floor(fixed / MIB)} MiB asked for; choose a larger size`,
+      );
+    }
+    bytes = fixed;
+  }
   for (let attempt = 0; ; attempt++) {
     await rm(options.output, { force: true });
     const handle = await open(options.output, 'wx', 0o600);
@@ -104,8 +121,7 @@ export async function buildExt4(options: {
       String(BLOCK),
       '-I',
       String(INODE_SIZE),
-      '-N',
-      String(inodes),
+      ...(fixed === undefined ? ['-N', String(inodes)] : []),
       '-m',
       '0',
       '-L',
@@ -121,7 +137,7 @@ export async function buildExt4(options: {
       await options.runner.run(argv, { signal: options.signal });
       return { bytes };
     } catch (err) {
-      if (!isOutOfSpace(err) || attempt >= 2) throw err;
+      if (!isOutOfSpace(err) || attempt >= 2 || fixed !== undefined) throw err;
       bytes = Math.ceil((bytes * 1.5) / MIB) * MIB;
       inodes = Math.ceil(inodes * 1.5);
     }
