@@ -1,0 +1,144 @@
+/**
+ * What banger changes inside the golden image after the packages are
+ * installed. It runs as an mmdebstrap `--customize-hook` (a shell script,
+ * `$1` = the image root, executed as root or as namespace root in unshare
+ * mode), so the same configuration ends up in the tarball in both modes.
+ */
+
+/** Marker the hook prints first so the builder can report the `configure` stage. */
+export const CONFIGURE_MARKER = 'banger-golden: configuring the guest';
+
+/** Path of the sshd drop-in inside the image. */
+export const SSHD_DROP_IN_PATH = '/etc/ssh/sshd_config.d/banger.conf';
+
+/**
+ * Key-only root login (seed 002, Security). sshd uses the first value it
+ * reads for each keyword and Debian's sshd_config includes sshd_config.d/*
+ * before its own settings, so these win. Only an ed25519 host key is used:
+ * it is generated at first boot in a fraction of a second, where RSA takes
+ * seconds under emulation.
+ */
+export const SSHD_DROP_IN = `# Written by banger: key-only root login; the host's SSH key is the only way in.
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile /root/.ssh/authorized_keys
+HostKey /etc/ssh/ssh_host_ed25519_key
+`;
+
+/** Generates this VM's own SSH host key on its first boot (none is baked into the image). */
+export const HOST_KEY_UNIT_NAME = 'banger-ssh-hostkey.service';
+export const HOST_KEY_UNIT = `[Unit]
+Description=Generate this VM's SSH host key (banger)
+DefaultDependencies=no
+After=local-fs.target
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N "" -C "" -f /etc/ssh/ssh_host_ed25519_key
+
+[Install]
+RequiredBy=ssh.service
+`;
+
+/**
+ * Units masked because they wait for things a microVM does not have, would
+ * reconfigure what banger's initramfs set up (eth0, resolv.conf, hostname),
+ * or would block boot on the console (systemd-firstboot prompts on a first
+ * boot, and an empty machine-id makes every boot a first boot).
+ */
+export const MASKED_UNITS: readonly string[] = [
+  'systemd-networkd.service',
+  'systemd-networkd.socket',
+  'systemd-networkd-wait-online.service',
+  'systemd-resolved.service',
+  'systemd-timesyncd.service',
+  'systemd-firstboot.service',
+  'networking.service',
+  'ifupdown-wait-online.service',
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+  'dpkg-db-backup.timer',
+  'e2scrub_all.timer',
+  'e2scrub_reap.service',
+  'fstrim.timer',
+  'man-db.timer',
+  'systemd-pstore.service',
+  'getty@tty1.service',
+];
+
+/**
+ * Disabled (not masked) so they start on demand: docker.socket stays
+ * enabled and starts dockerd (and, through it, containerd) on first use,
+ * which keeps a few seconds of daemon start-up out of every boot.
+ */
+export const DISABLED_UNITS: readonly string[] = ['docker.service', 'containerd.service'];
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+const UPDATE_INITRAMFS = '/usr/sbin/update-initramfs';
+
+/**
+ * The `--essential-hook` script (after the Essential packages, before the
+ * rest): diverts update-initramfs to `true` while packages are installed.
+ * banger builds its own initramfs, and Debian's kernel postinst and
+ * initramfs-tools trigger would otherwise generate one twice (~30 s).
+ * The customize hook puts the real program back.
+ */
+export function essentialScript(): string {
+  return [
+    'set -eu',
+    `chroot "$1" dpkg-divert --quiet --local --rename --divert ${UPDATE_INITRAMFS}.banger --add ${UPDATE_INITRAMFS}`,
+    `ln -sf /bin/true "$1${UPDATE_INITRAMFS}"`,
+    '',
+  ].join('\n');
+}
+
+/** The `--customize-hook` script. Every step is checked (`set -eu`). */
+export function customizeScript(): string {
+  const unitExists = (unit: string) =>
+    `{ [ -e "$root/lib/systemd/system/${unit}" ] || [ -e "$root/usr/lib/systemd/system/${unit}" ]; }`;
+  const lines = [
+    'set -eu',
+    `echo ${shellQuote(CONFIGURE_MARKER)} >&2`,
+    'root="$1"',
+    '[ -x "$root/usr/bin/systemctl" ] || { echo "banger: the package list must include systemd (the guest boots with systemd)" >&2; exit 1; }',
+    // Undo the essential hook's diversion: update-initramfs works normally inside the VM.
+    `rm -f "$root${UPDATE_INITRAMFS}"`,
+    `chroot "$root" dpkg-divert --quiet --local --rename --divert ${UPDATE_INITRAMFS}.banger --remove ${UPDATE_INITRAMFS}`,
+    // sshd: key-only root login as a drop-in; no host keys baked in.
+    'mkdir -p "$root/etc/ssh/sshd_config.d"',
+    `printf '%s' ${shellQuote(SSHD_DROP_IN)} > "$root${SSHD_DROP_IN_PATH}"`,
+    `chmod 0644 "$root${SSHD_DROP_IN_PATH}"`,
+    'rm -f "$root"/etc/ssh/ssh_host_*',
+    `printf '%s' ${shellQuote(HOST_KEY_UNIT)} > "$root/etc/systemd/system/${HOST_KEY_UNIT_NAME}"`,
+    `chroot "$root" systemctl enable ${HOST_KEY_UNIT_NAME} >&2`,
+    // No password login for root, ever: lock it (the SSH key is the only way in).
+    'chroot "$root" passwd --lock root >&2',
+    // Each VM gets its own machine-id at boot.
+    ': > "$root/etc/machine-id"',
+    'rm -f "$root/var/lib/dbus/machine-id"',
+    // Written by banger's initramfs at boot; never leak the build host's values into the image.
+    'printf "localhost\\n" > "$root/etc/hostname"',
+    'printf "# written at boot by banger (banger.dns=)\\n" > "$root/etc/resolv.conf"',
+    'printf "127.0.0.1\\tlocalhost\\n::1\\t\\tlocalhost ip6-localhost ip6-loopback\\n" > "$root/etc/hosts"',
+    // banger builds its own initramfs from the kernel; Debian's is dead weight.
+    'rm -f "$root"/boot/initrd.img-* "$root/initrd.img" "$root/initrd.img.old"',
+    `chroot "$root" systemctl mask ${MASKED_UNITS.join(' ')} >&2`,
+    ...DISABLED_UNITS.map((u) => `if ${unitExists(u)}; then chroot "$root" systemctl disable ${u} >&2; fi`),
+    // The partial download dirs are _apt's in Debian; mmdebstrap leaves them root's when it cannot
+    // sandbox apt (its chroot lives in banger's private 0700 state dir).
+    'if chroot "$root" getent passwd _apt >/dev/null; then',
+    '  chroot "$root" chown _apt:root /var/cache/apt/archives/partial /var/lib/apt/lists/partial',
+    'fi',
+    // apt's package lists are large and stale by the time a VM boots; `apt update` fetches fresh ones.
+    'rm -rf "$root"/var/lib/apt/lists/*_* "$root"/var/cache/apt/*.bin',
+    'echo "banger-golden: guest configured" >&2',
+  ];
+  return `${lines.join('\n')}\n`;
+}
