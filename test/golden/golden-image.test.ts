@@ -1,0 +1,205 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  HOST_KEY_UNIT_NAME,
+  MASKED_UNITS,
+  SSHD_DROP_IN,
+  SSHD_DROP_IN_PATH,
+} from '../../src/host/images/golden/guest-config.js';
+import { SpawnRunner } from '../../src/host/runner.js';
+import { type CachedGoldenImage, goldenImage } from '../support/golden-image.js';
+
+const runner = new SpawnRunner();
+
+interface InodeFacts {
+  mode: number;
+  uid: number;
+  gid: number;
+  type: string;
+  size: number;
+  fastLink?: string;
+}
+
+/** `debugfs stat` of one path in an unmounted image. */
+async function inode(image: string, path: string): Promise<InodeFacts> {
+  const { stdout } = await runner.run(['debugfs', '-R', `stat "${path}"`, image]);
+  const mode = /Mode:\s+(\d+)/.exec(stdout);
+  const owner = /User:\s+(\d+)\s+Group:\s+(\d+)/.exec(stdout);
+  const type = /Type: (\w+)/.exec(stdout);
+  const size = /Size: (\d+)/.exec(stdout);
+  if (!mode || !owner || !type || !size)
+    throw new Error(`debugfs has no inode for ${path} in ${image}:\n${stdout}`);
+  const link = /Fast link dest: "(.*)"/.exec(stdout);
+  return {
+    mode: Number.parseInt(mode[1] ?? '', 8),
+    uid: Number(owner[1]),
+    gid: Number(owner[2]),
+    type: type[1] ?? '',
+    size: Number(size[1]),
+    ...(link ? { fastLink: link[1] } : {}),
+  };
+}
+
+async function cat(image: string, path: string): Promise<string> {
+  return (await runner.run(['debugfs', '-R', `cat "${path}"`, image])).stdout;
+}
+
+async function ls(image: string, path: string): Promise<string[]> {
+  const { stdout } = await runner.run(['debugfs', '-R', `ls -p "${path}"`, image]);
+  // `ls -p` lines: /inode/mode/uid/gid/name/size/
+  return stdout
+    .split('\n')
+    .map((l) => l.split('/')[5] ?? '')
+    .filter((n) => n !== '' && n !== '.' && n !== '..');
+}
+
+/** Looks a name up in the image's own /etc/passwd or /etc/group. */
+function idOf(table: string, name: string): number {
+  const line = table.split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`${name} not in the image's table`);
+  return Number(line.split(':')[2]);
+}
+
+describe('golden image debian-bookworm (mmdebstrap, real Debian archive)', () => {
+  let image: CachedGoldenImage;
+  let passwd: string;
+  let group: string;
+
+  beforeAll(async () => {
+    image = await goldenImage();
+    console.log(
+      `golden image: ${image.builtNow ? 'built' : 'cached'}, build took ${(image.buildMs / 1000).toFixed(0)} s ` +
+        `(${image.timings.map((t) => `${t.stage} ${(t.ms / 1000).toFixed(1)}s`).join(', ')}), ` +
+        `${image.installedPackages} packages, kernel ${image.kernelVersion}, mode ${image.mode}`,
+    );
+    passwd = await cat(image.rootfs, '/etc/passwd');
+    group = await cat(image.rootfs, '/etc/group');
+  }, 20 * 60_000);
+
+  it('keeps setuid root binaries 4755 0:0', async () => {
+    for (const path of ['/usr/bin/passwd', '/usr/bin/su', '/usr/bin/sudo', '/usr/bin/mount']) {
+      expect(await inode(image.rootfs, path), path).toMatchObject({
+        mode: 0o4755,
+        uid: 0,
+        gid: 0,
+        type: 'regular',
+      });
+    }
+  });
+
+  it("keeps Debian system users' and groups' ownership", async () => {
+    const shadowGid = idOf(group, 'shadow');
+    expect(shadowGid).not.toBe(0);
+    expect(await inode(image.rootfs, '/etc/shadow')).toMatchObject({ mode: 0o640, uid: 0, gid: shadowGid });
+    const messagebus = idOf(group, 'messagebus');
+    expect(await inode(image.rootfs, '/usr/lib/dbus-1.0/dbus-daemon-launch-helper')).toMatchObject({
+      mode: 0o4754,
+      uid: 0,
+      gid: messagebus,
+    });
+    const apt = idOf(passwd, '_apt');
+    expect(apt).not.toBe(0);
+    expect(await inode(image.rootfs, '/var/cache/apt/archives/partial')).toMatchObject({
+      uid: apt,
+      type: 'directory',
+    });
+    expect(await inode(image.rootfs, '/var/lib/apt/lists/partial')).toMatchObject({ uid: apt, mode: 0o700 });
+    expect(await inode(image.rootfs, '/usr/bin/ssh-agent')).toMatchObject({
+      mode: 0o2755,
+      gid: idOf(group, '_ssh'),
+    });
+    expect(await inode(image.rootfs, '/var/log/journal')).toMatchObject({
+      gid: idOf(group, 'systemd-journal'),
+    });
+    expect(await inode(image.rootfs, '/tmp')).toMatchObject({ mode: 0o1777, uid: 0, gid: 0 });
+  });
+
+  it('passes e2fsck -fn on both images', async () => {
+    for (const file of [image.rootfs, image.workSeed]) {
+      const r = await runner.run(['e2fsck', '-fn', file], { check: false });
+      expect(r.exitCode, `${file}\n${r.stdout}${r.stderr}`).toBe(0);
+    }
+    expect((await stat(image.rootfs)).size).toBe(4 * 1024 ** 3);
+  });
+
+  it('configures sshd for key-only root login and bakes in no host keys', async () => {
+    expect(await cat(image.rootfs, SSHD_DROP_IN_PATH)).toBe(SSHD_DROP_IN);
+    for (const line of [
+      'PermitRootLogin prohibit-password',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'AuthorizedKeysFile /root/.ssh/authorized_keys',
+    ]) {
+      expect(SSHD_DROP_IN.split('\n')).toContain(line);
+    }
+    expect(await inode(image.rootfs, SSHD_DROP_IN_PATH)).toMatchObject({ mode: 0o644, uid: 0, gid: 0 });
+    const ssh = await ls(image.rootfs, '/etc/ssh');
+    expect(ssh).toContain('sshd_config');
+    expect(ssh.filter((n) => n.startsWith('ssh_host_'))).toEqual([]);
+    const requires = await ls(image.rootfs, '/etc/systemd/system/ssh.service.requires');
+    expect(requires).toContain(HOST_KEY_UNIT_NAME);
+  });
+
+  it('locks root, empties machine-id and leaves the network to the initramfs', async () => {
+    const rootShadow = (await cat(image.rootfs, '/etc/shadow'))
+      .split('\n')
+      .find((l) => l.startsWith('root:'));
+    expect(rootShadow?.split(':')[1]).toMatch(/^!/);
+    expect(await inode(image.rootfs, '/etc/machine-id')).toMatchObject({ size: 0 });
+    for (const unit of [
+      'systemd-networkd.service',
+      'systemd-networkd-wait-online.service',
+      'systemd-firstboot.service',
+    ]) {
+      expect(MASKED_UNITS).toContain(unit);
+      expect(await inode(image.rootfs, `/etc/systemd/system/${unit}`), unit).toMatchObject({
+        fastLink: '/dev/null',
+      });
+    }
+    expect(await ls(image.rootfs, '/etc/network').catch(() => [])).not.toContain('interfaces');
+    expect(await cat(image.rootfs, '/etc/resolv.conf')).not.toMatch(/nameserver/);
+    // No Debian initramfs was generated, and update-initramfs is back for use inside the VM.
+    expect(await ls(image.rootfs, '/boot')).not.toContain(expect.stringMatching(/^initrd/));
+    expect(await inode(image.rootfs, '/usr/sbin/update-initramfs')).toMatchObject({
+      type: 'regular',
+      mode: 0o755,
+    });
+    expect(await cat(image.rootfs, '/var/lib/dpkg/diversions')).not.toMatch(/update-initramfs/);
+  });
+
+  it('leaves /root as an empty 0700 mount point and puts its content in work-seed.ext4', async () => {
+    expect(await inode(image.rootfs, '/root')).toMatchObject({
+      mode: 0o700,
+      uid: 0,
+      gid: 0,
+      type: 'directory',
+    });
+    expect(await ls(image.rootfs, '/root')).toEqual([]);
+    expect(await inode(image.workSeed, '/')).toMatchObject({
+      mode: 0o700,
+      uid: 0,
+      gid: 0,
+      type: 'directory',
+    });
+    const home = await ls(image.workSeed, '/');
+    expect(home).toEqual(expect.arrayContaining(['.bashrc', '.profile']));
+    expect(await inode(image.workSeed, '/.bashrc')).toMatchObject({ uid: 0, gid: 0, mode: 0o644 });
+  });
+
+  it("builds a kernel set from the image's own kernel", async () => {
+    const vmlinux = await readFile(join(image.kernelDir, 'vmlinux'));
+    expect(vmlinux.subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+    const initrd = await readFile(join(image.kernelDir, 'initrd.img'));
+    expect(initrd.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const manifest = JSON.parse(await readFile(join(image.kernelDir, 'kernel.json'), 'utf8')) as {
+      version: string;
+      initrd: { modules: string[] };
+    };
+    expect(manifest.version).toBe(image.kernelVersion);
+    expect(manifest.initrd.modules).toEqual(expect.arrayContaining(['virtio_blk', 'virtio_net', 'overlay']));
+    expect((await stat(join(image.kernelDir, 'modules', 'modules.order'))).isFile()).toBe(true);
+    expect(await ls(image.rootfs, '/usr/lib/modules')).toContain(image.kernelVersion);
+  });
+});
