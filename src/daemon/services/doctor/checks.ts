@@ -1,6 +1,7 @@
 import { AppError } from '../../../domain/errors.js';
 import { formatSpecLine, resolveSizing } from '../../../domain/vm-spec.js';
 import { resolveFirecracker } from '../../../host/firecracker/resolve.js';
+import { mmdebstrapMode } from '../../../host/images/golden/mmdebstrap-mode.js';
 import { canReadWrite, dirFacts, freeBytes, hostFacts } from '../../../host/probe.js';
 import { hostToolChecks } from './host-tools.js';
 import { networkChecks } from './network-checks.js';
@@ -101,6 +102,22 @@ const vmDefaults: CheckDefinition = {
   },
 };
 
+const goldenBuild: CheckDefinition = {
+  id: 'mmdebstrap-mode',
+  title: 'building the golden image (mmdebstrap mode)',
+  run: async ({ runner }) => {
+    const report = await mmdebstrapMode(runner);
+    if (report.mode === 'unavailable') {
+      return {
+        status: 'warn',
+        detail: `${report.detail}; banger image build cannot run (image pull still works)`,
+        fix: report.fix ?? 'sudo apt-get install mmdebstrap uidmap',
+      };
+    }
+    return { status: 'pass', detail: report.detail };
+  },
+};
+
 /** The doctor's checks, in report order. Later capabilities append their own. */
 export const defaultChecks: readonly CheckDefinition[] = [
   kvm,
@@ -110,5 +127,6 @@ export const defaultChecks: readonly CheckDefinition[] = [
   privateDirCheck('runtime-dir', 'socket directory ownership and mode', (p) => p.runtimeDir),
   freeDisk,
   vmDefaults,
+  goldenBuild,
   ...networkChecks,
 ];
