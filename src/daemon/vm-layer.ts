@@ -105,7 +105,7 @@ export async function startVmLayer(
   // Reconcile the network now only when banger's bridge exists (otherwise nothing of ours can be
   // attached to it); else on the first VM start, so a daemon that never runs a VM changes nothing.
   const bridge = await hostNetwork.inspectBridge().catch(() => undefined);
-  if (bridge?.exists) void startNetwork().catch(() => undefined);
+  if (bridge?.exists) await startNetwork().catch(() => undefined);
 
   return {
     service,

@@ -1,0 +1,137 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BANGER, BANGERD } from './sandbox.js';
+import { createNetns, destroyNetns, type TestNetns } from './netns.js';
+import { STANDIN } from './qemu-standin.js';
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A private banger installation inside a private network namespace: its own
+ * HOME (config, state, cache), runtime dir and daemon, the Firecracker
+ * stand-in as `firecracker_bin`, and the bridge/TAPs/iptables of that
+ * namespace only. Every CLI call runs inside the namespace, so the daemon
+ * it auto-starts (and every Firecracker and ssh) does too.
+ */
+export interface VmHarness {
+  root: string;
+  home: string;
+  netns: TestNetns;
+  env: Record<string, string>;
+  /** Runs the CLI to completion. */
+  banger(
+    args: readonly string[],
+    opts?: { timeoutMs?: number; input?: string; env?: Record<string, string> },
+  ): Promise<CliResult>;
+  /** Runs the CLI synchronously (for short calls). */
+  bangerSync(args: readonly string[]): CliResult;
+  stateDir: string;
+  vmsDir: string;
+  /** Kills the daemon (SIGKILL), all VMs in the namespace, and removes everything. */
+  cleanup(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  label: string;
+  /** Extra config.toml lines. */
+  config?: string[];
+  /** Environment for the CLI and so the daemon and the stand-in (e.g. BANGER_STANDIN_NO_GUEST=1). */
+  env?: Record<string, string>;
+}
+
+export async function createVmHarness(o: HarnessOptions): Promise<VmHarness> {
+  const netns = await createNetns(o.label);
+  const root = mkdtempSync(join(tmpdir(), `banger-e2e-${o.label}-`));
+  const home = join(root, 'home');
+  mkdirSync(join(home, '.config', 'banger'), { recursive: true });
+  writeFileSync(
+    join(home, '.config', 'banger', 'config.toml'),
+    [
+      `firecracker_bin = ${JSON.stringify(STANDIN)}`,
+      'dns_listen_addr = "127.0.0.1:0"',
+      'tap_pool_size = 2',
+      ...(o.config ?? []),
+      '',
+    ].join('\n'),
+  );
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: home,
+    XDG_RUNTIME_DIR: join(root, 'run'),
+    BANGER_DAEMON_BIN: BANGERD,
+    ...(o.env ?? {}),
+  };
+  const argv = (args: readonly string[]) => ['netns', 'exec', netns.name, process.execPath, BANGER, ...args];
+  const stateDir = join(home, '.local', 'state', 'banger');
+  const harness: VmHarness = {
+    root,
+    home,
+    netns,
+    env,
+    stateDir,
+    vmsDir: join(stateDir, 'vms'),
+    banger: (args, opts = {}) =>
+      new Promise((resolve, reject) => {
+        const child = spawn('ip', argv(args), { env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ status: code ?? -1, stdout, stderr });
+        });
+        child.stdin.end(opts.input ?? '');
+      }),
+    bangerSync: (args) => {
+      const r = spawnSync('ip', argv(args), { env, encoding: 'utf8', timeout: 120_000 });
+      return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+    cleanup: async () => {
+      // Everything banger started lives in the namespace: destroying it kills daemon and VMs.
+      await destroyNetns(netns.name);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Parses `--json` output, failing with the CLI's stderr when it is not JSON. */
+export function json<T = unknown>(r: CliResult): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`expected JSON (exit ${r.status}); stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}
+
+/** Files and directories under `dir`, relative, sorted (for "nothing left behind" checks). */
+export function listTree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, prefix: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      out.push(`${prefix}${name}`);
+      walk(join(d, name), `${prefix}${name}/`);
+    }
+  };
+  walk(dir, '');
+  return out;
+}
