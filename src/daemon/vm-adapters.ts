@@ -1,4 +1,5 @@
 import { AppError } from '../domain/errors.js';
+import { waitForSsh } from '../host/ssh/wait-ready.js';
 import type { DaemonContext } from './context.js';
 import type { VmAdapters } from './vm-layer.js';
 
@@ -27,6 +28,9 @@ export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
       resolve: (name) => ctx.images.images.resolveBootArtifacts(name),
       ensure: (name, onProgress, signal) => ctx.images.images.ensureImage(name, onProgress, signal),
     },
-    readiness: { waitForSsh: missing('the SSH readiness probe') },
+    readiness: {
+      waitForSsh: (host, o) =>
+        waitForSsh({ host, timeoutMs: o.timeoutMs, ...(o.signal ? { signal: o.signal } : {}) }),
+    },
   };
 }

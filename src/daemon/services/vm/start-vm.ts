@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { bootArgs } from '../../../domain/boot-args.js';
 import { AppError } from '../../../domain/errors.js';
 import { guestNetwork } from '../../../domain/network.js';
 import type { VmRecord } from '../../../domain/vm.js';
@@ -8,24 +9,6 @@ import type { BootArtifacts, VmNetwork } from './ports.js';
 import type { VmRuntime } from './runtime.js';
 import type { Step } from './steps.js';
 import type { VmServiceDeps } from './vm-service.js';
-
-/** The kernel command line of DESIGN §3: banger's initramfs reads the banger.* keys. */
-export function kernelCommandLine(o: {
-  address: string;
-  gateway: string;
-  dns: readonly string[];
-  hostname: string;
-}): string {
-  return [
-    'console=ttyS0',
-    'reboot=k',
-    'panic=1',
-    `banger.ip=${o.address}`,
-    `banger.gw=${o.gateway}`,
-    ...(o.dns.length ? [`banger.dns=${o.dns.join(',')}`] : []),
-    `banger.hostname=${o.hostname}`,
-  ].join(' ');
-}
 
 /**
  * The steps that start a VM: its TAP (and NAT) on the bridge, then its
@@ -68,10 +51,10 @@ export function startSteps(
           vcpu: vm.vcpu,
           memoryMib: vm.memoryMib,
           kernel: { vmlinux: artifacts.kernel.vmlinux, initrd: artifacts.kernel.initrd },
-          bootArgs: kernelCommandLine({
+          bootArgs: bootArgs({
             address: net.address,
             gateway: net.gateway,
-            dns: deps.guestDns,
+            dns: [...deps.guestDns],
             hostname: vm.name,
           }),
           drives: [
