@@ -21,6 +21,7 @@ import {
   type SetVmRequest,
   vmList,
   vmResult,
+  vmSshInfo,
   vmStats,
 } from './vms.js';
 
@@ -93,6 +94,10 @@ export class BangerClient {
 
   setVm(ref: string, req: SetVmRequest) {
     return this.call('PATCH', vmPath(ref), vmResult, req);
+  }
+
+  vmSsh(ref: string) {
+    return this.call('GET', vmPath(ref, '/ssh'), vmSshInfo);
   }
 
   vmStats(ref: string) {

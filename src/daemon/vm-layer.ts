@@ -7,6 +7,7 @@ import { VmRepository } from '../store/vm-repository.js';
 import type { DaemonContext } from './context.js';
 import type {
   BootArtifactSource,
+  GuestIdentity,
   GuestReadiness,
   VmDisks,
   VmDriver,
@@ -20,6 +21,7 @@ export interface VmAdapters {
   disks: VmDisks;
   images: BootArtifactSource;
   readiness: GuestReadiness;
+  identity: GuestIdentity;
 }
 
 export interface VmLayer {

@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BANGER, BANGERD } from './sandbox.js';
 import { createNetns, destroyNetns, type TestNetns } from './netns.js';
 import { STANDIN } from './qemu-standin.js';
+import { BANGER, BANGERD } from './sandbox.js';
 
 export interface CliResult {
   status: number;
@@ -78,7 +78,10 @@ export async function createVmHarness(o: HarnessOptions): Promise<VmHarness> {
     vmsDir: join(stateDir, 'vms'),
     banger: (args, opts = {}) =>
       new Promise((resolve, reject) => {
-        const child = spawn('ip', argv(args), { env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn('ip', argv(args), {
+          env: { ...env, ...opts.env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => {

@@ -58,8 +58,19 @@ afterAll(async () => {
 describe('vm lifecycle (no-guest stand-in)', () => {
   it('create, stop, start, set NAT, delete: TAP, rules, files and record follow', async () => {
     const before = await iptables();
-    const created = await ok(['vm', 'create', '--name', 'box', '--image', 'test-image', '--nat', '--no-wait']);
-    expect(created.stderr).toMatch(/^spec: 1 vCPU \((host|built-in)\), 256 MiB \(vm_defaults\), 256M disk \(vm_defaults\)/m);
+    const created = await ok([
+      'vm',
+      'create',
+      '--name',
+      'box',
+      '--image',
+      'test-image',
+      '--nat',
+      '--no-wait',
+    ]);
+    expect(created.stderr).toMatch(
+      /^spec: 1 vCPU \((host|built-in)\), 256 MiB \(vm_defaults\), 256M disk \(vm_defaults\)/m,
+    );
     const [vm] = await vmList();
     expect(vm).toMatchObject({ name: 'box', state: 'running', nat: true, dnsName: 'box.vm' });
     expect(vm?.pid).toBeGreaterThan(0);
@@ -83,7 +94,12 @@ describe('vm lifecycle (no-guest stand-in)', () => {
     await ok(['vm', 'set', 'box', '--vcpu', '2', '--memory', '512', '--disk-size', '512M']);
     await ok(['vm', 'start', 'box', '--no-wait']);
     const [restarted] = await vmList();
-    expect(restarted).toMatchObject({ state: 'running', vcpu: 2, memoryMib: 512, diskBytes: 512 * 1024 ** 2 });
+    expect(restarted).toMatchObject({
+      state: 'running',
+      vcpu: 2,
+      memoryMib: 512,
+      diskBytes: 512 * 1024 ** 2,
+    });
     const refused = await h.banger(['vm', 'set', 'box', '--memory', '1024']);
     expect(refused.status).toBe(5);
     expect(refused.stderr).toMatch(/running.*vm stop box/);
@@ -178,7 +194,11 @@ describe('vm lifecycle (no-guest stand-in)', () => {
 
     const after = Object.fromEntries((await vmList()).map((v) => [v.name, v]));
     for (const n of ['keep1', 'keep2']) {
-      expect(after[n]).toMatchObject({ state: 'running', pid: before[n]!.pid, startedAt: before[n]!.startedAt });
+      expect(after[n]).toMatchObject({
+        state: 'running',
+        pid: before[n]!.pid,
+        startedAt: before[n]!.startedAt,
+      });
     }
     expect(after.dies?.state).toBe('stopped');
     expect(after.planted?.state).toBe('stopped');

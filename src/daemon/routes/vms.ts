@@ -68,6 +68,8 @@ export function registerVmRoutes(app: FastifyInstance, ctx: DaemonContext): void
     vm: await vms().set(refParams.parse(request.params).ref, setVmRequest.parse(request.body ?? {})),
   }));
 
+  app.get('/v1/vms/:ref/ssh', async (request) => vms().sshInfo(refParams.parse(request.params).ref));
+
   app.get('/v1/vms/:ref/stats', async (request) => vms().stats(refParams.parse(request.params).ref));
 
   app.get('/v1/vms/:ref/logs', async (request, reply) => {

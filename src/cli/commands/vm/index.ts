@@ -4,12 +4,14 @@ import { AppError } from '../../../domain/errors.js';
 import { registerCreateCommand } from './create.js';
 import { registerInspectCommands } from './inspect.js';
 import { registerLifecycleCommands } from './lifecycle.js';
+import { registerSshCommand } from './ssh.js';
 
 export function registerVmCommands(program: Command): void {
   const vm = program.command('vm').description('create, run and manage sandbox VMs');
   registerCreateCommand(vm);
   registerLifecycleCommands(vm);
   registerInspectCommands(vm);
+  registerSshCommand(vm);
 
   vm.command('run')
     .description('create a VM and open a shell in it, or run a command: banger vm run [PATH] [-- CMD...]')

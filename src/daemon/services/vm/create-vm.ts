@@ -1,12 +1,13 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreateVmRequest } from '../../../api/vms.js';
+import { AppError } from '../../../domain/errors.js';
 import { parseSize } from '../../../domain/size.js';
 import { newVmId, validateVmName } from '../../../domain/vm.js';
 import { formatSpecLine, resolveSizing, type VmSizing } from '../../../domain/vm-spec.js';
 import type { EmitStage } from '../../ndjson.js';
 import { generateVmName } from './names.js';
-import type { BootArtifacts } from './ports.js';
+import type { BootArtifacts, HostKeyPair } from './ports.js';
 import type { Step } from './steps.js';
 import type { VmServiceDeps } from './vm-service.js';
 
@@ -58,7 +59,13 @@ export async function validateCreate(
 
 /** The steps that make a stopped VM: its record and address, its directory, its two disks. */
 export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string): Step[] {
-  const { repo, config, disks } = deps;
+  const { repo, config, disks, identity } = deps;
+  let hostKey: HostKeyPair | undefined;
+  let clientKey: string | undefined;
+  const trustedNames = () => {
+    const vm = repo.get(plan.id);
+    return vm ? [plan.id, vm.guestIp, `${vm.name}.vm`] : [plan.id];
+  };
   return [
     {
       name: 'reserve',
@@ -88,25 +95,39 @@ export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string):
       undo: () => rm(dir, { recursive: true, force: true }),
     },
     {
+      name: 'ssh-keys',
+      message: "generating the VM's SSH host key",
+      run: async () => {
+        clientKey = (await identity.clientKey()).publicKey;
+        hostKey = await identity.newHostKey();
+        const vm = repo.get(plan.id);
+        if (vm) await identity.trust(plan.id, [vm.guestIp, `${vm.name}.vm`], hostKey.publicKey);
+      },
+      undo: () => identity.forget(trustedNames()),
+    },
+    {
       name: 'system-disk',
       message: `creating the root overlay disk (${config.systemOverlaySize}, sparse)`,
-      run: () =>
-        disks.createSystemDisk(
-          join(dir, 'system.ext4'),
-          parseSize(config.systemOverlaySize, 'system_overlay_size'),
-        ),
+      run: async () => {
+        if (!hostKey) throw new AppError('internal', 'create: no host key');
+        const bytes = parseSize(config.systemOverlaySize, 'system_overlay_size');
+        await disks.createSystemDisk(join(dir, 'system.ext4'), bytes, hostKey);
+      },
     },
     {
       name: 'work-disk',
       message: plan.artifacts.workSeed
         ? 'cloning the work disk from the image seed'
         : 'creating the work disk',
-      run: () =>
-        disks.createWorkDisk({
+      run: async () => {
+        if (!clientKey) throw new AppError('internal', 'create: no client key');
+        await disks.createWorkDisk({
           path: join(dir, 'work.ext4'),
           bytes: plan.sizing.diskBytes.value,
           seed: plan.artifacts.workSeed,
-        }),
+          authorizedKey: clientKey,
+        });
+      },
     },
   ];
 }

@@ -40,11 +40,22 @@ export interface VmNetwork {
   detach(vmId: string): Promise<void>;
 }
 
+export interface HostKeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
 /** Per-VM disks (src/host/disk). */
 export interface VmDisks {
-  createSystemDisk(path: string, bytes: number): Promise<void>;
-  /** Creates work.ext4 (from the seed when given) and writes the VM's /root files into it. */
-  createWorkDisk(o: { path: string; bytes: number; seed?: string | undefined }): Promise<void>;
+  /** Creates system.ext4 (the overlay's upper layer) with the VM's SSH host key in /etc/ssh. */
+  createSystemDisk(path: string, bytes: number, hostKey: HostKeyPair): Promise<void>;
+  /** Creates work.ext4 (from the seed when given) with /root/.ssh/authorized_keys and the file_sync entries. */
+  createWorkDisk(o: {
+    path: string;
+    bytes: number;
+    seed?: string | undefined;
+    authorizedKey: string;
+  }): Promise<void>;
   growWorkDisk(path: string, bytes: number): Promise<void>;
   usage(path: string): Promise<{ apparentBytes: number; allocatedBytes: number }>;
 }
@@ -72,4 +83,16 @@ export interface BootArtifactSource {
 export interface GuestReadiness {
   /** Resolves once the guest's SSH port answers with a banner; AppError timeout otherwise. */
   waitForSsh(ip: string, o: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<void>;
+}
+
+/** SSH trust (src/host/ssh): banger's client key and the per-VM host keys in banger's known_hosts. */
+export interface GuestIdentity {
+  /** banger's client key, created on first use (or `ssh_key_path`). */
+  clientKey(): Promise<{ privateKeyPath: string; publicKey: string }>;
+  knownHostsFile: string;
+  newHostKey(): Promise<HostKeyPair>;
+  /** Trusts `publicKey` for the VM id (the HostKeyAlias) and its addresses, replacing older entries. */
+  trust(vmId: string, addresses: readonly string[], publicKey: string): Promise<void>;
+  /** Idempotent. */
+  forget(names: readonly string[]): Promise<void>;
 }

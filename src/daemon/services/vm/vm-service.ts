@@ -12,7 +12,14 @@ import type { VmRepository } from '../../../store/vm-repository.js';
 import type { EmitStage } from '../../ndjson.js';
 import { createSteps, validateCreate } from './create-vm.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import type { BootArtifactSource, GuestReadiness, VmDisks, VmDriver, VmNetwork } from './ports.js';
+import type {
+  BootArtifactSource,
+  GuestIdentity,
+  GuestReadiness,
+  VmDisks,
+  VmDriver,
+  VmNetwork,
+} from './ports.js';
 import { VmRuntime } from './runtime.js';
 import { startSteps, waitUntilReady } from './start-vm.js';
 import { runSteps, type Step } from './steps.js';
@@ -29,6 +36,7 @@ export interface VmServiceDeps {
   disks: VmDisks;
   images: BootArtifactSource;
   readiness: GuestReadiness;
+  identity: GuestIdentity;
   /** The Firecracker binary after the version check; rejects with doctor's explanation. */
   firecrackerBin: () => Promise<string>;
   hostFacts: HostFacts;
@@ -150,6 +158,7 @@ export class VmService {
       try {
         await this.stopLocked(vm.id);
         await rm(this.vmDir(vm.id), { recursive: true, force: true });
+        await this.deps.identity.forget([vm.id, vm.guestIp, `${vm.name}.vm`]);
         this.deps.repo.delete(vm.id);
       } finally {
         this.inFlight.delete(vm.id);
@@ -195,6 +204,27 @@ export class VmService {
       }
       return this.show(id);
     });
+  }
+
+  /** How a UI reaches the running guest over SSH. */
+  async sshInfo(ref: string) {
+    const vm = this.deps.repo.resolve(ref);
+    if (!this.runtime.get(vm.id)) {
+      throw new AppError(
+        'conflict',
+        `VM ${vm.name} is not running; start it with \`banger vm start ${vm.name}\``,
+      );
+    }
+    const key = await this.deps.identity.clientKey();
+    return {
+      id: vm.id,
+      name: vm.name,
+      guestIp: vm.guestIp,
+      user: 'root',
+      keyPath: key.privateKeyPath,
+      knownHostsPath: this.deps.identity.knownHostsFile,
+      hostKeyAlias: vm.id,
+    };
   }
 
   /** Host-side numbers: the Firecracker process, the disks, Firecracker's metrics. */

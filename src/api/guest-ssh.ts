@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { sshArgs } from '../host/ssh/ssh-args.js';
+import { sshFailure } from '../host/ssh/ssh-failure.js';
+import type { VmSshInfo } from './vms.js';
+
+export interface GuestSshOptions {
+  /** The remote command as argv (each argument arrives unchanged); omit for a login shell. */
+  command?: readonly string[];
+  /** Allocate a terminal: default when stdin and stdout are TTYs. */
+  tty?: boolean;
+}
+
+/** The system ssh argv for a VM, with banger's key and strict host-key checking against banger's known_hosts. */
+export function guestSshArgv(info: VmSshInfo, o: GuestSshOptions = {}): string[] {
+  const tty = o.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
+  return sshArgs({
+    identityFile: info.keyPath,
+    knownHostsFile: info.knownHostsPath,
+    hostKeyAlias: info.hostKeyAlias,
+    host: info.guestIp,
+    user: info.user,
+    tty,
+    ...(o.command?.length ? { command: o.command } : {}),
+  });
+}
+
+/**
+ * Runs ssh to the guest with this process's stdin, stdout and stderr (bytes
+ * untouched) and resolves with the remote command's exit status. ssh's own
+ * failures (status 255: unreachable, wrong host key, key refused) reject
+ * with one actionable AppError instead. While ssh runs, SIGINT is left to
+ * ssh (the remote side gets Ctrl-C); `onSignal` is told about it.
+ */
+export function runGuestSsh(
+  info: VmSshInfo,
+  o: GuestSshOptions & { onSignal?: (signal: NodeJS.Signals) => void } = {},
+): Promise<number> {
+  const [cmd, ...args] = guestSshArgv(info, o);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd ?? 'ssh', args, { stdio: ['inherit', 'inherit', 'pipe'] });
+    let stderrTail = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000);
+    });
+    const forward = (signal: NodeJS.Signals) => () => o.onSignal?.(signal);
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    const done = () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    };
+    child.on('error', (err) => {
+      done();
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      done();
+      const status = code ?? (signal ? 128 + 2 : 1);
+      const failure = sshFailure(info.name, status, stderrTail);
+      if (failure) reject(failure);
+      else resolve(status);
+    });
+  });
+}

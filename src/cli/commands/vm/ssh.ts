@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import type { BangerClient } from '../../../api/client.js';
+import { runGuestSsh } from '../../../api/guest-ssh.js';
+import { withClient } from './lifecycle.js';
+
+/** After an interactive session: a one-line reminder that the VM keeps running (and costs memory). */
+export async function remindIfRunning(client: BangerClient, ref: string): Promise<void> {
+  const { vm } = await client.showVm(ref).catch(() => ({ vm: undefined }));
+  if (vm?.state === 'running') {
+    process.stderr.write(
+      `${vm.name} is still running; \`banger vm stop ${vm.name}\` stops it, \`banger vm delete ${vm.name}\` removes it\n`,
+    );
+  }
+}
+
+export function registerSshCommand(vm: Command): void {
+  vm.command('ssh')
+    .description('open a shell in a running VM, or run a command: banger vm ssh VM [-- CMD...]')
+    .argument('<vm>', 'VM name, id or unique id prefix')
+    .argument('[cmd...]', "command to run in the guest (after --); its exit status becomes banger's")
+    .action((ref: string, command: string[]) =>
+      withClient(async (client) => {
+        const info = await client.vmSsh(ref);
+        const status = await runGuestSsh(info, { command });
+        if (command.length === 0) await remindIfRunning(client, ref);
+        process.exitCode = status;
+      }),
+    );
+}
