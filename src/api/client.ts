@@ -68,8 +68,8 @@ export class BangerClient {
     return this.call('GET', vmPath(ref), vmResult);
   }
 
-  createVm(req: CreateVmRequest, onStage: OnStage) {
-    return this.stream('POST', '/v1/vms', createVmResult, req, onStage);
+  createVm(req: CreateVmRequest, onStage: OnStage, signal?: AbortSignal) {
+    return this.stream('POST', '/v1/vms', createVmResult, req, onStage, signal);
   }
 
   startVm(ref: string, opts: { wait?: boolean }, onStage: OnStage) {
@@ -188,13 +188,20 @@ export class BangerClient {
     schema: T,
     body: unknown,
     onStage: OnStage,
+    signal?: AbortSignal,
   ): Promise<z.infer<T>> {
-    const res = await this.send(method, path, body);
+    const res = await this.send(method, path, body, signal);
     if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
-    for await (const event of readProgressEvents(res.body)) {
-      if (event.type === 'done') return schema.parse(event.result);
-      if (event.type === 'error') throw new AppError(event.error.code, event.error.message);
-      onStage(event);
+    try {
+      for await (const event of readProgressEvents(res.body)) {
+        if (event.type === 'done') return schema.parse(event.result);
+        if (event.type === 'error') throw new AppError(event.error.code, event.error.message);
+        onStage(event);
+      }
+    } catch (err) {
+      // Closing the request is how a caller cancels: the daemon aborts the operation and undoes it.
+      if (signal?.aborted) throw new AppError('cancelled', 'cancelled');
+      throw err;
     }
     throw new AppError(
       'daemon_unavailable',
@@ -202,11 +209,12 @@ export class BangerClient {
     );
   }
 
-  private async send(method: Method, path: string, body: unknown) {
+  private async send(method: Method, path: string, body: unknown, signal?: AbortSignal) {
     try {
       return await request(`http://banger${path}`, {
         method,
         dispatcher: this.agent,
+        ...(signal ? { signal } : {}),
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
