@@ -1,10 +1,50 @@
+import { homedir } from 'node:os';
 import { AppError } from '../domain/errors.js';
+import {
+  createSystemDisk,
+  createWorkDisk,
+  diskUsage,
+  type Ext4FileEntry,
+  growWorkDisk,
+  OVERLAY_UPPER_DIR,
+  planWorkDiskFiles,
+  writeFilesIntoExt4,
+} from '../host/disk/index.js';
 import { generateHostKey } from '../host/ssh/host-key.js';
 import { ensureSshKey, type SshIdentity } from '../host/ssh/identity.js';
 import { KnownHosts } from '../host/ssh/known-hosts.js';
 import { waitForSsh } from '../host/ssh/wait-ready.js';
 import type { DaemonContext } from './context.js';
+import type { HostKeyPair } from './services/vm/ports.js';
 import type { VmAdapters } from './vm-layer.js';
+
+/**
+ * The VM's SSH host key in the overlay's upper layer, so the guest's sshd
+ * presents the key banger trusts. The directories get Debian's usual 0755:
+ * an upper directory's attributes win over the image's.
+ */
+function hostKeyEntries(key: HostKeyPair): Ext4FileEntry[] {
+  const root = { uid: 0, gid: 0, dirMode: 0o755 };
+  const etc = `${OVERLAY_UPPER_DIR}/etc`;
+  return [
+    { ...root, kind: 'dir', path: etc, mode: 0o755 },
+    { ...root, kind: 'dir', path: `${etc}/ssh`, mode: 0o755 },
+    {
+      ...root,
+      kind: 'content',
+      path: `${etc}/ssh/ssh_host_ed25519_key`,
+      content: Buffer.from(key.privateKey),
+      mode: 0o600,
+    },
+    {
+      ...root,
+      kind: 'content',
+      path: `${etc}/ssh/ssh_host_ed25519_key.pub`,
+      content: Buffer.from(`${key.publicKey}\n`),
+      mode: 0o644,
+    },
+  ];
+}
 
 const missing = (what: string) => () => {
   throw new AppError('host_unsupported', `${what} is not available in this build yet`);
@@ -42,10 +82,17 @@ export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
       stats: missing('the Firecracker driver'),
     },
     disks: {
-      createSystemDisk: missing('disk creation'),
-      createWorkDisk: missing('disk creation'),
-      growWorkDisk: missing('disk resizing'),
-      usage: missing('disk usage'),
+      createSystemDisk: async (path, bytes, hostKey) => {
+        await createSystemDisk(runner, path, bytes);
+        await writeFilesIntoExt4(runner, path, hostKeyEntries(hostKey));
+      },
+      createWorkDisk: async ({ path, bytes, seed, authorizedKey }) => {
+        await createWorkDisk(runner, { path, bytes, seed });
+        const files = await planWorkDiskFiles({ authorizedKey, fileSync: config.fileSync, home: homedir() });
+        await writeFilesIntoExt4(runner, path, files);
+      },
+      growWorkDisk: (path, bytes) => growWorkDisk(runner, path, bytes),
+      usage: (path) => diskUsage(path),
     },
     images: {
       resolve: (name) => ctx.images.images.resolveBootArtifacts(name),
