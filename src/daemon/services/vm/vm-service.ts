@@ -5,7 +5,7 @@ import type { Config } from '../../../domain/config.js';
 import { AppError } from '../../../domain/errors.js';
 import { parseSize } from '../../../domain/size.js';
 import { type VmRecord, validateDiskBytes, validateMemoryMib, validateVcpu } from '../../../domain/vm.js';
-import { type HostFacts, resolveSizing, type VmSizing } from '../../../domain/vm-spec.js';
+import type { HostFacts, VmSizing } from '../../../domain/vm-spec.js';
 import type { Logger } from '../../../host/logger.js';
 import type { VmHandles } from '../../../host/vm/handles-file.js';
 import type { VmRepository } from '../../../store/vm-repository.js';
