@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
-import { createSystemDisk, createWorkDisk, diskUsage, growWorkDisk } from '../../src/host/disk/index.js';
+import {
+  createSystemDisk,
+  createWorkDisk,
+  diskUsage,
+  growWorkDisk,
+  planWorkDiskFiles,
+} from '../../src/host/disk/index.js';
 import { SpawnRunner } from '../../src/host/runner.js';
 import { catIn, expectFsckClean, fsBytes, lsIn, makeSeed, statIn } from './helpers.js';
 
@@ -134,6 +140,58 @@ describe('createWorkDisk', () => {
     expect((await diskUsage(path)).allocatedBytes).toBeLessThan(32 * MIB);
     expect(statIn(path, '/')).toMatchObject({ type: 'directory', mode: 0o700, uid: 0, gid: 0 });
     expectFsckClean(path);
+  });
+});
+
+describe('files written while the disk is built', () => {
+  it('puts the key and the host key in before the disks take their names', async () => {
+    const work = join(dir, 'work-files.ext4');
+    const files = await planWorkDiskFiles({
+      authorizedKey: 'ssh-ed25519 AAAA banger',
+      fileSync: [],
+      home: dir,
+    });
+    await createWorkDisk(runner, { path: work, bytes: 64 * MIB, files });
+    expect(catIn(work, '/.ssh/authorized_keys').toString()).toBe('ssh-ed25519 AAAA banger\n');
+    expect(statIn(work, '/.ssh/authorized_keys')).toMatchObject({ mode: 0o600, uid: 0, gid: 0 });
+    expectFsckClean(work);
+
+    const system = join(dir, 'system-files.ext4');
+    const key = '/upper/etc/ssh/ssh_host_ed25519_key';
+    await createSystemDisk(runner, system, 64 * MIB, {
+      files: [
+        {
+          kind: 'content',
+          path: key,
+          content: Buffer.from('K'),
+          mode: 0o600,
+          uid: 0,
+          gid: 0,
+          dirMode: 0o755,
+        },
+      ],
+    });
+    expect(statIn(system, key)).toMatchObject({ mode: 0o600, uid: 0, gid: 0 });
+    expect(statIn(system, '/upper/etc')).toMatchObject({ mode: 0o755 });
+    expectFsckClean(system);
+  });
+
+  it('leaves nothing when a file cannot be written', async () => {
+    const work = join(dir, 'work-badfiles.ext4');
+    const files = [
+      {
+        kind: 'content',
+        path: '/lost+found',
+        content: Buffer.from('x'),
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+      } as const,
+    ];
+    const err = await rejection(createWorkDisk(runner, { path: work, bytes: 64 * MIB, files }));
+    expect(err.message).toMatch(/lost\+found.*exists in the disk as a directory/);
+    await expect(stat(work)).rejects.toThrow();
+    expect((await readdir(dir)).filter((n) => n.includes('.tmp-') || n.includes('.files-'))).toEqual([]);
   });
 });
 

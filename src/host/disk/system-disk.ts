@@ -1,7 +1,9 @@
 import { runDebugfs } from '../ext4/debugfs.js';
 import type { Runner } from '../runner.js';
 import { buildAtomically } from './atomic-file.js';
+import type { Ext4FileEntry } from './ext4-entries.js';
 import { checkDiskBytes, formatExt4 } from './format.js';
+import { writeFilesIntoExt4 } from './write-files.js';
 
 /**
  * Where the guest's overlay layers live on the system disk (vdb). The
@@ -17,7 +19,8 @@ export const OVERLAY_WORK_DIR = '/work';
 /**
  * Creates the VM's system disk (vdb): a sparse ext4 file of `bytes` at
  * `path` with empty `upper/` (0755, the guest's `/`) and `work/` (0700)
- * directories owned by root. Atomic: built as `<path>.tmp-*` and renamed;
+ * directories owned by root, then `files` written into it (writeFilesIntoExt4;
+ * e.g. the guest's SSH host key under `upper/etc/ssh/`). Atomic: built as `<path>.tmp-*` and renamed;
  * nothing is left on failure, and an existing `path` is never replaced
  * (AppError conflict). Sizes below MIN_DISK_BYTES: AppError invalid_argument.
  */
@@ -25,8 +28,9 @@ export async function createSystemDisk(
   runner: Runner,
   path: string,
   bytes: number,
-  signal?: AbortSignal,
+  o: { files?: readonly Ext4FileEntry[] | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<void> {
+  const { signal } = o;
   checkDiskBytes(bytes, 'system disk size');
   await buildAtomically(path, async (tmp) => {
     await formatExt4(runner, { path: tmp, bytes, label: 'system', signal });
@@ -47,5 +51,6 @@ export async function createSystemDisk(
       purpose: 'create the overlay directories on',
       ...(signal ? { signal } : {}),
     });
+    if (o.files?.length) await writeFilesIntoExt4(runner, tmp, o.files, signal);
   });
 }

@@ -5,7 +5,9 @@ import { runDebugfs } from '../ext4/debugfs.js';
 import { readExt4Size } from '../ext4/geometry.js';
 import type { Runner } from '../runner.js';
 import { buildAtomically } from './atomic-file.js';
+import type { Ext4FileEntry } from './ext4-entries.js';
 import { checkDiskBytes, formatExt4 } from './format.js';
+import { writeFilesIntoExt4 } from './write-files.js';
 
 /**
  * Checks an unmounted image with `e2fsck -f -p` (preen: replays the journal
@@ -49,18 +51,33 @@ async function growTo(runner: Runner, image: string, bytes: number, blockSize: n
  * to `bytes`; the seed's files, owners and modes are kept. A size smaller
  * than the seed's filesystem is refused with AppError invalid_argument.
  * Without: a fresh sparse ext4 whose root directory is 0700, owned 0:0.
+ * Then `files` are written into it (writeFilesIntoExt4; see
+ * planWorkDiskFiles), still before the disk takes its name.
  *
  * Atomic: built as `<path>.tmp-*` and renamed; nothing is left on failure,
  * and an existing `path` is never replaced (AppError conflict).
  */
 export async function createWorkDisk(
   runner: Runner,
-  o: { path: string; bytes: number; seed?: string | undefined; signal?: AbortSignal | undefined },
+  o: {
+    path: string;
+    bytes: number;
+    seed?: string | undefined;
+    files?: readonly Ext4FileEntry[] | undefined;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<void> {
   const { path, bytes, seed, signal } = o;
   checkDiskBytes(bytes, 'disk size');
-  if (seed === undefined) {
-    await buildAtomically(path, async (tmp) => {
+  const seedSize = seed === undefined ? undefined : await readExt4Size(runner, seed, signal);
+  if (seedSize && bytes < seedSize.bytes) {
+    throw new AppError(
+      'invalid_argument',
+      `disk size ${formatSize(bytes)} is smaller than the image's work seed (${formatSize(seedSize.bytes)}); use --disk-size ${formatSize(Math.ceil(seedSize.bytes / 2 ** 20) * 2 ** 20)} or more`,
+    );
+  }
+  await buildAtomically(path, async (tmp) => {
+    if (seed === undefined || seedSize === undefined) {
       await formatExt4(runner, { path: tmp, bytes, label: 'work', signal });
       await runDebugfs({
         runner,
@@ -69,21 +86,13 @@ export async function createWorkDisk(
         purpose: 'set the root directory mode of',
         ...(signal ? { signal } : {}),
       });
-    });
-    return;
-  }
-  const seedSize = await readExt4Size(runner, seed, signal);
-  if (bytes < seedSize.bytes) {
-    throw new AppError(
-      'invalid_argument',
-      `disk size ${formatSize(bytes)} is smaller than the image's work seed (${formatSize(seedSize.bytes)}); use --disk-size ${formatSize(Math.ceil(seedSize.bytes / 2 ** 20) * 2 ** 20)} or more`,
-    );
-  }
-  await buildAtomically(path, async (tmp) => {
-    await runner.run(['cp', '--sparse=always', '--reflink=auto', seed, tmp], signal ? { signal } : {});
-    await chmod(tmp, 0o600);
-    await checkFilesystem(runner, tmp, `the work seed ${seed}`, signal);
-    await growTo(runner, tmp, bytes, seedSize.blockSize, signal);
+    } else {
+      await runner.run(['cp', '--sparse=always', '--reflink=auto', seed, tmp], signal ? { signal } : {});
+      await chmod(tmp, 0o600);
+      await checkFilesystem(runner, tmp, `the work seed ${seed}`, signal);
+      await growTo(runner, tmp, bytes, seedSize.blockSize, signal);
+    }
+    if (o.files?.length) await writeFilesIntoExt4(runner, tmp, o.files, signal);
   });
 }
 
