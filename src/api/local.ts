@@ -1,4 +1,7 @@
 import { SpawnRunner } from '../host/runner.js';
+import { type SystemSetupReport, systemSetup } from '../host/system/setup.js';
+
+export type { SystemSetupReport };
 
 /**
  * Removes the globally installed package (`npm uninstall -g banger`).
@@ -7,4 +10,22 @@ import { SpawnRunner } from '../host/runner.js';
  */
 export async function uninstallPackage(): Promise<void> {
   await new SpawnRunner().run(['npm', 'uninstall', '--global', 'banger'], { timeoutMs: 120_000 });
+}
+
+/**
+ * `banger system setup`, run in the CLI process as root (see
+ * src/host/system/setup.ts); it never talks to or starts a daemon.
+ */
+export function runSystemSetup(options: {
+  installSudoers: boolean;
+  sudoersFile?: string;
+  user?: string;
+  configFile?: string;
+}): Promise<SystemSetupReport> {
+  return systemSetup({
+    runner: new SpawnRunner(),
+    env: process.env,
+    uid: process.getuid?.() ?? -1,
+    ...options,
+  });
 }

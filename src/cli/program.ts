@@ -5,6 +5,7 @@ import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerKernelCommands } from './commands/kernel.js';
+import { registerSystemCommands } from './commands/system.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerVmCommands } from './commands/vm/index.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerKernelCommands(program);
   registerDoctorCommand(program);
   registerDaemonCommands(program);
+  registerSystemCommands(program);
   registerUninstallCommand(program);
   registerCompletion(program);
   return program;

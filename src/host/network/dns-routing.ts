@@ -1,3 +1,4 @@
+import { formatListenAddress, parseListenAddress } from '../dns/listen-address.js';
 import { CommandError, type Runner } from '../runner.js';
 import type { PrivilegedRunner } from './privileged.js';
 
@@ -15,6 +16,14 @@ import type { PrivilegedRunner } from './privileged.js';
 export interface DnsRoutingTarget {
   link: string;
   server: string;
+}
+
+/**
+ * The daemon's DNS listener on the bridge, "IP:PORT": `bridge_ip` at the
+ * port of `dns_listen_addr`. This is the server resolved is given.
+ */
+export function bridgeDnsServer(bridgeIp: string, dnsListenAddr: string): string {
+  return formatListenAddress({ host: bridgeIp, port: parseListenAddress(dnsListenAddr).port });
 }
 
 /** The routing-only domain; `~` keeps `vm` from being appended to single-label names. */

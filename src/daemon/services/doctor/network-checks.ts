@@ -1,8 +1,8 @@
 import type { DoctorCheck } from '../../../api/schemas.js';
-import { formatListenAddress, parseListenAddress } from '../../../host/dns/index.js';
 import type { PrivilegeGroup } from '../../../host/network/allow-list.js';
 import { inspectBridge } from '../../../host/network/bridge.js';
 import {
+  bridgeDnsServer as bridgeServer,
   type DnsRoutingStatus,
   dnsRoutingCommands,
   dnsRoutingRecipe,
@@ -26,8 +26,7 @@ const tools = DEFAULT_TOOL_PATHS;
 
 /** The daemon's DNS listener on the bridge address, as `resolvectl dns` takes it. */
 export function bridgeDnsServer(ctx: DoctorContext): string {
-  const { port } = parseListenAddress(ctx.config.dnsListenAddr);
-  return formatListenAddress({ host: ctx.config.bridgeIp, port });
+  return bridgeServer(ctx.config.bridgeIp, ctx.config.dnsListenAddr);
 }
 
 function dnsTarget(ctx: DoctorContext) {

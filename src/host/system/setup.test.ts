@@ -1,0 +1,227 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../domain/errors.js';
+import { FakeRunner } from '../../testing/fake-runner.js';
+import { CommandError } from '../runner.js';
+import { type SystemSetupOptions, systemSetup } from './setup.js';
+
+const IP = '/usr/sbin/ip';
+
+async function rejection(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof AppError)) throw new Error(`expected an AppError, got ${String(err)}`);
+  return err;
+}
+const R = '/usr/bin/resolvectl';
+
+/** A host seen through FakeRunner: alice exists, the bridge appears once `ip link add` ran. */
+function host(
+  options: { resolved?: 'absent' | 'routed' | 'unrouted'; bridge?: boolean; slowResolved?: number } = {},
+) {
+  const home = mkdtempSync(join(tmpdir(), 'banger-setup-'));
+  let bridge = options.bridge ?? false;
+  let resolvedMisses = options.slowResolved ?? 0;
+  const routed: Record<string, string> = {
+    dns: '10.9.0.1:5300',
+    domain: '~vm',
+    'default-route': 'no',
+    dnssec: 'no',
+    dnsovertls: 'no',
+    llmnr: 'no',
+    mdns: 'no',
+  };
+  const fake = new FakeRunner()
+    .on(['getent', 'passwd', 'alice'], { stdout: `alice:x:1000:1000:Alice:${home}:/bin/bash\n` })
+    .on(['getent', 'passwd', 'root'], { stdout: 'root:x:0:0:root:/root:/bin/bash\n' })
+    .on(['getent', 'passwd'], { exitCode: 2 })
+    .on([IP, '-d', '-j', 'link', 'show', 'dev'], () =>
+      bridge
+        ? {
+            stdout: JSON.stringify([
+              { ifname: 'bgr9', flags: ['UP'], ifalias: 'banger-bridge', linkinfo: { info_kind: 'bridge' } },
+            ]),
+          }
+        : { exitCode: 1, stderr: 'Device "bgr9" does not exist.\n' },
+    )
+    .on([IP, '-j', '-4', 'addr', 'show'], () => ({
+      stdout: JSON.stringify([
+        { addr_info: bridge ? [{ family: 'inet', local: '10.9.0.1', prefixlen: 24 }] : [] },
+      ]),
+    }))
+    .on([IP, '-d', '-j', 'link', 'show'], { stdout: '[]' })
+    .on([IP, 'link', 'add'], () => {
+      bridge = true;
+      return {};
+    })
+    .on(
+      (a) => a[0] === R && a.length === 3,
+      (a) => {
+        if (options.resolved === 'absent' || options.resolved === undefined) {
+          throw new CommandError(a, null, '', 'could not be started (ENOENT)');
+        }
+        if (resolvedMisses > 0) {
+          resolvedMisses--;
+          return { exitCode: 1, stderr: 'Failed to resolve interface "bgr9": No such device\n' };
+        }
+        const value = options.resolved === 'routed' ? (routed[a[1] ?? ''] ?? '') : '';
+        return { stdout: `Link 9 (bgr9): ${value}\n` };
+      },
+    );
+  mkdirSync(join(home, '.config', 'banger'), { recursive: true });
+  writeFileSync(
+    join(home, '.config', 'banger', 'config.toml'),
+    'bridge_name = "bgr9"\nbridge_ip = "10.9.0.1"\ncidr = "10.9.0.0/24"\ndns_listen_addr = "127.0.0.1:5300"\n',
+  );
+  const sudoersDir = join(home, 'sudoers.d');
+  mkdirSync(sudoersDir);
+  const opts = (extra: Partial<SystemSetupOptions> = {}): SystemSetupOptions => ({
+    runner: fake,
+    env: { SUDO_USER: 'alice', HOME: '/root' },
+    uid: 0,
+    sudoersFile: join(sudoersDir, 'banger'),
+    resolvedWaitMs: 2000,
+    ...extra,
+  });
+  return { fake, home, sudoersDir, opts };
+}
+
+describe('banger system setup', () => {
+  it('refuses to run unless root, before running anything', async () => {
+    const h = host();
+    const err = await rejection(systemSetup(h.opts({ uid: 1000 })));
+    expect(err.code).toBe('host_unsupported');
+    expect(err.message).toBe(
+      'banger system setup changes host networking and must run as root: sudo banger system setup',
+    );
+    expect(h.fake.calls).toEqual([]);
+  });
+
+  it("creates the bridge from SUDO_USER's config, not root's, and prints the sudoers lines", async () => {
+    const h = host();
+    const report = await systemSetup(h.opts());
+    expect(report.user).toEqual({ name: 'alice', uid: 1000, home: h.home });
+    expect(report.configFile).toBe(join(h.home, '.config', 'banger', 'config.toml'));
+    expect(report.bridge).toEqual({ name: 'bgr9', address: '10.9.0.1/24', action: 'created' });
+    expect(
+      h.fake.commandLines.filter((l) => l.startsWith(`${IP} link add`) || l.startsWith(`${IP} addr add`)),
+    ).toEqual([
+      `${IP} link add bgr9 address 06:00:0a:09:00:01 type bridge`,
+      `${IP} addr add 10.9.0.1/24 dev bgr9`,
+    ]);
+    expect(h.fake.commandLines.some((l) => l.startsWith('sudo'))).toBe(false);
+    expect(report.ipForwarding).toBe('on-demand');
+    expect(h.fake.commandLines.some((l) => l.includes('sysctl'))).toBe(false);
+    expect(report.sudoers).toMatchObject({ action: 'printed', file: join(h.sudoersDir, 'banger') });
+    const lines = report.sudoers.action === 'printed' ? report.sudoers.lines : [];
+    expect(lines.every((l) => l.startsWith('alice ALL=(root) NOPASSWD: /usr/'))).toBe(true);
+    expect(lines.some((l) => l.includes('resolvectl'))).toBe(false);
+    expect(readdirSync(h.sudoersDir)).toEqual([]);
+  });
+
+  it('without systemd-resolved skips DNS routing and gives the recipe', async () => {
+    const report = await systemSetup(host().opts());
+    expect(report.dnsRouting).toEqual({
+      resolver: 'other',
+      action: 'skipped',
+      reason: 'resolvectl is not installed',
+      recipe: expect.stringMatching(
+        /^add "server=\/vm\/127\.0\.0\.1#5300" to \/etc\/dnsmasq\.d\/banger\.conf/,
+      ),
+    });
+  });
+
+  it('with systemd-resolved routes ~vm to the bridge listener, waiting for resolved to see the new link', async () => {
+    const h = host({ resolved: 'unrouted', slowResolved: 3 });
+    const report = await systemSetup(h.opts());
+    expect(report.dnsRouting).toMatchObject({
+      resolver: 'systemd-resolved',
+      server: '10.9.0.1:5300',
+      action: 'configured',
+    });
+    expect(h.fake.commandLines.filter((l) => l.startsWith(R) && l.split(' ').length === 4)).toEqual([
+      `${R} dns bgr9 10.9.0.1:5300`,
+      `${R} domain bgr9 ~vm`,
+      `${R} default-route bgr9 false`,
+      `${R} dnssec bgr9 no`,
+      `${R} dnsovertls bgr9 no`,
+      `${R} llmnr bgr9 no`,
+      `${R} mdns bgr9 no`,
+    ]);
+    const lines = report.sudoers.action === 'printed' ? report.sudoers.lines : [];
+    expect(lines).toContain('alice ALL=(root) NOPASSWD: /usr/bin/resolvectl domain * ~vm');
+  });
+
+  it('is idempotent: a prepared host reports unchanged and changes nothing', async () => {
+    const h = host({ resolved: 'routed', bridge: true });
+    const report = await systemSetup(h.opts());
+    expect(report.bridge.action).toBe('unchanged');
+    expect(report.dnsRouting).toMatchObject({ action: 'unchanged', commands: [] });
+    const changes = h.fake.commandLines.filter(
+      (l) => / (add|del|set) /.test(l) || (l.startsWith(R) && l.split(' ').length === 4),
+    );
+    expect(changes).toEqual([]);
+  });
+
+  it('installs the sudoers file 0440 after visudo accepts it, once', async () => {
+    const h = host();
+    const file = join(h.sudoersDir, 'banger');
+    const first = await systemSetup(h.opts({ installSudoers: true }));
+    expect(first.sudoers).toMatchObject({ action: 'installed', file });
+    expect(statSync(file).mode & 0o777).toBe(0o440);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^# Written by `banger system setup` for alice/);
+    expect(text.split('\n').filter((l) => l.startsWith('alice '))).toHaveLength(
+      first.sudoers.action === 'installed' ? first.sudoers.lines.length : -1,
+    );
+    expect(h.fake.commandLines).toContain(`visudo -c -f ${file}.banger-new`);
+    const second = await systemSetup(h.opts({ installSudoers: true }));
+    expect(second.sudoers.action).toBe('unchanged');
+    expect((await systemSetup(h.opts())).sudoers.action).toBe('unchanged');
+    expect(readdirSync(h.sudoersDir)).toEqual(['banger']);
+  });
+
+  it('installs nothing when visudo rejects the file', async () => {
+    const h = host();
+    h.fake.on(['visudo'], { exitCode: 1, stderr: '>>> banger.banger-new: syntax error near line 4 <<<\n' });
+    const err = await rejection(systemSetup(h.opts({ installSudoers: true })));
+    expect(err.message).toMatch(/^visudo rejected the sudoers lines banger rendered \(>>> .*syntax error/);
+    expect(readdirSync(h.sudoersDir)).toEqual([]);
+  });
+
+  it("needs no sudoers for root, and reads root's own config", async () => {
+    const h = host();
+    const report = await systemSetup(h.opts({ env: { HOME: h.home } }));
+    expect(report.user.name).toBe('root');
+    expect(report.configFile).toBe(join(h.home, '.config', 'banger', 'config.toml'));
+    expect(report.sudoers.action).toBe('not-needed');
+  });
+
+  it('bad input is one line with a stable code', async () => {
+    const h = host();
+    writeFileSync(join(h.home, '.config', 'banger', 'config.toml'), 'bridge_ip = "nope"\n');
+    const bad = await rejection(systemSetup(h.opts()));
+    expect(bad.code).toBe('invalid_config');
+    expect(bad.message).toMatch(/config\.toml:1: bridge_ip: expected an IPv4 address$/);
+    const nobody = await rejection(systemSetup(h.opts({ user: 'mallory' })));
+    expect(nobody).toMatchObject({
+      code: 'invalid_argument',
+      message: 'no user "mallory" on this host; pass --user NAME',
+    });
+    const weird = await rejection(systemSetup(h.opts({ user: 'a b' })));
+    expect(weird.code).toBe('invalid_argument');
+    expect(existsSync(join(h.sudoersDir, 'banger'))).toBe(false);
+  });
+});

@@ -1,0 +1,176 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../../domain/config.js';
+import { AppError } from '../../domain/errors.js';
+import { loadConfig } from '../config-file.js';
+import type { PrivilegeGroup } from '../network/allow-list.js';
+import { ensureBridge, inspectBridge } from '../network/bridge.js';
+import {
+  applyDnsRouting,
+  bridgeDnsServer,
+  type DnsRoutingStatus,
+  dnsRoutingRecipe,
+  inspectDnsRouting,
+} from '../network/dns-routing.js';
+import { listLinks } from '../network/links.js';
+import { PrivilegedRunner } from '../network/privileged.js';
+import { renderSudoers } from '../network/sudoers.js';
+import { DEFAULT_TOOL_PATHS, type ToolPaths } from '../network/tools.js';
+import { resolvePaths } from '../paths.js';
+import type { Runner } from '../runner.js';
+import { type InvokingUser, invokingUser } from './invoking-user.js';
+import {
+  DEFAULT_SUDOERS_FILE,
+  installSudoersFile,
+  sudoersFileContent,
+  sudoersFileIsCurrent,
+} from './sudoers-file.js';
+
+export interface SystemSetupOptions {
+  runner: Runner;
+  env: Record<string, string | undefined>;
+  /** The process's uid; setup refuses to run unless it is 0. */
+  uid: number;
+  /** Write the sudoers lines (after `visudo -c -f`) instead of only printing them. */
+  installSudoers?: boolean;
+  /** Default /etc/sudoers.d/banger. */
+  sudoersFile?: string;
+  /** The user to prepare for; default SUDO_USER, else root. */
+  user?: string;
+  /** Default: that user's ~/.config/banger/config.toml. */
+  configFile?: string;
+  tools?: Partial<ToolPaths>;
+  /** How long to wait for systemd-resolved to notice a new bridge. Default 3 s. */
+  resolvedWaitMs?: number;
+}
+
+export type BridgeAction = 'created' | 'readdressed' | 'brought-up' | 'unchanged';
+
+/** What `banger system setup` found and did; `--json` prints it as is. */
+export interface SystemSetupReport {
+  user: InvokingUser;
+  configFile: string;
+  bridge: { name: string; address: string; action: BridgeAction };
+  dnsRouting:
+    | {
+        resolver: 'systemd-resolved';
+        server: string;
+        action: 'configured' | 'unchanged';
+        commands: string[][];
+      }
+    | { resolver: 'other'; action: 'skipped'; reason: string; recipe: string };
+  /** IPv4 forwarding is left as it is; the daemon turns it on when the first VM with NAT needs it. */
+  ipForwarding: 'on-demand';
+  sudoers:
+    | { action: 'not-needed'; reason: string }
+    | { action: 'installed' | 'unchanged' | 'printed'; file: string; lines: string[] };
+}
+
+/**
+ * `banger system setup`: run once as root (`sudo banger system setup`) to
+ * prepare the host for the invoking user's daemon, with that user's config:
+ * creates the bridge, routes `*.vm` to the daemon on systemd-resolved hosts,
+ * and prints or installs the sudoers lines the daemon needs for `sudo -n`.
+ * It runs in this process, never starts a daemon, and never writes into the
+ * user's home (root-owned files there would break the user's daemon). Every
+ * step is idempotent, so running it again reports "unchanged".
+ */
+export async function systemSetup(o: SystemSetupOptions): Promise<SystemSetupReport> {
+  if (o.uid !== 0) {
+    throw new AppError(
+      'host_unsupported',
+      'banger system setup changes host networking and must run as root: sudo banger system setup',
+    );
+  }
+  const tools: ToolPaths = { ...DEFAULT_TOOL_PATHS, ...o.tools };
+  const user = await invokingUser(o.runner, o.env, o.user);
+  // Under sudo, HOME and XDG_* are root's (or gone): the config is found from the user's passwd entry.
+  const userEnv = user.name === 'root' && o.user === undefined ? o.env : { HOME: user.home };
+  const configFile = o.configFile ?? resolvePaths(userEnv).configFile;
+  const config = loadConfig(configFile, {});
+  const priv = new PrivilegedRunner(o.runner, { asRoot: true, user: 'root', tools });
+
+  const bridge = await setUpBridge(o.runner, priv, config);
+  const dnsRouting = await setUpDnsRouting(o.runner, priv, config, o.resolvedWaitMs ?? 3000);
+  const groups: PrivilegeGroup[] = ['bridge', 'tap', 'iptables', 'sysctl'];
+  if (dnsRouting.resolver === 'systemd-resolved') groups.push('dns');
+  const sudoers = await setUpSudoers(o, user, renderSudoers(user.name, tools, groups));
+  return { user, configFile, bridge, dnsRouting, ipForwarding: 'on-demand', sudoers };
+}
+
+async function setUpBridge(
+  runner: Runner,
+  priv: PrivilegedRunner,
+  config: Config,
+): Promise<SystemSetupReport['bridge']> {
+  const cfg = { name: config.bridgeName, gatewayIp: config.bridgeIp, cidr: config.cidr };
+  const before = await inspectBridge(runner, priv.tools.ip, cfg);
+  // Observed, not stored: a port carrying a VM's tag means a guest runs behind this bridge.
+  const vmsRunning = (await listLinks(runner, priv.tools.ip)).some(
+    (l) => l.master === cfg.name && l.alias?.startsWith('banger:') === true,
+  );
+  const result = await ensureBridge(runner, priv, cfg, { vmsRunning });
+  const action: BridgeAction = result.created
+    ? 'created'
+    : result.readdressed
+      ? 'readdressed'
+      : before.up
+        ? 'unchanged'
+        : 'brought-up';
+  return { name: cfg.name, address: before.wanted, action };
+}
+
+async function setUpDnsRouting(
+  runner: Runner,
+  priv: PrivilegedRunner,
+  config: Config,
+  waitMs: number,
+): Promise<SystemSetupReport['dnsRouting']> {
+  const server = bridgeDnsServer(config.bridgeIp, config.dnsListenAddr);
+  const target = { link: config.bridgeName, server };
+  // resolved learns about a new link asynchronously; give it a moment before concluding anything.
+  const deadline = Date.now() + waitMs;
+  let status: DnsRoutingStatus = await inspectDnsRouting(runner, priv.tools.resolvectl, target);
+  while (status.resolver === 'systemd-resolved' && status.link === 'missing' && Date.now() < deadline) {
+    await sleep(100);
+    status = await inspectDnsRouting(runner, priv.tools.resolvectl, target);
+  }
+  if (status.resolver === 'other') {
+    return {
+      resolver: 'other',
+      action: 'skipped',
+      reason: status.reason,
+      recipe: dnsRoutingRecipe(config.dnsListenAddr),
+    };
+  }
+  if (status.link === 'missing') {
+    throw new AppError(
+      'operation_failed',
+      `systemd-resolved does not know ${target.link} (${status.reason}); run banger system setup again`,
+    );
+  }
+  if (server.endsWith(':0')) {
+    throw new AppError(
+      'invalid_config',
+      `dns_listen_addr ${config.dnsListenAddr} has port 0, which resolved cannot be pointed at; set a fixed port in config.toml`,
+    );
+  }
+  if (status.ready) return { resolver: 'systemd-resolved', server, action: 'unchanged', commands: [] };
+  const commands = await applyDnsRouting(priv, target, status.missing);
+  return { resolver: 'systemd-resolved', server, action: 'configured', commands };
+}
+
+async function setUpSudoers(
+  o: SystemSetupOptions,
+  user: InvokingUser,
+  lines: string[],
+): Promise<SystemSetupReport['sudoers']> {
+  if (user.uid === 0) {
+    return { action: 'not-needed', reason: 'the daemon runs as root and runs these commands directly' };
+  }
+  const file = o.sudoersFile ?? DEFAULT_SUDOERS_FILE;
+  const content = sudoersFileContent(user.name, lines);
+  if (o.installSudoers) {
+    return { action: await installSudoersFile(o.runner, file, content), file, lines };
+  }
+  return { action: sudoersFileIsCurrent(file, content) ? 'unchanged' : 'printed', file, lines };
+}
