@@ -1,5 +1,6 @@
 import { AppError, toAppError } from '../domain/errors.js';
 import { resolveFirecracker } from '../host/firecracker/resolve.js';
+import { bridgeDnsServer } from '../host/network/dns-routing.js';
 import { HostNetwork } from '../host/network/host-network.js';
 import { hostFacts } from '../host/probe.js';
 import { guestReachableNameservers } from '../host/resolv-conf.js';
@@ -54,6 +55,8 @@ export async function startVmLayer(
     cidr: config.cidr,
     tapPoolSize: config.tapPoolSize,
     isVmId: (id) => VM_ID_RE.test(id),
+    // systemd-resolved forgets per-link DNS with the link; start() re-applies it (docs/dns-routing.md)
+    dnsServer: bridgeDnsServer(config.bridgeIp, config.dnsListenAddr),
   });
   let networkReady: Promise<VmNetwork> | undefined;
   /** Starts host networking once; a failure is remembered until the next attempt. */
