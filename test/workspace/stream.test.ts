@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,11 +144,14 @@ describe('other sources and failures', () => {
     write(plain, 'a.txt', 'a\n');
     write(plain, 'sub/tool', '#!/bin/sh\n', 0o750);
     write(plain, 'debug.log', 'kept: no git, nothing is ignored\n');
+    chownSync(join(plain, 'a.txt'), 1234, 1234);
     const dest = guestDir('plain');
     const plan = await planWorkspace(runner, plain);
     expect(plan.kind).toBe('dir');
     await streamWorkspace({ plan, sshArgv: prefix(), dest });
     expect(snapshot(dest)).toEqual(snapshot(plain));
+    // Host owners do not travel: the guest's root owns its copy.
+    expect(statSync(join(dest, 'a.txt')).uid).toBe(0);
   });
 
   it('full_copy takes the whole tree, ignored files and all', async () => {

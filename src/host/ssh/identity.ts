@@ -8,7 +8,7 @@ import type { Runner } from '../runner.js';
 /** The key banger authenticates to its guests with. */
 export interface SshIdentity {
   privateKeyPath: string;
-  /** One OpenSSH public-key line (`ssh-ed25519 AAAA… comment`), for the guest's authorized_keys. */
+  /** The OpenSSH public key (`ssh-ed25519 AAAA…`, no comment), for the guest's authorized_keys. */
   publicKey: string;
 }
 
@@ -84,8 +84,8 @@ async function createKey(runner: Runner, path: string): Promise<void> {
 async function publicKeyOf(runner: Runner, privateKeyPath: string): Promise<string> {
   const fromFile = await readFile(`${privateKeyPath}.pub`, 'utf8').catch(() => undefined);
   const line = fromFile ?? (await runner.run(['ssh-keygen', '-y', '-f', privateKeyPath])).stdout;
-  const key = line.trim().split('\n')[0] ?? '';
-  if (!/^(ssh-|ecdsa-|sk-)\S+ \S+/.test(key)) {
+  const key = (line.trim().split('\n')[0] ?? '').split(/\s+/).slice(0, 2).join(' ');
+  if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*$/.test(key)) {
     throw new AppError('invalid_config', `${privateKeyPath} does not look like an SSH key`);
   }
   return key;

@@ -43,15 +43,18 @@ export function tarCreateArgv(plan: WorkspacePlan): string[] {
 }
 
 /**
- * The guest side, run by the guest's shell: unpack stdin into DEST as the
- * login user (root) with modes kept, refresh git's index so its stat data
- * matches the new inodes (what `git status` would otherwise redo on first
- * use), then optionally create the branch. Exit 3 means the branch step failed.
+ * The guest side, run by the guest's shell. Unpacks stdin into DEST with
+ * modes kept (`-p`) and every file owned by the login user, root (`-o`:
+ * host uids would make git refuse the copy as "dubious ownership"); short
+ * options, so busybox tar in a minimal image works too. Then refreshes git's
+ * index, whose stat data describes the host's inodes (`git status` would
+ * otherwise redo that on first use), and optionally creates the branch.
+ * Exit 3 means the branch step failed.
  */
 const GUEST_SCRIPT = `set -e
 dest=$1 branch=$2 from=$3
 mkdir -p -- "$dest"
-tar --extract --file=- --directory="$dest" --no-same-owner --preserve-permissions --warning=no-timestamp
+tar -x -p -o -f - -C "$dest"
 if [ -d "$dest/.git" ] && command -v git >/dev/null 2>&1; then
   git -C "$dest" update-index -q --refresh >/dev/null 2>&1 || true
 fi

@@ -16,6 +16,7 @@ export const HOST_TOOLS: readonly { tool: string; pkg: string; purpose: string }
   { tool: 'busybox', pkg: 'busybox-static', purpose: "banger's initramfs" },
   { tool: 'cpio', pkg: 'cpio', purpose: "banger's initramfs" },
   { tool: 'tar', pkg: 'tar', purpose: 'workspace copies and kernel packages' },
+  { tool: 'git', pkg: 'git', purpose: 'workspace copies of git repositories' },
 ];
 
 export const hostToolChecks: CheckDefinition[] = HOST_TOOLS.map(({ tool, pkg, purpose }) => ({
