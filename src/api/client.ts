@@ -192,6 +192,12 @@ export class BangerClient {
   ): Promise<z.infer<T>> {
     const res = await this.send(method, path, body, signal);
     if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
+    const closed = (cause?: unknown) =>
+      new AppError(
+        'daemon_unavailable',
+        'the daemon closed the stream before finishing; see `banger daemon status` for its log',
+        cause === undefined ? undefined : { cause },
+      );
     try {
       for await (const event of readProgressEvents(res.body)) {
         if (event.type === 'done') return schema.parse(event.result);
@@ -201,13 +207,13 @@ export class BangerClient {
     } catch (err) {
       // Closing the request is how a caller cancels: the daemon aborts the operation and undoes it.
       if (signal?.aborted) throw new AppError('cancelled', 'cancelled');
-      throw err;
+      // A daemon that dies mid-stream resets the connection: that is the daemon going away, not a bug.
+      if (err instanceof AppError || (err as Error).name === 'ZodError') throw err;
+      throw closed(err);
     }
-    throw new AppError(
-      'daemon_unavailable',
-      'the daemon closed the stream before finishing; see `banger daemon status` for its log',
-    );
+    throw closed();
   }
+
 
   private async send(method: Method, path: string, body: unknown, signal?: AbortSignal) {
     try {
