@@ -214,7 +214,6 @@ export class BangerClient {
     throw closed();
   }
 
-
   private async send(method: Method, path: string, body: unknown, signal?: AbortSignal) {
     try {
       return await request(`http://banger${path}`, {
