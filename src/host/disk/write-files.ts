@@ -14,7 +14,7 @@ function conflict(path: string, why: string): AppError {
   return new AppError('invalid_argument', `cannot write ${JSON.stringify(path)} into the disk: ${why}`);
 }
 
-function describe(kind: Ext4InodeKind): string {
+function kindName(kind: Ext4InodeKind): string {
   return kind === 'symlink'
     ? 'a symlink'
     : kind === 'dir'
@@ -28,10 +28,11 @@ function describe(kind: Ext4InodeKind): string {
  * Turns the ops into one debugfs script, checking each against what the
  * image holds (`existing`, updated as the script goes). Throws before
  * anything is written when an op would need to replace a directory, turn a
- * file into a directory, or write through a symlink.
+ * file into a directory, or write through a symlink. debugfs resolves a
+ * bare "/x" argument of mkdir, write and symlink against its current
+ * directory, so those commands always run after a `cd` into the parent,
+ * with just the name.
  */
-// debugfs resolves a bare "/x" argument of mkdir, write and symlink against its current directory,
-// so those commands always run after a `cd` into the parent, with just the name.
 function script(
   ops: { op: Ext4Op; dirMode: number }[],
   existing: Map<string, Ext4InodeKind>,
@@ -51,7 +52,7 @@ function script(
     } else if (kind !== 'dir') {
       throw conflict(
         path,
-        `it exists in the disk as ${describe(kind)}, not a directory${kind === 'symlink' ? '; refusing to write through it' : ''}`,
+        `it exists in the disk as ${kindName(kind)}, not a directory${kind === 'symlink' ? '; refusing to write through it' : ''}`,
       );
     } else if (setAttrs) {
       attrs(path, uid, gid, TYPE.dir | mode);
