@@ -2,7 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  DOCKER_DAEMON_JSON,
   HOST_KEY_UNIT_NAME,
+  JOURNALD_DROP_IN,
   MASKED_UNITS,
   SSHD_DROP_IN,
   SSHD_DROP_IN_PATH,
@@ -162,6 +164,10 @@ describe('golden image debian-bookworm (mmdebstrap, real Debian archive)', () =>
     expect(await cat(image.rootfs, '/etc/resolv.conf')).not.toMatch(/nameserver/);
     // No Debian initramfs was generated, and update-initramfs is back for use inside the VM.
     expect(await ls(image.rootfs, '/boot')).not.toContain(expect.stringMatching(/^initrd/));
+    // Docker's storage on the ext4 work disk (overlay2 refuses an overlay root); the journal in memory.
+    expect(await cat(image.rootfs, '/etc/docker/daemon.json')).toBe(DOCKER_DAEMON_JSON);
+    expect(await cat(image.rootfs, '/etc/systemd/journald.conf.d/banger.conf')).toBe(JOURNALD_DROP_IN);
+    expect(await inode(image.rootfs, '/etc/.updated')).toMatchObject({ type: 'regular' });
     expect(await inode(image.rootfs, '/usr/sbin/update-initramfs')).toMatchObject({
       type: 'regular',
       mode: 0o755,

@@ -77,6 +77,29 @@ export const MASKED_UNITS: readonly string[] = [
  */
 export const DISABLED_UNITS: readonly string[] = ['docker.service', 'containerd.service'];
 
+/**
+ * Docker's storage must not live on the overlay root: overlay2 refuses an
+ * overlayfs backing filesystem and dockerd falls back to devicemapper,
+ * which fails. The work disk (/root, ext4, grown with --disk-size) is the
+ * VM's big persistent disk, so images and containers go there, where
+ * rootless Docker keeps them too.
+ */
+export const DOCKER_DAEMON_JSON = `{
+  "data-root": "/root/.local/share/docker"
+}
+`;
+
+/**
+ * The journal stays in memory: flushing it to /var/log/journal sits on the
+ * boot's critical path (seconds under emulation), and the VM's console log
+ * is kept by banger anyway.
+ */
+export const JOURNALD_DROP_IN = `# Written by banger: keep the journal in memory (faster boot; the console log is kept on the host).
+[Journal]
+Storage=volatile
+RuntimeMaxUse=64M
+`;
+
 function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
@@ -136,8 +159,17 @@ export function customizeScript(): string {
     'if chroot "$root" getent passwd _apt >/dev/null; then',
     '  chroot "$root" chown _apt:root /var/cache/apt/archives/partial /var/lib/apt/lists/partial',
     'fi',
+    'if [ -x "$root/usr/sbin/dockerd" ]; then',
+    '  mkdir -p "$root/etc/docker"',
+    `  printf '%s' ${shellQuote(DOCKER_DAEMON_JSON)} > "$root/etc/docker/daemon.json"`,
+    'fi',
+    'mkdir -p "$root/etc/systemd/journald.conf.d"',
+    `printf '%s' ${shellQuote(JOURNALD_DROP_IN)} > "$root/etc/systemd/journald.conf.d/banger.conf"`,
     // apt's package lists are large and stale by the time a VM boots; `apt update` fetches fresh ones.
     'rm -rf "$root"/var/lib/apt/lists/*_* "$root"/var/cache/apt/*.bin',
+    // Mark /etc and /var as up to date with /usr, so ConditionNeedsUpdate units (ldconfig,
+    // sysusers, hwdb, journal catalog) do not run on every VM's first boot. Last, so they are newest.
+    'touch "$root/etc/.updated" "$root/var/.updated"',
     'echo "banger-golden: guest configured" >&2',
   ];
   return `${lines.join('\n')}\n`;
