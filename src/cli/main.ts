@@ -1,5 +1,6 @@
 import { type Command, CommanderError } from 'commander';
 import { errorCodes, toAppError } from '../domain/errors.js';
+import { fetchLiveNames } from './live-names.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -7,7 +8,8 @@ import { buildProgram } from './program.js';
  * of its AppError code (see the README); usage errors exit 2.
  */
 async function main(): Promise<void> {
-  const program = buildProgram();
+  // Completion handlers are synchronous: fetch resource names before building the tree.
+  const program = buildProgram(process.argv[2] === 'complete' ? await fetchLiveNames() : undefined);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

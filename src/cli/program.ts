@@ -8,9 +8,13 @@ import { registerKernelCommands } from './commands/kernel.js';
 import { registerSystemCommands } from './commands/system.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerVmCommands } from './commands/vm/index.js';
+import { applyLiveNames, type LiveNames } from './live-names.js';
 
-/** Builds the whole command tree; one register function per command file. */
-export function buildProgram(): Command {
+/**
+ * Builds the whole command tree; one register function per command file.
+ * `liveNames` (only when completing) become the choices shell completion offers.
+ */
+export function buildProgram(liveNames?: LiveNames): Command {
   const program = new Command('banger')
     .description('One-command development sandboxes on Firecracker microVMs')
     .version(VERSION, '-V, --version')
@@ -23,6 +27,7 @@ export function buildProgram(): Command {
   registerDaemonCommands(program);
   registerSystemCommands(program);
   registerUninstallCommand(program);
+  if (liveNames) applyLiveNames(program, liveNames);
   registerCompletion(program);
   return program;
 }

@@ -110,6 +110,19 @@ describe('image register, list, show, delete through the CLI and daemon', () => 
     );
   });
 
+  it('completes image and kernel names from the running daemon', () => {
+    const words = (args: string[]) =>
+      ok(['complete', '--', ...args])
+        .stdout.split('\n')
+        .map((l) => l.split('\t')[0])
+        .filter((w) => w && !w.startsWith(':'));
+    expect(words(['image', 'show', ''])).toEqual(['host-a', 'host-b']);
+    expect(words(['image', 'delete', 'host-'])).toEqual(['host-a', 'host-b']);
+    expect(words(['kernel', 'delete', ''])).toEqual(['test-kernel']);
+    expect(words(['kernel', 'pull', ''])).toEqual(['debian-bookworm-cloud']);
+    expect(words(['image', 'register', 'x', '--kernel-ref', ''])).toEqual(['test-kernel']);
+  });
+
   it('refuses bad input with one line and an exit code, creating nothing', () => {
     const before = listJson();
     const rootfs = join(files, 'rootfs.ext4');
