@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConsoleCap, capConsoleLog } from './console-cap.js';
+import { ConsoleCap, capConsoleLog, watchVmLogs } from './console-cap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'banger-cap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,5 +60,21 @@ describe('ConsoleCap', () => {
     expect(statSync(a).size).toBeLessThanOrEqual(1000);
     expect(statSync(b).size).toBeGreaterThan(1000);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('watchVmLogs', () => {
+  it('caps the console, the Firecracker log and the metrics file of a VM dir until unwatched', () => {
+    const vm = mkdtempSync(join(dir, 'vm-'));
+    const cap = new ConsoleCap();
+    const unwatch = watchVmLogs(cap, vm, 1000);
+    writeFileSync(join(vm, 'console.log'), lines(0, 500));
+    writeFileSync(join(vm, 'metrics.json'), Buffer.alloc(5 * 1024 * 1024, 0x0a));
+    cap.check();
+    expect(statSync(join(vm, 'console.log')).size).toBeLessThanOrEqual(1000);
+    expect(statSync(join(vm, 'metrics.json')).size).toBeLessThanOrEqual(4 * 1024 * 1024);
+    unwatch();
+    writeFileSync(join(vm, 'console.log'), lines(0, 500));
+    expect(cap.check()).toBe(0);
   });
 });

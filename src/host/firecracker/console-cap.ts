@@ -5,6 +5,7 @@
 // so the file can be shrunk in place under it, and a file never blocks the
 // writer the way a full pipe would.
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const DEFAULT_CONSOLE_CAP_BYTES = 8 * 1024 * 1024;
 
@@ -125,4 +126,27 @@ export class ConsoleCap {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** Caps for the other files Firecracker appends to in a VM dir. */
+export const VM_LOG_CAPS = { 'firecracker.log': 2 * 1024 * 1024, 'metrics.json': 4 * 1024 * 1024 } as const;
+
+/**
+ * Puts a VM's console.log (at `consoleCapBytes`), firecracker.log and
+ * metrics.json under `cap`; call it when a VM is launched or adopted, and
+ * the returned function when it has stopped.
+ */
+export function watchVmLogs(
+  cap: ConsoleCap,
+  vmDir: string,
+  consoleCapBytes = DEFAULT_CONSOLE_CAP_BYTES,
+): () => void {
+  const files: [string, number][] = [
+    [join(vmDir, 'console.log'), consoleCapBytes],
+    ...Object.entries(VM_LOG_CAPS).map(([name, bytes]): [string, number] => [join(vmDir, name), bytes]),
+  ];
+  for (const [path, bytes] of files) cap.add(path, bytes);
+  return () => {
+    for (const [path] of files) cap.remove(path);
+  };
 }
