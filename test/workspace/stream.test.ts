@@ -138,6 +138,29 @@ describe('--branch and --from', () => {
   });
 });
 
+describe('sparse and skip-worktree checkouts', () => {
+  it('copies what the work tree has, so git status still matches', async () => {
+    const src = join(root, 'host', 'sparse');
+    write(src, 'keep/a.txt', 'a\n');
+    write(src, 'drop/b.txt', 'b\n');
+    write(src, 'local.conf', 'committed\n');
+    git(src, 'init', '-q', '-b', 'main');
+    git(src, 'add', '-A');
+    git(src, 'commit', '-q', '-m', 'one');
+    git(src, 'sparse-checkout', 'set', 'keep');
+    // The classic "keep my local edit out of git status" trick: the file exists, edited.
+    git(src, 'update-index', '--skip-worktree', 'local.conf');
+    write(src, 'local.conf', 'my local edit\n');
+    expect(existsSync(join(src, 'drop'))).toBe(false);
+    const dest = guestDir('sparse');
+    await streamWorkspace({ plan: await planWorkspace(runner, src), sshArgv: prefix(), dest });
+    expect(existsSync(join(dest, 'drop'))).toBe(false);
+    expect(readFileSync(join(dest, 'keep', 'a.txt'), 'utf8')).toBe('a\n');
+    expect(readFileSync(join(dest, 'local.conf'), 'utf8')).toBe('my local edit\n');
+    expect(porcelain(dest)).toBe(porcelain(src));
+  });
+});
+
 describe('other sources and failures', () => {
   it('copies a plain directory as it is', async () => {
     const plain = join(root, 'host', 'plain');

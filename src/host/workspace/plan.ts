@@ -1,6 +1,14 @@
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AppError } from '../../domain/errors.js';
 import type { Runner } from '../runner.js';
 import { locateWorkspace, type WorkspaceMode, type WorkspaceSource } from './locate.js';
+
+const exists = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Exactly what goes into the guest, relative to `root`:
@@ -19,8 +27,8 @@ export interface WorkspacePlan extends WorkspaceSource {
  * git work tree: `git ls-files --cached --others --exclude-standard` (tracked
  * files as they are in the working tree, uncommitted edits included, plus
  * untracked files that are not ignored) minus files deleted from the working
- * tree, plus the whole `.git` directory so the guest's `git status` matches
- * the host's. An untracked nested repository is listed by git as a single
+ * tree and files a sparse checkout left out, plus the whole `.git` directory
+ * so the guest's `git status` matches the host's. An untracked nested repository is listed by git as a single
  * `dir/` and is copied whole. A plain directory (or `--mode full_copy`) is
  * copied as one tree. Reads only; call it right before streaming so the
  * plan reflects the working tree at that moment.
@@ -33,24 +41,40 @@ export async function planWorkspace(
   const source = await locateWorkspace(runner, path, mode);
   if (source.kind === 'dir') return { ...source, entries: [], trees: ['.'] };
 
-  const git = (...args: string[]) => runner.run(['git', '-C', source.root, ...args]);
-  const split = (out: string) => out.split('\0').filter((p) => p !== '');
-  const [listed, deleted] = await Promise.all([
-    git('ls-files', '-z', '--cached', '--others', '--exclude-standard').then((r) => split(r.stdout)),
-    git('ls-files', '-z', '--deleted').then((r) => new Set(split(r.stdout))),
+  // -t tags each path: H cached, M unmerged, ? untracked, R deleted from the work tree,
+  // S skip-worktree (sparse checkout, or `update-index --skip-worktree`).
+  const { stdout } = await runner.run([
+    'git',
+    '-C',
+    source.root,
+    'ls-files',
+    '-z',
+    '-t',
+    '--cached',
+    '--others',
+    '--deleted',
+    '--exclude-standard',
   ]);
+  const tagged = stdout
+    .split('\0')
+    .filter((e) => e.length > 2)
+    .map((e) => ({ tag: e[0], path: e.slice(2) }));
+  const deleted = new Set(tagged.filter((e) => e.tag === 'R').map((e) => e.path));
 
   const files = new Set<string>();
   const trees = ['.git'];
-  for (const p of listed) {
+  for (const { tag, path: p } of tagged) {
     if (p.includes('\uFFFD')) {
       throw new AppError(
         'invalid_argument',
         `${source.root} has a file name that is not valid UTF-8 (${p}); rename it or use --mode full_copy`,
       );
     }
+    if (tag === 'R' || deleted.has(p)) continue;
+    // A skip-worktree file is copied only when it is really there (sparse checkouts leave it out).
+    if (tag === 'S' && !(await exists(join(source.root, p)))) continue;
     if (p.endsWith('/')) trees.push(p.slice(0, -1));
-    else if (!deleted.has(p)) files.add(p);
+    else files.add(p);
   }
   const dirs = new Set<string>();
   for (const file of files) {
