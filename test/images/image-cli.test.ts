@@ -176,6 +176,11 @@ describe('image register, list, show, delete through the CLI and daemon', () => 
     );
     expect(fails(['image', 'delete', 'NOPE'], 2)).toMatch(/invalid image name/);
     expect(fails(['image', 'build', '--size', 'lots'], 2)).toMatch(/invalid image size "lots"/);
+    expect(fails(['image', 'build', '--size', '1M'], 2)).toMatch(/at least 512M/);
+    expect(fails(['image', 'build', '--name', 'No_Good'], 2)).toMatch(/invalid image name "No_Good"/);
+    expect(fails(['image', 'build', '--packages', join(files, 'nope.txt')], 4)).toBe(
+      `banger: package list ${join(files, 'nope.txt')} does not exist`,
+    );
     expect(fails(['image', 'pull', 'Not A Ref'], 2)).toMatch(/invalid image reference/);
     expect(listJson()).toEqual(before);
     expect(existsSync(pathsOf(sb).imagesDir)).toBe(false);

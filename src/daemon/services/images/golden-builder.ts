@@ -1,22 +1,12 @@
-import type { Runner } from '../../../host/runner.js';
+import type { GoldenBuildOptions } from '../../../host/images/golden/build-golden.js';
+
+export type { GoldenBuildOptions };
 
 /**
- * The golden image builder's contract (src/host/images/golden/build-golden.ts).
- * The image service calls it through this type, so tests can inject a fake
- * and the daemon works (answering "not available") until the builder lands.
+ * What the image service needs back from the golden builder
+ * (`buildGoldenImage` in src/host/images/golden/build-golden.ts returns more).
+ * Narrow on purpose, so tests can inject a fake builder at this seam.
  */
-export interface GoldenBuildOptions {
-  runner: Runner;
-  packagesFile: string;
-  sizeBytes: number;
-  /** Empty temp dir inside the state dir; the builder writes rootfs.ext4, work-seed.ext4 and kernel/ (a kernel set). */
-  dest: string;
-  logFile: string;
-  mirror?: string;
-  onProgress?: (e: { stage: string; message: string }) => void;
-  signal?: AbortSignal;
-}
-
 export interface GoldenBuildResult {
   rootfs: string;
   workSeed: string;

@@ -35,8 +35,7 @@ export interface CreateContext {
   kernels: KernelService;
   operations: SharedOperations;
   pullOci: typeof pullImage;
-  /** Undefined while this build has no golden builder: `image build` then says so. */
-  buildGolden: BuildGoldenFn | undefined;
+  buildGolden: BuildGoldenFn;
   /** images/debian-bookworm/packages.txt of the installed banger. */
   defaultPackagesFile: string | undefined;
 }
@@ -168,12 +167,6 @@ export async function buildImage(
   const name = validateImageName(input.name ?? DEFAULT_IMAGE_NAME);
   if (ctx.images.get(name)) throw taken(name);
   const build = ctx.buildGolden;
-  if (!build) {
-    throw new AppError(
-      'host_unsupported',
-      'this banger has no golden image builder yet; use `banger image pull REF` or `banger image register` instead',
-    );
-  }
   const packagesFile = input.packagesFile ?? ctx.defaultPackagesFile;
   if (!packagesFile) {
     throw new AppError(

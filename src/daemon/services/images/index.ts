@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { buildGoldenImage, defaultPackagesFile } from '../../../host/images/golden/build-golden.js';
 import { pullCatalogKernel } from '../../../host/images/kernel/pull-kernel.js';
 import { pullImage } from '../../../host/images/oci/index.js';
 import type { Logger } from '../../../host/logger.js';
@@ -66,8 +65,8 @@ export function createImageServices(o: ImageServicesOptions): ImageServices {
     kernels,
     operations,
     pullOci: o.pullOci ?? pullImage,
-    buildGolden: o.buildGolden,
-    defaultPackagesFile: o.defaultPackagesFile ?? findDefaultPackagesFile(),
+    buildGolden: o.buildGolden ?? buildGoldenImage,
+    defaultPackagesFile: o.defaultPackagesFile ?? shippedPackagesFile(),
     vmsUsing: (name) =>
       vms
         .list()
@@ -86,16 +85,11 @@ export async function removeStaleImageArtifacts(
     o.logger.info({ removed }, 'removed leftovers of interrupted image and kernel operations');
 }
 
-/**
- * `images/debian-bookworm/packages.txt` of this install: found by walking up
- * from this module (the bundle in dist/, or src/ when run from the sources).
- */
-function findDefaultPackagesFile(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'images', 'debian-bookworm', 'packages.txt');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
+/** banger's own images/debian-bookworm/packages.txt, or undefined when this install lacks it. */
+function shippedPackagesFile(): string | undefined {
+  try {
+    return defaultPackagesFile();
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
