@@ -1,7 +1,7 @@
 // The Firecracker driver against the real stand-in in --no-guest mode: full
 // API and state machine, no QEMU.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
@@ -34,6 +34,7 @@ describe('Firecracker driver (stand-in, no guest)', () => {
     expect(handle.apiSock).toBe(join(spec.vmDir, 'firecracker.sock'));
     expect(readProcStat(handle.pid)?.startTime).toBe(handle.startTime);
     expect(sessionOf(handle.pid)).toBe(handle.pid); // its own session
+    expect(readlinkSync(`/proc/${handle.pid}/cwd`)).toBe(spec.vmDir);
     expect(await driver.identify(handle)).toBe(true);
     expect(await driver.inspect(handle)).toBe('running');
     const info = await new FirecrackerApi(handle.apiSock).describeInstance();
@@ -114,6 +115,26 @@ describe('Firecracker driver (stand-in, no guest)', () => {
       `Firecracker for VM ${spec.vmId} failed at waiting for the API socket: Firecracker exited with status 1 before its API socket answered; console.log: Error: cannot open /dev/kvm`,
     );
     expect(processesWith(spec.vmDir)).toEqual([]);
+  });
+
+  it('refuses to start over a socket that a live process listens on', async () => {
+    const spec = h.spec(11);
+    const first = await driver.launch(spec);
+    try {
+      const err = await rejection(driver.launch(spec));
+      expect(err.code).toBe('conflict');
+      expect(err.message).toContain('is in use by a running process');
+      expect(await driver.identify(first)).toBe(true);
+    } finally {
+      await driver.kill(first);
+    }
+  });
+
+  it('says so when the VM dir is missing', async () => {
+    const spec = h.spec(10);
+    const err = await rejection(driver.launch({ ...spec, vmDir: join(spec.vmDir, 'missing') }));
+    expect(err.code).toBe('operation_failed');
+    expect(err.message).toBe(`cannot create Firecracker's files in ${join(spec.vmDir, 'missing')} (ENOENT)`);
   });
 
   it('refuses a socket path over the Unix limit before starting anything', async () => {

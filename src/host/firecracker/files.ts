@@ -82,13 +82,27 @@ export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> 
 }
 
 /**
+ * True when `path` keeps accepting connections for about a second. The
+ * listening socket of a process that was just SIGKILLed can accept for a
+ * moment after the process is gone (the kernel releases it asynchronously),
+ * so one successful connect does not prove an owner.
+ */
+async function stillListening(path: string): Promise<boolean> {
+  for (let i = 0; i < 10; i++) {
+    if (!(await socketAnswers(path, 500))) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+/**
  * Removes a socket file left by an earlier run (Firecracker does not remove
  * its sockets at exit, and refuses to start when the path exists). Throws
  * AppError('conflict') when something still listens on it.
  */
 export async function clearStaleSocket(path: string, what: string): Promise<void> {
   if (!existsSync(path)) return;
-  if (await socketAnswers(path)) {
+  if (await stillListening(path)) {
     throw new AppError('conflict', `${what} ${path} is in use by a running process; stop that VM first`);
   }
   try {

@@ -52,11 +52,16 @@ export class ProcessFirecrackerDriver implements FirecrackerDriver {
     if (signal?.aborted) throw cancelled();
     await clearStaleSocket(files.apiSock, 'the Firecracker API socket');
     if (spec.vsock) await clearStaleSocket(spec.vsock.udsPath, 'the vsock socket');
-    touchFile(files.log);
-    touchFile(files.metrics);
+    try {
+      touchFile(files.log);
+      touchFile(files.metrics);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new AppError('operation_failed', `cannot create Firecracker's files in ${spec.vmDir} (${why})`);
+    }
     const since = { log: fileSize(files.log), console: fileSize(files.console) };
     const argv = vmmArgv(spec.firecrackerBin, ['--api-sock', files.apiSock, '--id', spec.vmId]);
-    const vmm = await spawnVmm(argv, files.console, { ...process.env, ...this.options.env });
+    const vmm = await spawnVmm(argv, files.console, spec.vmDir, { ...process.env, ...this.options.env });
     this.children.set(vmm.pid, vmm);
     void vmm.exited.then(() => this.children.delete(vmm.pid));
     const handle: FirecrackerHandle = {

@@ -25,11 +25,13 @@ export function vmmArgv(bin: string, args: readonly string[]): string[] {
  * terminal and its own process group, so neither the daemon's death nor a
  * signal to the daemon's group reaches it. stdin is /dev/null; stdout and
  * stderr are appended to `consolePath`, a regular file, so a chatty guest
- * never blocks on a pipe nobody reads. Resolves once the exec succeeded.
+ * never blocks on a pipe nobody reads. Its working directory is the VM dir,
+ * so it pins no other directory. Resolves once the exec succeeded.
  */
 export async function spawnVmm(
   argv: readonly string[],
   consolePath: string,
+  cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<SpawnedVmm> {
   const [cmd, ...args] = argv;
@@ -37,7 +39,7 @@ export async function spawnVmm(
   const fd = openAppend(consolePath);
   let child: ChildProcess;
   try {
-    child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env });
+    child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], cwd, env });
   } finally {
     closeSync(fd);
   }
