@@ -8,10 +8,9 @@ import { z } from 'zod';
 /**
  * What the daemon observes, not only what was asked: `running` means the
  * Firecracker process is alive and verified; `starting`/`stopping` while an
- * operation is in flight; `error` when the VM wants to run but its last
- * start failed (see `lastError`).
+ * operation is in flight. Why a VM last stopped or failed is in `lastError`.
  */
-export const vmState = z.enum(['stopped', 'starting', 'running', 'stopping', 'error']);
+export const vmState = z.enum(['stopped', 'starting', 'running', 'stopping']);
 export type VmStateView = z.infer<typeof vmState>;
 
 export const specSource = z.enum(['flag', 'vm_defaults', 'host', 'built-in']);

@@ -1,5 +1,4 @@
 import { homedir } from 'node:os';
-import { AppError } from '../domain/errors.js';
 import {
   createSystemDisk,
   createWorkDisk,
@@ -8,8 +7,8 @@ import {
   growWorkDisk,
   OVERLAY_UPPER_DIR,
   planWorkDiskFiles,
-  writeFilesIntoExt4,
 } from '../host/disk/index.js';
+import { createFirecrackerDriver } from '../host/firecracker/process-driver.js';
 import { generateHostKey } from '../host/ssh/host-key.js';
 import { ensureSshKey, type SshIdentity } from '../host/ssh/identity.js';
 import { KnownHosts } from '../host/ssh/known-hosts.js';
@@ -46,10 +45,6 @@ function hostKeyEntries(key: HostKeyPair): Ext4FileEntry[] {
   ];
 }
 
-const missing = (what: string) => () => {
-  throw new AppError('host_unsupported', `${what} is not available in this build yet`);
-};
-
 /** The real host adapters for the VM service, built from the daemon's context. */
 export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
   const { runner, paths, config } = ctx;
@@ -73,23 +68,14 @@ export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
       trust: (vmId, addresses, key) => knownHosts.trust(vmId, addresses, key),
       forget: (names) => knownHosts.forget(names),
     },
-    driver: {
-      launch: missing('the Firecracker driver'),
-      identify: async () => false,
-      stop: async () => 'gone',
-      kill: async () => {},
-      waitExit: () => new Promise(() => {}),
-      stats: missing('the Firecracker driver'),
-    },
+    driver: createFirecrackerDriver(),
     disks: {
-      createSystemDisk: async (path, bytes, hostKey) => {
-        await createSystemDisk(runner, path, bytes);
-        await writeFilesIntoExt4(runner, path, hostKeyEntries(hostKey));
-      },
+      createSystemDisk: (path, bytes, hostKey) =>
+        createSystemDisk(runner, path, bytes, { files: hostKeyEntries(hostKey) }),
       createWorkDisk: async ({ path, bytes, seed, authorizedKey }) => {
-        await createWorkDisk(runner, { path, bytes, seed });
+        // Planned first: a bad file_sync entry fails before any disk work.
         const files = await planWorkDiskFiles({ authorizedKey, fileSync: config.fileSync, home: homedir() });
-        await writeFilesIntoExt4(runner, path, files);
+        await createWorkDisk(runner, { path, bytes, seed, files });
       },
       growWorkDisk: (path, bytes) => growWorkDisk(runner, path, bytes),
       usage: (path) => diskUsage(path),

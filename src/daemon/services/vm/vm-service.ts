@@ -294,12 +294,17 @@ export class VmService {
 
   private async stopLocked(id: string): Promise<void> {
     const handle = this.runtime.processHandle(id);
-    if (handle) {
-      this.inFlight.set(id, this.inFlight.get(id) ?? 'stopping');
-      const how = await this.deps.driver.stop(handle, { timeoutMs: this.deps.stopTimeoutMs });
-      this.deps.logger.info({ vmId: id, how }, 'vm stopped');
+    const marked = handle !== undefined && !this.inFlight.has(id);
+    if (marked) this.inFlight.set(id, 'stopping');
+    try {
+      if (handle) {
+        const how = await this.deps.driver.stop(handle, { timeoutMs: this.deps.stopTimeoutMs });
+        this.deps.logger.info({ vmId: id, how }, 'vm stopped');
+      }
+      await this.release(id, undefined);
+    } finally {
+      if (marked) this.inFlight.delete(id);
     }
-    await this.release(id, undefined);
   }
 
   /** After the process is gone: TAP and rules released, handles dropped, VM recorded as stopped. */

@@ -10,7 +10,7 @@ export function toVmView(
   inFlight: VmStateView | undefined,
   now = Date.now(),
 ): VmView {
-  const state: VmStateView = inFlight ?? (handles ? 'running' : vm.lastError ? 'error' : 'stopped');
+  const state: VmStateView = inFlight ?? (handles ? 'running' : 'stopped');
   const running = handles
     ? {
         startedAt: handles.startedAt,
