@@ -98,7 +98,15 @@ export class VmService {
       } finally {
         this.inFlight.delete(id);
       }
-      if (req.start !== false && req.wait !== false) await this.awaitReady(id, emit, signal);
+      if (req.start !== false && req.wait !== false) {
+        try {
+          await this.awaitReady(id, emit, signal);
+        } catch (err) {
+          // A create the caller gave up on leaves nothing; one whose guest timed out stays for inspection.
+          if (signal?.aborted) await this.deleteLocked(this.mustGet(id));
+          throw err;
+        }
+      }
       return { vm: this.show(id), spec: plan.sizing };
     });
   }
@@ -153,19 +161,21 @@ export class VmService {
   /** Stops the VM if it runs, then removes its disks, directory, TAP, rules, DNS record and address. */
   async delete(ref: string): Promise<{ id: string; name: string }> {
     const vm = this.deps.repo.resolve(ref);
-    return this.locks.run(vm.id, async () => {
-      this.inFlight.set(vm.id, 'stopping');
-      try {
-        await this.stopLocked(vm.id);
-        await rm(this.vmDir(vm.id), { recursive: true, force: true });
-        await this.deps.identity.forget([vm.id, vm.guestIp, `${vm.name}.vm`]);
-        this.deps.repo.delete(vm.id);
-      } finally {
-        this.inFlight.delete(vm.id);
-      }
-      this.deps.logger.info({ vmId: vm.id, name: vm.name }, 'vm deleted');
-      return { id: vm.id, name: vm.name };
-    });
+    return this.locks.run(vm.id, () => this.deleteLocked(vm));
+  }
+
+  private async deleteLocked(vm: VmRecord): Promise<{ id: string; name: string }> {
+    this.inFlight.set(vm.id, 'stopping');
+    try {
+      await this.stopLocked(vm.id);
+      await rm(this.vmDir(vm.id), { recursive: true, force: true });
+      await this.deps.identity.forget([vm.id, vm.guestIp, `${vm.name}.vm`]);
+      this.deps.repo.delete(vm.id);
+    } finally {
+      this.inFlight.delete(vm.id);
+    }
+    this.deps.logger.info({ vmId: vm.id, name: vm.name }, 'vm deleted');
+    return { id: vm.id, name: vm.name };
   }
 
   /** `vm set`: NAT applies at once; vCPU, memory and disk size need a stopped VM (Firecracker fixes them at boot). */
