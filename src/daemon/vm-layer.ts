@@ -1,4 +1,5 @@
 import { AppError, toAppError } from '../domain/errors.js';
+import { ConsoleCap, watchVmLogs } from '../host/firecracker/console-cap.js';
 import { resolveFirecracker } from '../host/firecracker/resolve.js';
 import { bridgeDnsServer } from '../host/network/dns-routing.js';
 import { HostNetwork } from '../host/network/host-network.js';
@@ -58,6 +59,8 @@ export async function startVmLayer(
     // systemd-resolved forgets per-link DNS with the link; start() re-applies it (docs/dns-routing.md)
     dnsServer: bridgeDnsServer(config.bridgeIp, config.dnsListenAddr),
   });
+  const logCap = new ConsoleCap(2000, (path, err) => logger.warn({ path, err }, 'capping a VM log failed'));
+  logCap.start();
   let networkReady: Promise<VmNetwork> | undefined;
   /** Starts host networking once; a failure is remembered until the next attempt. */
   const startNetwork = (): Promise<VmNetwork> => {
@@ -99,6 +102,7 @@ export async function startVmLayer(
     hostFacts: hostFacts(),
     guestDns: [config.bridgeIp, ...guestReachableNameservers()],
     failpoints: failpointsFromEnv(env),
+    watchLogs: (vmDir) => watchVmLogs(logCap, vmDir),
     readyTimeoutMs: Number(env.BANGER_READY_TIMEOUT_MS ?? 180_000),
     stopTimeoutMs: Number(env.BANGER_STOP_TIMEOUT_MS ?? 20_000),
   });
@@ -114,6 +118,9 @@ export async function startVmLayer(
 
   return {
     service,
-    close: () => hostNetwork.stop(),
+    close: () => {
+      logCap.stop();
+      return hostNetwork.stop();
+    },
   };
 }

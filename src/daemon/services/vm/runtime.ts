@@ -14,12 +14,14 @@ import type { ProcessHandle, VmDriver } from './ports.js';
  * crash, `vm kill`), `onExit` runs once so the service can release what it held.
  */
 export class VmRuntime {
-  private readonly live = new Map<string, { handles: VmHandles; vmDir: string }>();
+  private readonly live = new Map<string, { handles: VmHandles; vmDir: string; unwatch: () => void }>();
 
   constructor(
     private readonly driver: VmDriver,
     private readonly logger: Logger,
     private readonly onExit: (vmId: string, handles: VmHandles) => void,
+    /** Keeps the VM's logs under their size caps while it runs; returns the function that stops that. */
+    private readonly watchLogs: (vmDir: string) => () => void = () => () => {},
   ) {}
 
   get(vmId: string): VmHandles | undefined {
@@ -38,7 +40,8 @@ export class VmRuntime {
   /** Records a running VM (file first, so a crash right after still leaves a trace) and watches its process. */
   track(vmId: string, vmDir: string, handles: VmHandles): void {
     writeHandlesFile(vmDir, handles);
-    this.live.set(vmId, { handles, vmDir });
+    this.live.get(vmId)?.unwatch();
+    this.live.set(vmId, { handles, vmDir, unwatch: this.watchLogs(vmDir) });
     this.driver
       .waitExit({ ...handles, vmDir })
       .then(() => {
@@ -51,6 +54,7 @@ export class VmRuntime {
 
   /** Drops the VM from memory and removes its handles.json. Idempotent. */
   forget(vmId: string, vmDir: string): void {
+    this.live.get(vmId)?.unwatch();
     this.live.delete(vmId);
     removeHandlesFile(vmDir);
   }

@@ -43,6 +43,8 @@ export interface VmServiceDeps {
   /** Name servers written into the guest's resolv.conf: banger's first. */
   guestDns: readonly string[];
   failpoints: ReadonlySet<string>;
+  /** Keeps a running VM's console and Firecracker logs size-capped; returns the stop function. */
+  watchLogs?: (vmDir: string) => () => void;
   /** How long create/start wait for the guest's SSH port. */
   readyTimeoutMs: number;
   /** How long a graceful stop waits before SIGTERM. */
@@ -66,7 +68,12 @@ export class VmService {
   readonly runtime: VmRuntime;
 
   constructor(readonly deps: VmServiceDeps) {
-    this.runtime = new VmRuntime(deps.driver, deps.logger, (id, handles) => void this.onExit(id, handles));
+    this.runtime = new VmRuntime(
+      deps.driver,
+      deps.logger,
+      (id, handles) => void this.onExit(id, handles),
+      deps.watchLogs,
+    );
   }
 
   vmDir(id: string): string {
