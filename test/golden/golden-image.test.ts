@@ -1,15 +1,18 @@
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildGoldenImage, defaultPackagesFile } from '../../src/host/images/golden/build-golden.js';
 import {
   DOCKER_DAEMON_JSON,
   HOST_KEY_UNIT_NAME,
   JOURNALD_DROP_IN,
   MASKED_UNITS,
+  SSH_SERVICE_DROP_IN,
   SSHD_DROP_IN,
   SSHD_DROP_IN_PATH,
 } from '../../src/host/images/golden/guest-config.js';
 import { SpawnRunner } from '../../src/host/runner.js';
+import { makeTempDir } from '../kernel/support/temp-dir.js';
 import { type CachedGoldenImage, goldenImage } from '../support/golden-image.js';
 
 const runner = new SpawnRunner();
@@ -125,6 +128,13 @@ describe('golden image debian-bookworm (mmdebstrap, real Debian archive)', () =>
     expect((await stat(image.rootfs)).size).toBe(4 * 1024 ** 3);
   });
 
+  it('the build log is private and has the tool output', async () => {
+    expect((await stat(image.logFile)).mode & 0o777).toBe(0o600);
+    const log = await readFile(image.logFile, 'utf8');
+    expect(log).toMatch(/Setting up openssh-server/);
+    expect(log).toMatch(/banger-golden: guest configured/);
+  });
+
   it('configures sshd for key-only root login and bakes in no host keys', async () => {
     expect(await cat(image.rootfs, SSHD_DROP_IN_PATH)).toBe(SSHD_DROP_IN);
     for (const line of [
@@ -140,6 +150,11 @@ describe('golden image debian-bookworm (mmdebstrap, real Debian archive)', () =>
     const ssh = await ls(image.rootfs, '/etc/ssh');
     expect(ssh).toContain('sshd_config');
     expect(ssh.filter((n) => n.startsWith('ssh_host_'))).toEqual([]);
+    // sshd -t ran at build time (with a throwaway key), so boots skip it.
+    expect(await cat(image.rootfs, '/etc/systemd/system/ssh.service.d/banger.conf')).toBe(
+      SSH_SERVICE_DROP_IN,
+    );
+    expect(await ls(image.rootfs, '/run')).toEqual(['lock']);
     const requires = await ls(image.rootfs, '/etc/systemd/system/ssh.service.requires');
     expect(requires).toContain(HOST_KEY_UNIT_NAME);
   });
@@ -208,4 +223,66 @@ describe('golden image debian-bookworm (mmdebstrap, real Debian archive)', () =>
     expect((await stat(join(image.kernelDir, 'modules', 'modules.order'))).isFile()).toBe(true);
     expect(await ls(image.rootfs, '/usr/lib/modules')).toContain(image.kernelVersion);
   });
+});
+
+/** Processes whose command line, root or working directory lies under `dir`. */
+async function processesUnder(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const root = await readlink(`/proc/${pid}/root`).catch(() => '');
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if ([cmdline, root, cwd].some((s) => s.includes(dir)))
+      found.push(`${pid}: ${cmdline.replaceAll('\0', ' ')}`);
+  }
+  return found;
+}
+
+describe('aborting a golden image build', () => {
+  it(
+    'kills mmdebstrap and everything below it and leaves the destination empty',
+    async () => {
+      const tmp = await makeTempDir('banger-golden-abort-');
+      try {
+        const dest = `${tmp.path}/image`;
+        await mkdir(dest, { mode: 0o700 });
+        const controller = new AbortController();
+        let abortedAt = 0;
+        const build = buildGoldenImage({
+          runner,
+          packagesFile: defaultPackagesFile(),
+          sizeBytes: 4 * 1024 ** 3,
+          dest,
+          logFile: `${tmp.path}/build.log`,
+          signal: controller.signal,
+          // Abort while dpkg is busy inside the chroot: the worst moment (mounts, many processes).
+          onProgress: (e) => {
+            if (/packages set up/.test(e.message) && !controller.signal.aborted) {
+              abortedAt = Date.now();
+              controller.abort();
+            }
+          },
+        });
+        await expect(build).rejects.toMatchObject({ code: 'cancelled' });
+        const settledMs = Date.now() - abortedAt;
+        console.log(`aborted build settled ${(settledMs / 1000).toFixed(1)} s after the abort`);
+        expect(controller.signal.aborted).toBe(true);
+        expect(settledMs).toBeLessThan(30_000);
+        expect(await readdir(dest)).toEqual([]);
+        // Killed processes may take a moment to be reaped; none may survive for long.
+        let left = await processesUnder(dest);
+        for (let i = 0; i < 20 && left.length > 0; i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          left = await processesUnder(dest);
+        }
+        expect(left).toEqual([]);
+        const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+        expect(mounts).not.toContain(dest);
+        expect(await readFile(`${tmp.path}/build.log`, 'utf8')).toMatch(/FAILED: image build cancelled/);
+      } finally {
+        await tmp.remove();
+      }
+    },
+    10 * 60_000,
+  );
 });
