@@ -85,11 +85,20 @@ describe('killing the daemon mid-operation', () => {
     writeFileSync(join(paths.tmpDir, 'image-staging-other-abc', 'rootfs.ext4'), 'half');
     mkdirSync(join(paths.imagesDir, 'unrecorded'), { recursive: true });
     mkdirSync(join(paths.kernelsDir, '.kernel-tmp-x-123', 'set'), { recursive: true });
+    // And a builder process that outlived its daemon, still working in its staging dir.
+    const orphan = spawn(
+      process.execPath,
+      ['-e', 'setTimeout(() => {}, 600000)', join(paths.tmpDir, 'image-staging-other-abc', 'rootfs.ext4')],
+      { detached: true, stdio: 'ignore' },
+    );
+    const orphanGone = new Promise((r) => orphan.once('exit', r));
 
     expect(imageNames()).toEqual([]); // starts a fresh daemon
     expect(readdirSync(paths.tmpDir)).toEqual([]);
     expect(readdirSync(cache.tmpDir)).toEqual([]);
     expect(readdirSync(paths.imagesDir)).toEqual([]);
     expect(readdirSync(paths.kernelsDir)).toEqual(['debian-bookworm-cloud']);
+    await orphanGone;
+    expect(orphan.signalCode).toBe('SIGKILL');
   });
 });
