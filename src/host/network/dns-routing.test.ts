@@ -111,20 +111,15 @@ describe('resolvectl planning', () => {
     });
   });
 
-  it('applies only what is asked, as root directly or through sudo -n', async () => {
+  it('applies every setting, as root directly or through sudo -n', async () => {
     const fake = new FakeRunner();
-    expect(
-      await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: true }), target, ['dns', 'mdns']),
-    ).toEqual([
-      ['dns', 'banger0', '172.16.0.1:42069'],
-      ['mdns', 'banger0', 'no'],
-    ]);
-    await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: false, user: 'alice' }), target, ['domain']);
-    expect(fake.commandLines).toEqual([
-      `${R} dns banger0 172.16.0.1:42069`,
-      `${R} mdns banger0 no`,
-      `sudo -n ${R} domain banger0 ~vm`,
-    ]);
+    expect(await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: true }), target)).toEqual(
+      dnsRoutingCommands(target),
+    );
+    await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: false, user: 'alice' }), target);
+    expect(fake.commandLines[0]).toBe(`${R} dns banger0 172.16.0.1:42069`);
+    expect(fake.commandLines[7]).toBe(`sudo -n ${R} dns banger0 172.16.0.1:42069`);
+    expect(fake.commandLines).toHaveLength(14);
   });
 
   it('renders the recipe with the loopback listener', () => {
@@ -148,13 +143,12 @@ describe('HostNetwork.routeDns', () => {
       ...(dnsServer === undefined ? {} : { dnsServer }),
     });
 
-  it('re-applies the missing settings on resolved hosts', async () => {
+  it('re-applies all settings on resolved hosts when any is missing', async () => {
     const fake = resolved({ ...routed, dns: '', domain: '' });
     await network(fake, '172.16.0.1:42069').routeDns();
-    expect(fake.commandLines.filter((l) => l.split(' ').length === 4)).toEqual([
-      `${R} dns banger0 172.16.0.1:42069`,
-      `${R} domain banger0 ~vm`,
-    ]);
+    expect(fake.commandLines.filter((l) => l.split(' ').length === 4)).toEqual(
+      dnsRoutingCommands(target).map((args) => [R, ...args].join(' ')),
+    );
   });
 
   it('does nothing when routed, without dnsServer, or without resolved', async () => {

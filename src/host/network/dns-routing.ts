@@ -123,18 +123,15 @@ export async function inspectDnsRouting(
 }
 
 /**
- * Applies the settings that differ (all of them when `only` is omitted) as
- * root through the allow-list, and returns the resolvectl argument lists it
- * ran. Idempotent: resolvectl replaces a link's values rather than adding.
+ * Applies every setting as root through the allow-list and returns the
+ * resolvectl argument lists it ran. Callers apply when anything is missing,
+ * and then set all of it: resolvectl shows effective values, so a setting
+ * that reads "no" may only be inheriting the global default, which an admin
+ * may change later. Idempotent: resolvectl replaces a link's values.
  */
-export async function applyDnsRouting(
-  priv: PrivilegedRunner,
-  target: DnsRoutingTarget,
-  only?: readonly string[],
-): Promise<string[][]> {
+export async function applyDnsRouting(priv: PrivilegedRunner, target: DnsRoutingTarget): Promise<string[][]> {
   const ran: string[][] = [];
   for (const args of dnsRoutingCommands(target)) {
-    if (only !== undefined && !only.includes(args[0] ?? '')) continue;
     await priv.run('resolvectl', args);
     ran.push(args);
   }

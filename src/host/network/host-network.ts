@@ -112,8 +112,8 @@ export class HostNetwork {
     try {
       const status = await inspectDnsRouting(this.o.runner, this.priv.tools.resolvectl, target);
       if (status.resolver === 'systemd-resolved' && status.link === 'present' && !status.ready) {
-        await applyDnsRouting(this.priv, target, status.missing);
-        this.o.log.info({ link: target.link, server, set: status.missing }, 'routed *.vm to bangerd');
+        await applyDnsRouting(this.priv, target);
+        this.o.log.info({ link: target.link, server, missing: status.missing }, 'routed *.vm to bangerd');
       }
       return status;
     } catch (err) {

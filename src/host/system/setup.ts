@@ -155,7 +155,7 @@ async function setUpDnsRouting(
     );
   }
   if (status.ready) return { resolver: 'systemd-resolved', server, action: 'unchanged', commands: [] };
-  const commands = await applyDnsRouting(priv, target, status.missing);
+  const commands = await applyDnsRouting(priv, target);
   return { resolver: 'systemd-resolved', server, action: 'configured', commands };
 }
 

@@ -22,7 +22,7 @@ import type { CheckDefinition, DoctorContext } from './registry.js';
 type Result = Omit<DoctorCheck, 'id' | 'title'>;
 
 const SETUP = 'sudo banger system setup';
-const tools = DEFAULT_TOOL_PATHS;
+const toolsOf = (ctx: DoctorContext) => ({ ...DEFAULT_TOOL_PATHS, ...ctx.privileged?.tools });
 
 /** The daemon's DNS listener on the bridge address, as `resolvectl dns` takes it. */
 export function bridgeDnsServer(ctx: DoctorContext): string {
@@ -36,7 +36,7 @@ function dnsTarget(ctx: DoctorContext) {
 async function privilegeResult(ctx: DoctorContext, group: PrivilegeGroup): Promise<Result> {
   const asRoot = ctx.privileged?.asRoot ?? process.getuid?.() === 0;
   if (asRoot) return { status: 'pass', detail: 'bangerd runs as root' };
-  const checks = await checkPrivileges(ctx.runner, { tools, ...ctx.privileged, groups: [group] });
+  const checks = await checkPrivileges(ctx.runner, { ...ctx.privileged, groups: [group] });
   const refused = checks.filter((c) => !c.allowed);
   if (refused.length === 0)
     return { status: 'pass', detail: `sudo -n allows all ${checks.length} command(s)` };
@@ -55,9 +55,10 @@ function privilegeCheck(group: PrivilegeGroup, title: string): CheckDefinition {
 const bridge: CheckDefinition = {
   id: 'bridge',
   title: 'guest bridge',
-  run: async ({ runner, config }) => {
+  run: async (ctx) => {
+    const { config } = ctx;
     const cfg = { name: config.bridgeName, gatewayIp: config.bridgeIp, cidr: config.cidr };
-    const s = await inspectBridge(runner, tools.ip, cfg);
+    const s = await inspectBridge(ctx.runner, toolsOf(ctx).ip, cfg);
     if (!s.exists) {
       return {
         status: 'warn',
@@ -132,7 +133,7 @@ const dnsRouting: CheckDefinition = {
   id: 'dns-routing',
   title: 'host resolver sends *.vm to bangerd',
   run: async (ctx) =>
-    describeRouting(ctx, await inspectDnsRouting(ctx.runner, tools.resolvectl, dnsTarget(ctx))),
+    describeRouting(ctx, await inspectDnsRouting(ctx.runner, toolsOf(ctx).resolvectl, dnsTarget(ctx))),
 };
 
 /** resolvectl rights matter only where resolved runs: the daemon re-applies routing when it recreates the bridge. */
@@ -140,7 +141,7 @@ const dnsPrivileges: CheckDefinition = {
   id: 'privileges:dns',
   title: 'root for DNS routing (resolvectl)',
   run: async (ctx) => {
-    const status = await inspectDnsRouting(ctx.runner, tools.resolvectl, dnsTarget(ctx));
+    const status = await inspectDnsRouting(ctx.runner, toolsOf(ctx).resolvectl, dnsTarget(ctx));
     if (status.resolver === 'other') return { status: 'pass', detail: 'not needed: no systemd-resolved' };
     const result = await privilegeResult(ctx, 'dns');
     // Names are a convenience: VMs work without them, so this never blocks.
