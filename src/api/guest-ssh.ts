@@ -1,4 +1,12 @@
 import { spawn } from 'node:child_process';
+import { AppError } from '../domain/errors.js';
+import { SpawnRunner } from '../host/runner.js';
+import {
+  type GuestPort,
+  guestPortAddress,
+  guestPortsCommand,
+  parseListeningSockets,
+} from '../host/ssh/guest-ports.js';
 import { sshArgs } from '../host/ssh/ssh-args.js';
 import { sshFailure } from '../host/ssh/ssh-failure.js';
 import type { VmSshInfo } from './vms.js';
@@ -64,4 +72,16 @@ export function runGuestSsh(
       else resolve(status);
     });
   });
+}
+
+/** The guest's listening TCP/UDP sockets with their processes (`ss` over ssh). */
+export async function listGuestPorts(info: VmSshInfo): Promise<(GuestPort & { url: string })[]> {
+  const argv = guestSshArgv(info, { tty: false, command: guestPortsCommand() });
+  const r = await new SpawnRunner().run(argv, { check: false, timeoutMs: 30_000 });
+  const failure = sshFailure(info.name, r.exitCode, r.stderr);
+  if (failure) throw failure;
+  if (r.exitCode !== 0) {
+    throw new AppError('operation_failed', r.stderr.trim().split('\n').at(-1) || `ss exited ${r.exitCode}`);
+  }
+  return parseListeningSockets(r.stdout).map((p) => ({ ...p, url: guestPortAddress(info.name, p.port) }));
 }

@@ -3,7 +3,7 @@ import { registerCreateCommand } from './create.js';
 import { registerInspectCommands } from './inspect.js';
 import { registerLifecycleCommands } from './lifecycle.js';
 import { registerRunCommand } from './run.js';
-import { registerSshCommand } from './ssh.js';
+import { registerPortsCommand, registerSshCommand } from './ssh.js';
 
 export function registerVmCommands(program: Command): void {
   const vm = program.command('vm').description('create, run and manage sandbox VMs');
@@ -12,4 +12,5 @@ export function registerVmCommands(program: Command): void {
   registerSshCommand(vm);
   registerLifecycleCommands(vm);
   registerInspectCommands(vm);
+  registerPortsCommand(vm);
 }

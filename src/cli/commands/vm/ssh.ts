@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { BangerClient } from '../../../api/client.js';
-import { runGuestSsh } from '../../../api/guest-ssh.js';
+import { listGuestPorts, runGuestSsh } from '../../../api/guest-ssh.js';
+import { printJson, printTable } from '../../output.js';
 import { withClient } from './lifecycle.js';
 
 /** After an interactive session: a one-line reminder that the VM keeps running (and costs memory). */
@@ -24,6 +25,31 @@ export function registerSshCommand(vm: Command): void {
         const status = await runGuestSsh(info, { command });
         if (command.length === 0) await remindIfRunning(client, ref);
         process.exitCode = status;
+      }),
+    );
+}
+
+export function registerPortsCommand(vm: Command): void {
+  vm.command('ports')
+    .description(
+      'listening TCP/UDP ports in a running VM, their processes, and the <vm>.vm:port to reach each',
+    )
+    .argument('<vm>', 'VM name, id or unique id prefix')
+    .option('--json', 'print JSON')
+    .action((ref: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const ports = await listGuestPorts(await client.vmSsh(ref));
+        if (opts.json) return printJson(ports);
+        printTable(
+          ['proto', 'address', 'port', 'process', 'reach at'],
+          ports.map((p) => [
+            p.proto,
+            p.address,
+            String(p.port),
+            p.processes.map((x) => `${x.name}(${x.pid})`).join(',') || '-',
+            p.reachable ? p.url : 'guest only (loopback)',
+          ]),
+        );
       }),
     );
 }
