@@ -41,7 +41,7 @@ export function guestSshArgv(info: VmSshInfo, o: GuestSshOptions = {}): string[]
  */
 export function runGuestSsh(
   info: VmSshInfo,
-  o: GuestSshOptions & { onSignal?: (signal: NodeJS.Signals) => void } = {},
+  o: GuestSshOptions & { onSignal?: (signal: NodeJS.Signals) => void; signal?: AbortSignal } = {},
 ): Promise<number> {
   const [cmd, ...args] = guestSshArgv(info, o);
   return new Promise((resolve, reject) => {
@@ -56,9 +56,13 @@ export function runGuestSsh(
     const onTerm = forward('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    // Ends the session when the caller gives up (e.g. `vm run --rm` interrupted on its own).
+    const onAbort = () => child.kill('SIGTERM');
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      o.signal?.removeEventListener('abort', onAbort);
     };
     child.on('error', (err) => {
       done();

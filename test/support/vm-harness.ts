@@ -65,6 +65,8 @@ export async function createVmHarness(o: HarnessOptions): Promise<VmHarness> {
     HOME: home,
     XDG_RUNTIME_DIR: join(root, 'run'),
     BANGER_DAEMON_BIN: BANGERD,
+    // The stand-in's KVM probe can pass on hosts whose KVM still cannot run a real guest; TCG always works.
+    BANGER_STANDIN_ACCEL: process.env.BANGER_STANDIN_ACCEL ?? 'tcg',
     ...(o.env ?? {}),
   };
   const argv = (args: readonly string[]) => ['netns', 'exec', netns.name, process.execPath, BANGER, ...args];

@@ -52,7 +52,9 @@ afterAll(async () => {
 });
 
 describe('a real guest through the stand-in', () => {
-  it('boots the golden image: overlay root, work disk on /root, hostname, DNS; state survives stop/start; adoption after kill -9; delete leaves nothing', async () => {
+  it('boots the golden image: overlay root, work disk on /root, hostname, DNS; state survives stop/start; adoption after kill -9; delete leaves nothing', {
+    timeout: 1_200_000,
+  }, async () => {
     const tablesBefore = await iptables();
     const created = await ok(['vm', 'create', '--name', 'e2e-a', '--image', 'golden'], 300_000);
     expect(created.stderr).toMatch(/^spec: /m);

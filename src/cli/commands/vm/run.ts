@@ -130,7 +130,11 @@ async function vmRun(
     }
     if (interrupted) throw new AppError('cancelled', 'cancelled');
     const command = guestCommand(args.command, source !== undefined);
-    const status = await runGuestSsh(info, { ...(command ? { command } : {}), onSignal });
+    const status = await runGuestSsh(info, {
+      ...(command ? { command } : {}),
+      onSignal,
+      signal: aborter.signal,
+    });
     if (args.command.length === 0 && !flags.rm) await remindIfRunning(client, name);
     process.exitCode = interrupted && status === 0 ? 130 : status;
   } catch (err) {
