@@ -118,7 +118,7 @@ describe('DNS routing with a private systemd-resolved', () => {
     expect(forgot?.fixLines?.[1]).toBe("sudo resolvectl domain banger0 '~vm'");
   });
 
-  it('the daemon side re-applies what resolved forgot', async () => {
+  it('the daemon side re-applies what resolved forgot, also on a bridge it just recreated', async () => {
     const network = new HostNetwork({
       runner: resolved.runner,
       log: silentNetworkLog,
@@ -131,6 +131,14 @@ describe('DNS routing with a private systemd-resolved', () => {
       dnsServer: '172.16.0.1:42069',
     });
     expect(await network.routeDns()).toMatchObject({ ready: false });
+    expect(await inspectDnsRouting(resolved.runner, resolved.resolvectl, target)).toMatchObject({
+      ready: true,
+    });
+
+    // A reboot: the bridge is gone with its settings; the daemon's network start recreates both at once.
+    await resolved.runner.run(['ip', 'link', 'del', 'dev', 'banger0']);
+    await network.start(new Set());
+    await network.stop();
     expect(await inspectDnsRouting(resolved.runner, resolved.resolvectl, target)).toMatchObject({
       ready: true,
     });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { formatListenAddress, parseListenAddress } from '../dns/listen-address.js';
 import { CommandError, type Runner } from '../runner.js';
 import type { PrivilegedRunner } from './privileged.js';
@@ -120,6 +121,27 @@ export async function inspectDnsRouting(
     if (!setting.holds(values)) missing.push(setting.verb);
   }
   return { resolver: 'systemd-resolved', link: 'present', missing, current, ready: missing.length === 0 };
+}
+
+/**
+ * `inspectDnsRouting`, but when resolved runs and does not know the link yet
+ * it asks again for up to `waitMs`: resolved learns about a new link
+ * asynchronously, so right after the bridge is created it may say "no such
+ * link" for a moment.
+ */
+export async function inspectDnsRoutingSettled(
+  runner: Runner,
+  resolvectlPath: string,
+  target: DnsRoutingTarget,
+  waitMs = 3000,
+): Promise<DnsRoutingStatus> {
+  const deadline = Date.now() + waitMs;
+  let status = await inspectDnsRouting(runner, resolvectlPath, target);
+  while (status.resolver === 'systemd-resolved' && status.link === 'missing' && Date.now() < deadline) {
+    await sleep(100);
+    status = await inspectDnsRouting(runner, resolvectlPath, target);
+  }
+  return status;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   ensureBridge,
   inspectBridge,
 } from './bridge.js';
-import { applyDnsRouting, type DnsRoutingStatus, inspectDnsRouting } from './dns-routing.js';
+import { applyDnsRouting, type DnsRoutingStatus, inspectDnsRoutingSettled } from './dns-routing.js';
 import type { NetworkLog } from './log.js';
 import { Nat } from './nat.js';
 import { type PrivilegedOptions, PrivilegedRunner } from './privileged.js';
@@ -110,7 +110,8 @@ export class HostNetwork {
     if (server === undefined) return undefined;
     const target = { link: this.bridge.name, server };
     try {
-      const status = await inspectDnsRouting(this.o.runner, this.priv.tools.resolvectl, target);
+      // The bridge may be brand new (ensureBridge just created it), so give resolved a moment to see it.
+      const status = await inspectDnsRoutingSettled(this.o.runner, this.priv.tools.resolvectl, target);
       if (status.resolver === 'systemd-resolved' && status.link === 'present' && !status.ready) {
         await applyDnsRouting(this.priv, target);
         this.o.log.info({ link: target.link, server, missing: status.missing }, 'routed *.vm to bangerd');

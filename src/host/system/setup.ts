@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../domain/config.js';
 import { AppError } from '../../domain/errors.js';
 import { loadConfig } from '../config-file.js';
@@ -7,9 +6,8 @@ import { ensureBridge, inspectBridge } from '../network/bridge.js';
 import {
   applyDnsRouting,
   bridgeDnsServer,
-  type DnsRoutingStatus,
   dnsRoutingRecipe,
-  inspectDnsRouting,
+  inspectDnsRoutingSettled,
 } from '../network/dns-routing.js';
 import { listLinks } from '../network/links.js';
 import { PrivilegedRunner } from '../network/privileged.js';
@@ -127,13 +125,7 @@ async function setUpDnsRouting(
 ): Promise<SystemSetupReport['dnsRouting']> {
   const server = bridgeDnsServer(config.bridgeIp, config.dnsListenAddr);
   const target = { link: config.bridgeName, server };
-  // resolved learns about a new link asynchronously; give it a moment before concluding anything.
-  const deadline = Date.now() + waitMs;
-  let status: DnsRoutingStatus = await inspectDnsRouting(runner, priv.tools.resolvectl, target);
-  while (status.resolver === 'systemd-resolved' && status.link === 'missing' && Date.now() < deadline) {
-    await sleep(100);
-    status = await inspectDnsRouting(runner, priv.tools.resolvectl, target);
-  }
+  const status = await inspectDnsRoutingSettled(runner, priv.tools.resolvectl, target, waitMs);
   if (status.resolver === 'other') {
     return {
       resolver: 'other',
