@@ -119,7 +119,7 @@ export async function pullOciImage(
     throw taken(name);
   }
   return ctx.operations.run(
-    `image:${name}`,
+    { key: `image:${name}`, what: `image ${name} is being pulled from ${reference}` },
     onProgress,
     async (emit, opSignal) => {
       const kernel = await ctx.kernels.pull(DEFAULT_KERNEL_NAME, emit, {
@@ -181,7 +181,7 @@ export async function buildImage(
   const logDir = join(ctx.paths.stateDir, 'image-build');
   const logFile = join(logDir, `${name}.log`);
   return ctx.operations.run(
-    `image:${name}`,
+    { key: `image:${name}`, what: `image ${name} is being built` },
     onProgress,
     (emit, opSignal) =>
       createManaged(ctx, name, async (staging) => {
@@ -232,7 +232,7 @@ export async function promoteImage(
 ): Promise<ImageRecord> {
   const name = image.name;
   return ctx.operations.run(
-    `image:${name}`,
+    { key: `image:${name}`, what: `image ${name} is being promoted` },
     onProgress,
     async (emit, opSignal) => {
       const staging = await createStagingDir(ctx.paths.tmpDir, name);

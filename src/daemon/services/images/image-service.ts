@@ -172,6 +172,12 @@ export class ImageService {
   }
 
   private refuseTaken(name: string): void {
+    if (this.o.operations.has(`image:${name}`)) {
+      throw new AppError(
+        'conflict',
+        `image ${name} is being created; pick another name or try again when that finishes`,
+      );
+    }
     if (this.o.images.get(name)) {
       throw new AppError(
         'conflict',

@@ -111,7 +111,7 @@ export class KernelService {
     }
     const dest = join(this.kernelsDir, name);
     await this.operations.run(
-      `kernel:${name}`,
+      { key: `kernel:${name}`, what: `kernel ${name} is being pulled` },
       onProgress,
       async (emit, signal) => {
         if (this.read(name)) return;
@@ -128,6 +128,9 @@ export class KernelService {
   /** Deletes kernel set `name`; refused (conflict) while an image boots it. */
   async delete(name: string): Promise<void> {
     validateKernelName(name);
+    if (this.operations.has(`kernel:${name}`)) {
+      throw new AppError('conflict', `kernel ${name} is being pulled; try again when that finishes`);
+    }
     const users = this.images.usingKernel(name);
     if (users.length > 0) {
       throw new AppError(

@@ -9,7 +9,14 @@ export interface OperationProgress {
 
 type Listener = (event: OperationProgress) => void;
 
+/** What an operation makes (`key`) and how, for messages: `{ key: 'image:x', what: 'image x is being built' }`. */
+export interface OperationId {
+  key: string;
+  what: string;
+}
+
 interface Running {
+  what: string;
   promise: Promise<unknown>;
   listeners: Set<Listener>;
   aborter: AbortController;
@@ -20,6 +27,9 @@ interface Running {
  * `kernel:NAME`): a second caller for the same key joins the running
  * operation instead of starting another. Every caller gets every progress
  * event from the moment it joined, and the same result or error.
+ *
+ * A caller asking for the same key but another operation (a pull of a name
+ * being built) gets AppError('conflict') instead of someone else's result.
  *
  * Cancellation: a caller whose signal aborts leaves at once (its promise
  * rejects with AppError('cancelled')); the operation itself is aborted only
@@ -34,13 +44,17 @@ export class SharedOperations {
   }
 
   run<T>(
-    key: string,
+    id: OperationId,
     onProgress: Listener,
     start: (emit: Listener, signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
     if (signal?.aborted) return Promise.reject(cancelled());
+    const { key, what } = id;
     let op = this.running.get(key);
+    if (op && op.what !== what) {
+      return Promise.reject(new AppError('conflict', `${op.what} right now; try again when that finishes`));
+    }
     if (!op) {
       const aborter = new AbortController();
       const listeners = new Set<Listener>();
@@ -48,6 +62,7 @@ export class SharedOperations {
         for (const l of listeners) l(event);
       };
       const created: Running = {
+        what,
         listeners,
         aborter,
         promise: Promise.resolve()
