@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { build as esbuild } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildGoldenImage, defaultPackagesFile } from '../../src/host/images/golden/build-golden.js';
 import {
@@ -257,7 +258,7 @@ describe('aborting a golden image build', () => {
           signal: controller.signal,
           // Abort while dpkg is busy inside the chroot: the worst moment (mounts, many processes).
           onProgress: (e) => {
-            if (/packages set up/.test(e.message) && !controller.signal.aborted) {
+            if (/installing essential packages/.test(e.message) && !controller.signal.aborted) {
               abortedAt = Date.now();
               controller.abort();
             }
@@ -279,6 +280,66 @@ describe('aborting a golden image build', () => {
         const mounts = await readFile('/proc/self/mountinfo', 'utf8');
         expect(mounts).not.toContain(dest);
         expect(await readFile(`${tmp.path}/build.log`, 'utf8')).toMatch(/FAILED: image build cancelled/);
+      } finally {
+        await tmp.remove();
+      }
+    },
+    10 * 60_000,
+  );
+});
+
+describe('killing the process that runs a golden image build', () => {
+  it(
+    'takes mmdebstrap and everything below it down too',
+    async () => {
+      const tmp = await makeTempDir('banger-golden-kill-');
+      try {
+        const cli = `${tmp.path}/build-cli.mjs`;
+        await esbuild({
+          entryPoints: ['test/golden/helpers/build-cli.ts'],
+          outfile: cli,
+          bundle: true,
+          platform: 'node',
+          format: 'esm',
+          target: 'node20',
+          logLevel: 'warning',
+          banner: {
+            js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+          },
+        });
+        const dest = `${tmp.path}/image`;
+        await mkdir(dest, { mode: 0o700 });
+        const controller = new AbortController();
+        let seenBusy = false;
+        // The Runner's abort sends SIGTERM: Node has no handler, so the "daemon" dies on the spot, no cleanup runs.
+        const result = await runner
+          .run([process.execPath, cli, dest, `${tmp.path}/build.log`, defaultPackagesFile()], {
+            signal: controller.signal,
+            check: false,
+            timeoutMs: 8 * 60_000,
+            onOutput: (chunk, stream) => {
+              if (
+                stream === 'stdout' &&
+                /installing essential packages/.test(chunk.toString()) &&
+                !seenBusy
+              ) {
+                seenBusy = true;
+                controller.abort();
+              }
+            },
+          })
+          .catch((err: unknown) => err);
+        expect(seenBusy, String(result)).toBe(true);
+        const killedAt = Date.now();
+        let left = await processesUnder(dest);
+        while (left.length > 0 && Date.now() - killedAt < 3000) {
+          await new Promise((r) => setTimeout(r, 250));
+          left = await processesUnder(dest);
+        }
+        console.log(
+          `after killing the builder: ${left.length} processes left after ${Date.now() - killedAt} ms`,
+        );
+        expect(left).toEqual([]);
       } finally {
         await tmp.remove();
       }

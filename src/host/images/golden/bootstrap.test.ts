@@ -4,9 +4,12 @@ import { BootstrapProgress } from './bootstrap-progress.js';
 import { CONFIGURE_MARKER, customizeScript, SSHD_DROP_IN } from './guest-config.js';
 
 describe('mmdebstrap command line', () => {
-  it('wraps root mode in its own PID and mount namespace and writes a tarball', () => {
+  it('ties the build to its parent, wraps root mode in its own PID and mount namespace, writes a tarball', () => {
     const argv = mmdebstrapArgv({ mode: 'root', packages: ['git', 'jq'], tarPath: '/s/rootfs.tar' });
-    expect(argv.slice(0, 6)).toEqual([
+    expect(argv.slice(0, 9)).toEqual([
+      'setpriv',
+      '--pdeathsig',
+      'KILL',
       'unshare',
       '--pid',
       '--fork',
@@ -29,7 +32,7 @@ describe('mmdebstrap command line', () => {
 
   it('runs unshare mode directly', () => {
     const argv = mmdebstrapArgv({ mode: 'unshare', packages: ['git'], tarPath: '/t.tar' });
-    expect(argv[0]).toBe('mmdebstrap');
+    expect(argv.slice(0, 4)).toEqual(['setpriv', '--pdeathsig', 'KILL', 'mmdebstrap']);
     expect(argv).toContain('--mode=unshare');
   });
 

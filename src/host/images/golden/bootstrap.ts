@@ -35,17 +35,24 @@ export function sourceLines(mirror = DEFAULT_MIRROR): string[] {
 }
 
 /**
- * The command line. In root mode mmdebstrap runs in its own PID and mount
- * namespace (`unshare --pid --fork --kill-child --mount-proc`): killing the
- * wrapper kills mmdebstrap and every apt/dpkg below it, and the mounts it
- * makes inside the chroot (/proc, /sys, /dev) can never outlive it or be
- * seen — and recursed into by a cleanup — from the host. In unshare mode
- * mmdebstrap makes its own namespaces.
+ * The command line. `setpriv --pdeathsig KILL` ties the build to the
+ * process that started it: if the daemon dies, the build dies with it
+ * instead of running on unattended. In root mode mmdebstrap also runs in
+ * its own PID and mount namespace (`unshare --pid --fork --kill-child
+ * --mount-proc`): killing the wrapper kills mmdebstrap and every apt/dpkg
+ * below it, and the mounts it makes inside the chroot (/proc, /sys, /dev)
+ * can never outlive it or be seen, and recursed into by a cleanup, from
+ * the host. In unshare mode mmdebstrap makes its own namespaces.
  */
 export function mmdebstrapArgv(
   o: Pick<BootstrapOptions, 'mode' | 'packages' | 'mirror' | 'tarPath'>,
 ): string[] {
-  const wrapper = o.mode === 'root' ? ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc'] : [];
+  const wrapper = [
+    'setpriv',
+    '--pdeathsig',
+    'KILL',
+    ...(o.mode === 'root' ? ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc'] : []),
+  ];
   return [
     ...wrapper,
     'mmdebstrap',
