@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { resolvePaths } from '../../../host/paths.js';
 import { openDatabase } from '../../../store/db.js';
 import { FakeRunner } from '../../../testing/fake-runner.js';
 import type { GoldenBuildOptions, GoldenBuildResult } from './golden-builder.js';
-import { createImageServices } from './index.js';
+import { createImageServices, type ImageServicesOptions } from './index.js';
 import type { OperationProgress } from './shared-operations.js';
 
 /** A fake golden builder at the service seam: writes tiny files, waits for `release`, records its calls. */
@@ -48,7 +48,10 @@ function fakeBuilder(opts: { fail?: string } = {}) {
   return { build, calls, release: () => release(), running };
 }
 
-function setup(buildGolden: ReturnType<typeof fakeBuilder>['build']) {
+function setup(
+  buildGolden: ReturnType<typeof fakeBuilder>['build'],
+  extra: Partial<ImageServicesOptions> = {},
+) {
   const home = mkdtempSync(join(tmpdir(), 'banger-imgsvc-'));
   const paths = resolvePaths({ HOME: home, XDG_RUNTIME_DIR: join(home, 'run') });
   const packagesFile = join(home, 'packages.txt');
@@ -61,6 +64,7 @@ function setup(buildGolden: ReturnType<typeof fakeBuilder>['build']) {
     db,
     defaultPackagesFile: packagesFile,
     buildGolden,
+    ...extra,
   });
   return { paths, services, images: services.images, packagesFile };
 }
@@ -154,5 +158,59 @@ describe('ensureImage', () => {
         'no image named "mine"; see `banger image list`, or make it with `banger image pull` or `banger image build`',
     });
     await expect(images.ensureImage('Bad!', () => {})).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+});
+
+describe('ensureImage with an OCI reference', () => {
+  it('pulls it once under its derived name, pairing it with the default kernel pulled on demand', async () => {
+    const pulls: string[] = [];
+    const kernelPulls: string[] = [];
+    const sha = 'a'.repeat(64);
+    const pullOci: ImageServicesOptions['pullOci'] = async (o) => {
+      pulls.push(o.ref);
+      const buildDir = join(o.workDir, 'oci-pull-test');
+      await mkdir(buildDir, { recursive: true });
+      await writeFile(join(buildDir, 'rootfs.ext4'), 'rootfs');
+      return {
+        rootfsPath: join(buildDir, 'rootfs.ext4'),
+        buildDir,
+        reference: o.ref,
+        manifestDigest: `sha256:${sha}`,
+        indexDigest: undefined,
+        configDigest: `sha256:${sha}`,
+        config: { env: [], entrypoint: [], cmd: [], workingDir: '', user: '' },
+        layers: [],
+        sizeBytes: 6,
+        cleanup: () => rm(buildDir, { recursive: true, force: true }),
+      };
+    };
+    const pullKernel: ImageServicesOptions['pullKernel'] = async (o) => {
+      kernelPulls.push(o.name);
+      const manifest = {
+        schemaVersion: 1 as const,
+        version: '6.1.0-99-test',
+        vmlinux: { sha256: sha, size: 1, compression: 'lz4', pvhEntry: 1 },
+        initrd: { sha256: sha, size: 1, modules: ['overlay'], builtin: [] },
+        source: { kind: 'deb' as const, catalog: o.name },
+        createdAt: new Date().toISOString(),
+      };
+      await mkdir(o.dest, { recursive: true });
+      await writeFile(join(o.dest, 'kernel.json'), JSON.stringify(manifest));
+      return manifest;
+    };
+    const { images, paths } = setup(fakeBuilder().build, { pullOci, pullKernel });
+    const ref = 'registry.example/team/app:1.2';
+    const [a, b] = await Promise.all([images.ensureImage(ref, () => {}), images.ensureImage(ref, () => {})]);
+    expect(pulls).toEqual([ref]);
+    expect(kernelPulls).toEqual(['debian-bookworm-cloud']);
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({
+      image: 'app-1-2',
+      rootfs: join(paths.imagesDir, 'app-1-2', 'rootfs.ext4'),
+      kernel: { name: 'debian-bookworm-cloud', version: '6.1.0-99-test' },
+    });
+    await images.ensureImage(ref, () => {}); // present now
+    expect(pulls).toHaveLength(1);
+    expect(readdirSync(paths.tmpDir)).toEqual([]);
   });
 });
