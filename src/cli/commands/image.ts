@@ -99,7 +99,7 @@ export function registerImageCommands(program: Command): void {
     .command('pull')
     .description('pull an OCI image from a registry and make it bootable (paired with the default kernel)')
     .argument('<ref>', 'e.g. docker.io/library/debian:bookworm, localhost:5000/x:y, repo@sha256:…')
-    .option('--name <name>', 'image name (default: from the reference, e.g. debian-bookworm)')
+    .option('--name <name>', 'image name (default: from the reference, e.g. alpine-3-20 for alpine:3.20)')
     .option('--insecure', 'allow plain HTTP to a registry that is not on localhost')
     .action(async (ref: string, opts: { name?: string; insecure?: boolean }) => {
       const pulled = await withProgress((c, p) =>

@@ -56,18 +56,20 @@ export interface BuildInput {
 
 type Progress = (e: OperationProgress) => void;
 
-/** The image name a reference gets without --name: `docker.io/library/debian:bookworm` → `debian-bookworm`. */
+/** The image name a reference gets without --name: `docker.io/library/alpine:3.20` → `alpine-3-20`. */
 export function imageNameForReference(ref: string): string {
   const parsed = parseReference(ref);
   const last = parsed.repository.split('/').at(-1) ?? 'image';
   const suffix = parsed.digest ? parsed.digest.slice('sha256:'.length, 'sha256:'.length + 12) : parsed.tag;
   const raw = `${last}-${suffix ?? 'latest'}`.toLowerCase();
-  const name = raw
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+/, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return name || 'image';
+  const name =
+    raw
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+/, '')
+      .slice(0, 59)
+      .replace(/-+$/, '') || 'image';
+  // `debian:bookworm` must not take the golden image's name: `vm run` would boot it by default.
+  return name === DEFAULT_IMAGE_NAME ? `${name}-oci` : name;
 }
 
 function taken(name: string): AppError {
