@@ -161,6 +161,57 @@ describe('sparse and skip-worktree checkouts', () => {
   });
 });
 
+describe('linked worktrees', () => {
+  it('arrive as a plain repository whose HEAD, index and status are the worktree ones', async () => {
+    const main = join(root, 'host', 'wt-main');
+    write(main, 'a.txt', 'a\n');
+    git(main, 'init', '-q', '-b', 'main');
+    git(main, 'add', '-A');
+    git(main, 'commit', '-q', '-m', 'one');
+    const wt = join(root, 'host', 'wt-feature');
+    git(main, 'worktree', 'add', '-q', '-b', 'feature', wt);
+    git(main, 'worktree', 'add', '-q', '-b', 'other', join(root, 'host', 'wt-other'));
+    write(wt, 'b.txt', 'b\n');
+    git(wt, 'add', 'b.txt');
+    git(wt, 'commit', '-q', '-m', 'on feature');
+    write(wt, 'a.txt', 'edited in the worktree\n');
+    write(wt, 'untracked.txt', 'u\n');
+    write(main, 'a.txt', 'edited in the main checkout\n');
+    git(main, 'add', 'a.txt');
+
+    const plan = await planWorkspace(runner, wt);
+    expect(plan.worktree).toEqual({ commonDir: join(main, '.git'), name: 'wt-feature' });
+    const dest = guestDir('worktree');
+    await streamWorkspace({ plan, sshArgv: prefix(), dest });
+    expect(statSync(join(dest, '.git')).isDirectory()).toBe(true);
+    expect(existsSync(join(dest, '.git', 'worktrees'))).toBe(false);
+    expect(git(dest, 'branch', '--show-current')).toBe('feature\n');
+    expect(git(dest, 'rev-parse', 'HEAD')).toBe(git(wt, 'rev-parse', 'HEAD'));
+    expect(porcelain(dest)).toBe(porcelain(wt));
+    expect(porcelain(dest)).toContain(' M a.txt');
+    expect(git(dest, 'branch', '--list', 'other')).toContain('other');
+    expect(git(dest, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
+  });
+
+  it('work for a bare repository with worktrees too', async () => {
+    const src = join(root, 'host', 'bare-src');
+    write(src, 'x.txt', 'x\n');
+    git(src, 'init', '-q', '-b', 'main');
+    git(src, 'add', '-A');
+    git(src, 'commit', '-q', '-m', 'x');
+    const project = join(root, 'host', 'bare-project');
+    git(join(root, 'host'), 'clone', '-q', '--bare', src, join(project, '.bare'));
+    const wt = join(project, 'main');
+    git(join(project, '.bare'), 'worktree', 'add', '-q', wt, 'main');
+    write(wt, 'x.txt', 'changed\n');
+    const dest = guestDir('bare-worktree');
+    await streamWorkspace({ plan: await planWorkspace(runner, wt), sshArgv: prefix(), dest, branch: 'fix' });
+    expect(git(dest, 'rev-parse', '--is-bare-repository')).toBe('false\n');
+    expect(git(dest, 'branch', '--show-current')).toBe('fix\n');
+    expect(porcelain(dest)).toBe(porcelain(wt));
+  });
+});
+
 describe('other sources and failures', () => {
   it('copies a plain directory as it is', async () => {
     const plain = join(root, 'host', 'plain');
@@ -232,7 +283,8 @@ describe('planWorkspace', () => {
     const plan = await planWorkspace(runner, repo);
     expect(plan.root).toBe(repo);
     expect(plan.name).toBe('fixture repo');
-    expect(plan.trees).toEqual(['.git', 'vendor/nested']);
+    expect(plan.trees).toEqual(['vendor/nested']);
+    expect(plan.metadata).toEqual({ parent: repo, paths: ['.git'] });
     expect(plan.entries).toContain('new\nline');
     expect(plan.entries).not.toContain('gone.txt');
     expect(plan.entries).not.toContain('debug.log');

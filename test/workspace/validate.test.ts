@@ -96,16 +96,18 @@ describe('validateWorkspaceArgs', () => {
     });
     // The submodule checkout itself has a .git file, not a directory.
     expect(await refusal({ path: join(sup, 'deps', 'sub') })).toMatch(
-      /linked worktree or submodule checkout/,
+      /is a submodule checkout or has its git directory elsewhere .*use --mode full_copy$/,
     );
   });
 
-  it('refuses a linked worktree', async () => {
+  it('accepts a linked worktree as the repository it is', async () => {
     const wt = join(root, 'wt');
     git(repo, 'worktree', 'add', '-q', wt);
     writeFileSync(join(wt, 'extra'), '');
-    expect(await refusal({ path: wt })).toMatch(
-      /is a linked worktree .*use the main checkout or --mode full_copy$/,
-    );
+    expect(await validateWorkspaceArgs(runner, { path: wt, branch: 'from-wt', from: 'main' })).toMatchObject({
+      kind: 'git',
+      root: wt,
+      worktree: { commonDir: join(repo, '.git'), name: 'wt' },
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { lstat, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../../domain/errors.js';
 import type { Runner } from '../runner.js';
 
@@ -18,6 +18,11 @@ export interface WorkspaceSource {
   root: string;
   /** basename of root, e.g. for the tooling log name. */
   name: string;
+  /**
+   * Set when root is a linked worktree (`git worktree add`): its metadata is
+   * the shared repository `commonDir` plus `commonDir/worktrees/<name>`.
+   */
+  worktree?: { commonDir: string; name: string };
 }
 
 const fail = (message: string) => new AppError('invalid_argument', message);
@@ -25,9 +30,10 @@ const fail = (message: string) => new AppError('invalid_argument', message);
 /**
  * Checks PATH and finds what to copy: the enclosing git work tree of PATH
  * (`git rev-parse --show-toplevel`) or, outside any repository, PATH itself.
- * In `git` mode refuses what the git file list cannot copy faithfully:
- * submodules and linked worktrees (their `.git` is a pointer file), naming
- * `--mode full_copy`. Every refusal is one line (AppError invalid_argument).
+ * In `git` mode refuses what the git file list cannot copy faithfully,
+ * naming `--mode full_copy`: submodules, and checkouts whose `.git` file
+ * points at a repository elsewhere other than a linked worktree (a submodule
+ * checkout, `--separate-git-dir`). Every refusal is one line (AppError invalid_argument).
  */
 export async function locateWorkspace(
   runner: Runner,
@@ -50,17 +56,33 @@ export async function locateWorkspace(
   if (mode === 'full_copy') return { ...source, kind: 'dir' };
 
   const dotGit = await lstat(join(root, '.git')).catch(() => undefined);
+  let worktree: WorkspaceSource['worktree'];
   if (!dotGit?.isDirectory()) {
-    throw fail(
-      `${root} is a linked worktree or submodule checkout (its .git is not a directory); use the main checkout or --mode full_copy`,
-    );
+    worktree = await linkedWorktree(runner, root);
+    if (worktree === undefined) {
+      throw fail(
+        `${root} is a submodule checkout or has its git directory elsewhere (its .git is not a directory); use --mode full_copy`,
+      );
+    }
   }
   const gitlinks = await submodules(runner, root);
   if (gitlinks.length > 0) {
     const shown = gitlinks.slice(0, 3).join(', ') + (gitlinks.length > 3 ? ', …' : '');
     throw fail(`${root} has git submodules (${shown}); copy it with --mode full_copy`);
   }
-  return source;
+  return worktree ? { ...source, worktree } : source;
+}
+
+/** The shared repository and name of a linked worktree at `root`, or undefined when it is not one. */
+async function linkedWorktree(runner: Runner, root: string): Promise<WorkspaceSource['worktree']> {
+  const r = await runner.run(['git', '-C', root, 'rev-parse', '--absolute-git-dir', '--git-common-dir'], {
+    check: false,
+  });
+  const [gitDir, common] = r.stdout.trim().split('\n');
+  if (r.exitCode !== 0 || !gitDir || !common) return undefined;
+  const commonDir = resolve(root, common);
+  if (dirname(gitDir) !== join(commonDir, 'worktrees')) return undefined;
+  return { commonDir, name: basename(gitDir) };
 }
 
 /** Paths of the gitlink (submodule) entries in the index. */

@@ -1,5 +1,5 @@
-import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { AppError } from '../../domain/errors.js';
 import type { Runner } from '../runner.js';
 import { locateWorkspace, type WorkspaceMode, type WorkspaceSource } from './locate.js';
@@ -11,15 +11,20 @@ const exists = (path: string) =>
   );
 
 /**
- * Exactly what goes into the guest, relative to `root`:
- * `entries` are archived one by one (no recursion): the working-tree files
- * and the directories leading to them, so directory modes survive too;
- * `trees` are archived recursively (`.git`, nested repositories, or `.` for
- * a plain directory).
+ * Exactly what goes into the guest.
+ * `entries` (relative to `root`) are archived one by one, without recursion:
+ * the working-tree files and the directories leading to them, so directory
+ * modes survive too. `trees` (relative to `root`) are archived recursively:
+ * nested repositories, or `.` for a plain directory. `metadata` is the
+ * repository, archived recursively from `metadata.parent`: `.git`, or for a
+ * linked worktree the shared repository (its other worktrees left out)
+ * with this worktree's own `worktrees/<name>`, which the guest folds back
+ * into a plain `.git`.
  */
 export interface WorkspacePlan extends WorkspaceSource {
   entries: string[];
   trees: string[];
+  metadata?: { parent: string; paths: string[] };
 }
 
 /**
@@ -62,7 +67,7 @@ export async function planWorkspace(
   const deleted = new Set(tagged.filter((e) => e.tag === 'R').map((e) => e.path));
 
   const files = new Set<string>();
-  const trees = ['.git'];
+  const trees: string[] = [];
   for (const { tag, path: p } of tagged) {
     if (p.includes('\uFFFD')) {
       throw new AppError(
@@ -80,5 +85,13 @@ export async function planWorkspace(
   for (const file of files) {
     for (let i = file.indexOf('/'); i !== -1; i = file.indexOf('/', i + 1)) dirs.add(file.slice(0, i));
   }
-  return { ...source, entries: [...[...dirs].sort(), ...files], trees };
+  return { ...source, entries: [...[...dirs].sort(), ...files], trees, metadata: await metadataOf(source) };
+}
+
+async function metadataOf(source: WorkspaceSource): Promise<NonNullable<WorkspacePlan['metadata']>> {
+  if (!source.worktree) return { parent: source.root, paths: ['.git'] };
+  const { commonDir, name } = source.worktree;
+  const base = basename(commonDir);
+  const shared = (await readdir(commonDir)).filter((e) => e !== 'worktrees').map((e) => `${base}/${e}`);
+  return { parent: dirname(commonDir), paths: [...shared, `${base}/worktrees/${name}`] };
 }

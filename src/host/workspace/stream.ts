@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import { AppError } from '../../domain/errors.js';
 import { shellJoin } from '../ssh/quote.js';
 import type { WorkspacePlan } from './plan.js';
@@ -19,6 +20,36 @@ export interface StreamWorkspaceOptions {
   signal?: AbortSignal;
 }
 
+/** The files of a repository that belong to one work tree (gitrepository-layout(5)). */
+const PER_WORKTREE = [
+  'HEAD',
+  'index',
+  'ORIG_HEAD',
+  'MERGE_HEAD',
+  'MERGE_MSG',
+  'MERGE_MODE',
+  'AUTO_MERGE',
+  'CHERRY_PICK_HEAD',
+  'REVERT_HEAD',
+  'REBASE_HEAD',
+  'BISECT_LOG',
+  'BISECT_START',
+  'BISECT_TERMS',
+  'BISECT_EXPECTED_REV',
+  'BISECT_ANCESTORS_OK',
+  'BISECT_NAMES',
+  'sequencer',
+  'rebase-merge',
+  'rebase-apply',
+  'logs/HEAD',
+  'refs/bisect',
+  'refs/worktree',
+  'refs/rewritten',
+  'config.worktree',
+];
+
+const dotSlash = (p: string) => (p === '.' ? p : `./${p}`);
+
 /** GNU tar on the host: NUL-separated names on stdin, never unquoted or read as options. */
 export function tarCreateArgv(plan: WorkspacePlan): string[] {
   return [
@@ -37,8 +68,9 @@ export function tarCreateArgv(plan: WorkspacePlan): string[] {
     '--no-recursion',
     '--files-from=-',
     '--recursion',
-    '--',
-    ...plan.trees,
+    // Positional: recursion and -C apply to the names after them. `./` keeps a name from reading as an option.
+    ...plan.trees.map(dotSlash),
+    ...(plan.metadata ? ['-C', plan.metadata.parent, ...plan.metadata.paths.map(dotSlash)] : []),
   ];
 }
 
@@ -49,12 +81,26 @@ export function tarCreateArgv(plan: WorkspacePlan): string[] {
  * options, so busybox tar in a minimal image works too. Then refreshes git's
  * index, whose stat data describes the host's inodes (`git status` would
  * otherwise redo that on first use), and optionally creates the branch.
+ * For a linked worktree it first folds the worktree's own state (HEAD,
+ * index, in-progress merges, …) over the shared repository's, making a
+ * plain `.git` in which the guest copy is the main work tree.
  * Exit 3 means the branch step failed.
  */
 const GUEST_SCRIPT = `set -e
-dest=$1 branch=$2 from=$3
+dest=$1 branch=$2 from=$3 meta=$4 worktree=$5
 mkdir -p -- "$dest"
 tar -x -p -o -f - -C "$dest"
+if [ -n "$worktree" ]; then
+  cd "$dest"
+  own="$meta/worktrees/$worktree"
+  for f in ${PER_WORKTREE.join(' ')}; do
+    rm -rf "$meta/$f"
+    if [ -e "$own/$f" ]; then mkdir -p "$(dirname "$meta/$f")"; mv "$own/$f" "$meta/$f"; fi
+  done
+  rm -rf "$meta/worktrees"
+  if [ "$meta" != .git ]; then mv "$meta" .git; fi
+  if command -v git >/dev/null 2>&1; then git config --file .git/config core.bare false; fi
+fi
 if [ -d "$dest/.git" ] && command -v git >/dev/null 2>&1; then
   git -C "$dest" update-index -q --refresh >/dev/null 2>&1 || true
 fi
@@ -63,9 +109,10 @@ if [ -n "$branch" ]; then
   else git -C "$dest" checkout -q -b "$branch" || exit 3; fi
 fi`;
 
-/** The remote command line that unpacks a workspace stream into `dest`. */
-export function guestExtractCommand(dest: string, branch = '', from = ''): string {
-  return shellJoin(['sh', '-c', GUEST_SCRIPT, 'sh', dest, branch, from]);
+/** The remote command line that unpacks a workspace stream of `plan` into `dest`. */
+export function guestExtractCommand(plan: WorkspacePlan, dest: string, branch = '', from = ''): string {
+  const meta = plan.worktree ? basename(plan.worktree.commonDir) : '';
+  return shellJoin(['sh', '-c', GUEST_SCRIPT, 'sh', dest, branch, from, meta, plan.worktree?.name ?? '']);
 }
 
 const STDERR_LIMIT = 16_384;
@@ -92,7 +139,7 @@ export async function streamWorkspace(o: StreamWorkspaceOptions): Promise<void> 
   const tar = spawn(tarCmd!, tarRest, { cwd: o.plan.root, stdio: ['pipe', 'pipe', 'pipe'] });
   const tarDone = exited(tar);
   const tarErr = collect(tar);
-  const ssh = spawn(sshCmd, [...sshRest, guestExtractCommand(o.dest, o.branch, o.from)], {
+  const ssh = spawn(sshCmd, [...sshRest, guestExtractCommand(o.plan, o.dest, o.branch, o.from)], {
     // tar's stdout becomes ssh's stdin directly (the child inherits the pipe's descriptor).
     stdio: [tar.stdout ?? 'ignore', 'ignore', 'pipe'],
   });
