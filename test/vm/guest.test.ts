@@ -80,13 +80,24 @@ describe('a real guest through the stand-in', () => {
       'etc-survives\nroot-survives\n',
     );
 
-    // kill -9 of the daemon: the next CLI call starts a new one, which adopts the running VM.
-    const [before] = json<VmView[]>(await ok(['vm', 'list', '--json']));
+    // kill -9 of the daemon with two VMs running: the next CLI call starts a new daemon, which adopts both.
+    await ok(['vm', 'create', '--name', 'e2e-b', '--image', 'golden'], 300_000);
+    const before = json<VmView[]>(await ok(['vm', 'list', '--json']));
     const daemonPid = Number(readFileSync(join(h.env.XDG_RUNTIME_DIR!, 'banger', 'bangerd.pid'), 'utf8'));
     process.kill(daemonPid, 'SIGKILL');
-    const [after] = json<VmView[]>(await ok(['vm', 'list', '--json']));
-    expect(after).toMatchObject({ state: 'running', pid: before!.pid, startedAt: before!.startedAt });
+    const adopted = json<VmView[]>(await ok(['vm', 'list', '--json']));
+    expect(adopted).toHaveLength(2);
+    for (const vm of before) {
+      expect(adopted.find((v) => v.id === vm.id)).toMatchObject({
+        state: 'running',
+        pid: vm.pid,
+        startedAt: vm.startedAt,
+      });
+    }
     expect(await sshOut('e2e-a', 'cat /root/banger-e2e')).toBe('root-survives\n');
+    expect(await sshOut('e2e-b', 'hostname')).toBe('e2e-b\n');
+    await ok(['vm', 'delete', 'e2e-b'], 120_000);
+    const after = adopted.find((v) => v.name === 'e2e-a');
 
     const status = json<DaemonStatus>(await ok(['daemon', 'status', '--json']));
     const port = status.dnsListenAddr.split(',')[0]!.trim().split(':')[1]!;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { VmView } from '../../src/api/vms.js';
+import type { VmStatsView, VmView } from '../../src/api/vms.js';
 import { normaliseIptablesSave } from '../support/netns.js';
 import { processAlive } from '../support/qemu-standin.js';
 import { createVmHarness, json, listTree, type VmHarness } from '../support/vm-harness.js';
@@ -99,6 +99,14 @@ describe('vm lifecycle (no-guest stand-in)', () => {
     expect(readdirSync(dir).sort()).toEqual(
       expect.arrayContaining(['handles.json', 'system.ext4', 'work.ext4', 'console.log']),
     );
+
+    const stats = json<VmStatsView>(await ok(['vm', 'stats', 'box', '--json']));
+    expect(stats.process?.pid).toBe(vm!.pid);
+    expect(stats.process?.rssBytes).toBeGreaterThan(1_000_000);
+    expect(stats.disks.map((d) => d.name)).toEqual(['system.ext4', 'work.ext4']);
+    expect(stats.disks[0]!.allocatedBytes).toBeLessThan(stats.disks[0]!.apparentBytes);
+    expect((await ok(['vm', 'logs', 'box'])).stdout).toContain('Running Firecracker');
+    expect((await ok(['vm', 'show', 'box'])).stdout).toMatch(/^state: +running$/m);
 
     await ok(['vm', 'set', 'box', '--no-nat']);
     expect(await iptables()).toBe(before);

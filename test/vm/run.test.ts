@@ -157,6 +157,13 @@ describe('vm run and vm ssh on a real guest', () => {
     ]);
     expect(synced.stdout).toBe('600\n[default]\nregion = eu-north-1\n');
 
+    const ports = json<{ proto: string; port: number; processes: { name: string }[]; url: string }[]>(
+      await ok(['vm', 'ports', 'r1', '--json']),
+    );
+    const sshd = ports.find((p) => p.proto === 'tcp' && p.port === 22);
+    expect(sshd?.processes.map((p) => p.name)).toContain('sshd');
+    expect(sshd?.url).toBe('r1.vm:22');
+
     // A guest whose host key is not the one banger generated is refused.
     const knownHosts = join(h.stateDir, 'ssh', 'known_hosts');
     const original = readFileSync(knownHosts, 'utf8');

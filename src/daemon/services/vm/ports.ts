@@ -17,6 +17,7 @@ export interface LaunchSpec {
   bootArgs: string;
   drives: { id: string; path: string; readOnly: boolean; isRoot: boolean }[];
   net: { tap: string; mac: string };
+  vsock?: { cid: number; udsPath: string };
 }
 
 export type ProcessHandle = Pick<VmHandles, 'pid' | 'startTime' | 'apiSock'> & { vmDir: string };
@@ -25,6 +26,8 @@ export type ProcessHandle = Pick<VmHandles, 'pid' | 'startTime' | 'apiSock'> & {
 export interface VmDriver {
   launch(spec: LaunchSpec, signal?: AbortSignal): Promise<ProcessHandle>;
   identify(handle: ProcessHandle): Promise<boolean>;
+  /** `unresponsive`: the same process (pid, start time, command line) whose API socket does not answer: hung, not dead. */
+  inspect(handle: ProcessHandle): Promise<'running' | 'unresponsive' | 'gone'>;
   stop(handle: ProcessHandle, opts?: { timeoutMs?: number }): Promise<string>;
   kill(handle: ProcessHandle, signal?: NodeJS.Signals): Promise<void>;
   waitExit(handle: ProcessHandle): Promise<void>;

@@ -63,6 +63,8 @@ export function startSteps(
             { id: 'work', path: join(dir, 'work.ext4'), readOnly: false, isRoot: false },
           ],
           net: tap,
+          // Guest CID 3 (the first non-reserved one): each VM's vsock is its own Unix socket.
+          vsock: { cid: 3, udsPath: join(dir, 'vsock.sock') },
         });
         runtime.track(vm.id, dir, {
           pid: handle.pid,

@@ -285,7 +285,11 @@ export class VmService {
       if (vm.desiredState === 'running') this.deps.repo.setDesiredState(vm.id, 'stopped', 'daemon restarted');
       return 'stopped';
     }
-    if (await this.deps.driver.identify({ ...scratch, vmDir: dir })) {
+    const presence = await this.deps.driver.inspect({ ...scratch, vmDir: dir });
+    if (presence !== 'gone') {
+      // A hung VMM is still that VM's: kept (with its TAP and rules) so `vm stop`/`vm kill` can end it.
+      if (presence === 'unresponsive')
+        this.deps.logger.warn({ vmId: vm.id }, 'adopted an unresponsive firecracker');
       this.runtime.track(vm.id, dir, scratch);
       return 'adopted';
     }
