@@ -38,6 +38,8 @@ export type Placeholder =
   | { kind: 'alias' }
   /** "a.b.c.d:port": a DNS server as `resolvectl dns` takes it. */
   | { kind: 'dnsServer' }
+  /** A TCP/UDP port, 1-65535. */
+  | { kind: 'port' }
   /** One of the given literals. */
   | { kind: 'oneOf'; values: readonly string[] };
 
@@ -77,6 +79,33 @@ function iptables(
     tool: 'iptables',
     args: ['-w', '-t', table, { kind: 'oneOf', values: op }, chain, ...rule],
   };
+}
+
+/**
+ * The guests' DNS redirect (dns-redirect.ts): port 53 on the bridge address
+ * to bangerd's listener there. One fixed tag, `banger:dns`, never a VM's.
+ */
+function dnsRedirect(proto: 'udp' | 'tcp'): CommandShape {
+  return iptables('nat', ['-I', '-D'], 'PREROUTING', [
+    '-d',
+    host32,
+    '-i',
+    ifname,
+    '-p',
+    proto,
+    '-m',
+    proto,
+    '--dport',
+    '53',
+    '-m',
+    'comment',
+    '--comment',
+    'banger:dns',
+    '-j',
+    'REDIRECT',
+    '--to-ports',
+    { kind: 'port' },
+  ]);
 }
 
 export const ALLOWED_SHAPES: readonly CommandShape[] = [
@@ -133,6 +162,9 @@ export const ALLOWED_SHAPES: readonly CommandShape[] = [
     '-j',
     'ACCEPT',
   ]),
+  // guests' port-53 DNS to bangerd's bridge listener; the rule text is what iptables-save prints
+  dnsRedirect('udp'),
+  dnsRedirect('tcp'),
   { group: 'iptables', tool: 'iptables-save', args: [] },
   { group: 'sysctl', tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
   // systemd-resolved: the bridge link's DNS server and routing domain (dns-routing.ts)
@@ -171,6 +203,8 @@ function matchesPlaceholder(p: Placeholder, value: string): boolean {
         m !== null && tryParseIpv4(m[1] ?? '') !== undefined && Number(m[2]) >= 1 && Number(m[2]) <= 65535
       );
     }
+    case 'port':
+      return /^[1-9]\d{0,4}$/.test(value) && Number(value) <= 65535;
     case 'tag':
       return value.startsWith('banger:') && isTaggableId(value.slice('banger:'.length));
     case 'alias':

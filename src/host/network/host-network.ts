@@ -1,4 +1,5 @@
 import { macForIp } from '../../domain/network.js';
+import { parseListenAddress } from '../dns/listen-address.js';
 import type { Runner } from '../runner.js';
 import {
   type BridgeConfig,
@@ -7,6 +8,7 @@ import {
   ensureBridge,
   inspectBridge,
 } from './bridge.js';
+import { ensureDnsRedirect } from './dns-redirect.js';
 import { applyDnsRouting, type DnsRoutingStatus, inspectDnsRoutingSettled } from './dns-routing.js';
 import type { NetworkLog } from './log.js';
 import { Nat } from './nat.js';
@@ -29,8 +31,9 @@ export interface HostNetworkOptions {
   privileged?: PrivilegedOptions;
   /**
    * `IP:PORT` of the daemon's DNS listener on the bridge address. When set,
-   * `start` makes systemd-resolved route `*.vm` there (docs/dns-routing.md);
-   * hosts without resolved are left alone.
+   * `start` makes systemd-resolved route `*.vm` there (docs/dns-routing.md;
+   * hosts without resolved are left alone) and redirects guests' queries to
+   * `bridge_ip:53` to its port.
    */
   dnsServer?: string;
 }
@@ -80,13 +83,14 @@ export class HostNetwork {
 
   /**
    * Daemon start, after the VM reconcile decided which VMs run: make sure the
-   * bridge is right, remove TAPs and rules of every other VM, then adopt and
-   * refill the TAP pool. Needs privileges; on failure the daemon still serves
+   * bridge is right, route `*.vm` (host resolver and guests' port 53),
+   * remove TAPs and rules of every other VM, then adopt and refill the TAP pool. Needs privileges; on failure the daemon still serves
    * (doctor explains) and VM starts fail with the same one-line error.
    */
   async start(runningVmIds: ReadonlySet<string>): Promise<ReconcileReport> {
     await this.ensureBridge(runningVmIds.size > 0);
     await this.routeDns();
+    await this.redirectGuestDns();
     const report = await reconcileNetwork({
       runner: this.o.runner,
       priv: this.priv,
@@ -119,6 +123,32 @@ export class HostNetwork {
       return status;
     } catch (err) {
       this.o.log.warn({ err, link: target.link }, 'could not route *.vm to bangerd with resolvectl');
+      return undefined;
+    }
+  }
+
+  /**
+   * Converges the `banger:dns` REDIRECT rules (dns-redirect.ts) so guests'
+   * port-53 queries to the bridge address reach the daemon's bridge listener.
+   * Never throws, like `routeDns`: a sudoers file from before these rules
+   * existed must not take VM networking down; doctor's iptables check names
+   * the missing lines. Resolves undefined when `dnsServer` is not set or on failure.
+   */
+  async redirectGuestDns(): Promise<{ added: number; removed: number } | undefined> {
+    const server = this.o.dnsServer;
+    if (server === undefined) return undefined;
+    try {
+      const target = {
+        bridge: this.bridge.name,
+        bridgeIp: this.bridge.gatewayIp,
+        port: parseListenAddress(server).port,
+      };
+      const result = await ensureDnsRedirect(this.nat, this.priv, target, this.o.log);
+      if (result.added > 0 || result.removed > 0)
+        this.o.log.info({ ...target, ...result }, "redirected guests' port-53 DNS to bangerd");
+      return result;
+    } catch (err) {
+      this.o.log.warn({ err, bridge: this.bridge.name }, "could not redirect guests' port-53 DNS to bangerd");
       return undefined;
     }
   }

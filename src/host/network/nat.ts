@@ -15,8 +15,11 @@ export interface NatTarget {
 /** One iptables rule: `args` are exactly what iptables-save prints after `-A <chain>`. */
 export interface NatRule {
   table: 'nat' | 'filter';
-  chain: 'POSTROUTING' | 'FORWARD';
-  /** How to add it: MASQUERADE is appended; FORWARD accepts are inserted so a host's trailing DROP/REJECT cannot shadow them. */
+  chain: 'POSTROUTING' | 'FORWARD' | 'PREROUTING';
+  /**
+   * How to add it: MASQUERADE is appended; FORWARD accepts (and the DNS
+   * redirect) are inserted so a host's earlier or trailing rules cannot shadow them.
+   */
   addOp: '-A' | '-I';
   args: string[];
 }
@@ -103,6 +106,34 @@ export function rulesTagged(rules: readonly SavedRule[], tag: string): SavedRule
   return rules.filter((r) => r.comments.includes(tag));
 }
 
+/**
+ * Converges the rules tagged exactly `tag` in `saved` to `wanted`: adds the
+ * missing ones and deletes (by spec, banger-shaped only) the tagged ones not
+ * wanted. Running it twice adds nothing. The caller serialises iptables writes.
+ */
+export async function convergeTaggedRules(
+  priv: PrivilegedRunner,
+  saved: readonly SavedRule[],
+  tag: string,
+  wanted: readonly NatRule[],
+  log: NetworkLog,
+): Promise<{ added: number; removed: number }> {
+  const tagged = rulesTagged(saved, tag);
+  const wantedKeys = new Set(wanted.map(ruleKey));
+  const presentKeys = new Set(tagged.map(ruleKey));
+  let removed = 0;
+  for (const rule of tagged) {
+    if (!wantedKeys.has(ruleKey(rule)) && (await deleteSavedRule(priv, rule, log))) removed++;
+  }
+  let added = 0;
+  for (const rule of wanted) {
+    if (presentKeys.has(ruleKey(rule))) continue;
+    await priv.run('iptables', ['-w', '-t', rule.table, rule.addOp, rule.chain, ...rule.args]);
+    added++;
+  }
+  return { added, removed };
+}
+
 export interface NatOptions {
   runner: Runner;
   priv: PrivilegedRunner;
@@ -123,23 +154,15 @@ export class Nat {
 
   enable(target: NatTarget): Promise<{ added: number; removed: number }> {
     return this.exclusive(async () => {
-      const tagged = rulesTagged(await this.saved(), vmTag(target.vmId));
-      const wanted = natRules(target);
-      const wantedKeys = new Set(wanted.map(ruleKey));
-      const presentKeys = new Set(tagged.map(ruleKey));
-      let removed = 0;
-      for (const rule of tagged) {
-        if (!wantedKeys.has(ruleKey(rule)) && (await deleteSavedRule(this.o.priv, rule, this.o.log)))
-          removed++;
-      }
-      let added = 0;
-      for (const rule of wanted) {
-        if (presentKeys.has(ruleKey(rule))) continue;
-        await this.o.priv.run('iptables', ['-w', '-t', rule.table, rule.addOp, rule.chain, ...rule.args]);
-        added++;
-      }
+      const result = await convergeTaggedRules(
+        this.o.priv,
+        await this.saved(),
+        vmTag(target.vmId),
+        natRules(target),
+        this.o.log,
+      );
       await this.ensureForwarding();
-      return { added, removed };
+      return result;
     });
   }
 
@@ -160,7 +183,8 @@ export class Nat {
     return run;
   }
 
-  private async saved(): Promise<SavedRule[]> {
+  /** The current rules of every table (`iptables-save`). */
+  async saved(): Promise<SavedRule[]> {
     const { stdout } = await this.o.priv.run('iptables-save', []);
     return parseIptablesSave(stdout);
   }

@@ -1,5 +1,6 @@
 import { tapNameForVm, vmIdFromTag } from '../../domain/network.js';
 import type { Runner } from '../runner.js';
+import { DNS_REDIRECT_TAG } from './dns-redirect.js';
 import { parseIptablesSave } from './iptables-save.js';
 import { listLinks } from './links.js';
 import type { NetworkLog } from './log.js';
@@ -37,13 +38,16 @@ export interface ReconcileReport {
  *   `tapNameForVm(id)`, recomputed from that id, AND which is a TUN/TAP device;
  * - a rule whose comment is exactly `banger:<id>` (valid id) AND whose shape
  *   is one banger creates (the privileged allow-list).
- * Everything else, look-alike names and comments included, is never touched.
+ * Everything else, look-alike names and comments included, is never touched;
+ * so is the `banger:dns` redirect (dns-redirect.ts), which is not a VM's.
  * Idle pool TAPs are left for `TapPool.start` to adopt.
  */
 export async function reconcileNetwork(o: ReconcileOptions): Promise<ReconcileReport> {
   const report: ReconcileReport = { removedTaps: [], removedRules: [], skippedRules: [] };
   const orphan = (tag: string | undefined): string | undefined => {
-    const id = tag === undefined ? undefined : vmIdFromTag(tag, o.isVmId);
+    // The guests' DNS redirect is the daemon's own, whatever `isVmId` accepts: HostNetwork.start converges it.
+    if (tag === undefined || tag === DNS_REDIRECT_TAG) return undefined;
+    const id = vmIdFromTag(tag, o.isVmId);
     return id !== undefined && !o.keepVmIds.has(id) ? id : undefined;
   };
 

@@ -72,6 +72,7 @@ const SAMPLE: Record<Exclude<Placeholder['kind'], 'oneOf'>, string> = {
   tag: 'banger:example',
   alias: 'banger-pool',
   dnsServer: '172.16.0.1:42069',
+  port: '42069',
 };
 
 /** Arguments that match a concrete shape: what doctor asks `sudo -l` about. */
