@@ -18,7 +18,17 @@ export interface ChildServer {
   stop(): Promise<number | null>;
 }
 
-export async function startChildServer(records: Array<[string, string]>): Promise<ChildServer> {
+/** Where the child listens; with `netns`, it runs inside that network namespace (`ip netns exec`). */
+export interface ChildServerOptions {
+  host?: string;
+  port?: number;
+  netns?: string;
+}
+
+export async function startChildServer(
+  records: Array<[string, string]>,
+  options: ChildServerOptions = {},
+): Promise<ChildServer> {
   const dir = await mkdtemp(join(tmpdir(), 'banger-dns-test-'));
   const bundle = join(dir, 'serve.cjs');
   await build({
@@ -30,9 +40,12 @@ export async function startChildServer(records: Array<[string, string]>): Promis
     target: 'node20',
     logLevel: 'warning',
   });
-  const child = spawn(process.execPath, [bundle, JSON.stringify(records)], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+  const listen = JSON.stringify({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const argv = [process.execPath, bundle, JSON.stringify(records), listen];
+  // `ip netns exec` execs node in place, so the pid, signals and the IPC channel stay the child's.
+  const [cmd = '', ...args] =
+    options.netns === undefined ? argv : ['ip', 'netns', 'exec', options.netns, ...argv];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.finally(() => rm(dir, { recursive: true, force: true }));
   const port = await readPort(child);

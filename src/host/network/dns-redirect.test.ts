@@ -142,4 +142,23 @@ describe('the guests’ DNS redirect', () => {
     expect(fake.calls).toEqual([]);
     expect(DNS_REDIRECT_TAG).toBe('banger:dns');
   });
+
+  it('HostNetwork with DNS port 0 (bound to any free port later) redirects nothing', async () => {
+    const fake = new FakeRunner();
+    const log = recordingLog();
+    const net = new HostNetwork({
+      runner: fake,
+      log,
+      bridgeName: 'banger0',
+      bridgeIp: '172.16.0.1',
+      cidr: '172.16.0.0/24',
+      tapPoolSize: 0,
+      isVmId: () => false,
+      privileged: { asRoot: true },
+      dnsServer: '172.16.0.1:0',
+    });
+    expect(await net.redirectGuestDns()).toBeUndefined();
+    expect(fake.calls).toEqual([]);
+    expect(log.warnings).toEqual([]);
+  });
 });

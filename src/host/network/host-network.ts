@@ -132,7 +132,8 @@ export class HostNetwork {
    * port-53 queries to the bridge address reach the daemon's bridge listener.
    * Never throws, like `routeDns`: a sudoers file from before these rules
    * existed must not take VM networking down; doctor's iptables check names
-   * the missing lines. Resolves undefined when `dnsServer` is not set or on failure.
+   * the missing lines. Resolves undefined when `dnsServer` is not set, has
+   * port 0, or on failure.
    */
   async redirectGuestDns(): Promise<{ added: number; removed: number } | undefined> {
     const server = this.o.dnsServer;
@@ -143,6 +144,11 @@ export class HostNetwork {
         bridgeIp: this.bridge.gatewayIp,
         port: parseListenAddress(server).port,
       };
+      if (target.port === 0) {
+        // `dns_listen_addr` port 0 (tests) binds whatever is free, after networking starts: nothing fixed to redirect to.
+        this.o.log.info({ server }, "DNS port 0 configured: not redirecting guests' port-53 DNS");
+        return undefined;
+      }
       const result = await ensureDnsRedirect(this.nat, this.priv, target, this.o.log);
       if (result.added > 0 || result.removed > 0)
         this.o.log.info({ ...target, ...result }, "redirected guests' port-53 DNS to bangerd");
