@@ -153,7 +153,7 @@ const dnsPrivileges: CheckDefinition = {
 export const networkChecks: readonly CheckDefinition[] = [
   privilegeCheck('bridge', 'root for the bridge (ip link/addr)'),
   privilegeCheck('tap', 'root for TAP devices (ip tuntap/link)'),
-  privilegeCheck('iptables', 'root for per-VM NAT (iptables)'),
+  privilegeCheck('iptables', 'root for NAT and guest DNS (iptables)'),
   privilegeCheck('sysctl', 'root for IP forwarding (sysctl)'),
   dnsPrivileges,
   bridge,
