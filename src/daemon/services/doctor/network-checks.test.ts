@@ -103,10 +103,14 @@ describe('privilege checks', () => {
     const nat = r['privileges:iptables'];
     expect(nat?.status).toBe('fail');
     expect(nat?.detail).toMatch(
-      /^sudo -n refuses 6 of 7 command\(s\), e\.g\. \/usr\/sbin\/iptables -w -t nat -A /,
+      /^sudo -n refuses 10 of 11 command\(s\), e\.g\. \/usr\/sbin\/iptables -w -t nat -A /,
     );
     expect(nat?.fix).toContain('sudo banger system setup --install-sudoers');
-    expect(nat?.fixLines).toHaveLength(6);
+    expect(nat?.fixLines).toHaveLength(10);
+    // the guests' DNS redirect is part of the group
+    expect(nat?.fixLines).toContain(
+      'alice ALL=(root) NOPASSWD: /usr/sbin/iptables -w -t nat -I PREROUTING -d * -i * -p udp -m udp --dport 53 -m comment --comment banger\\:dns -j REDIRECT --to-ports *',
+    );
     expect(nat?.fixLines?.[0]).toBe(
       'alice ALL=(root) NOPASSWD: /usr/sbin/iptables -w -t nat -A POSTROUTING -s * \\! -o * -m comment --comment banger\\:* -j MASQUERADE',
     );
