@@ -1,21 +1,11 @@
-// VM create benchmark (the seeds' bench-create): `banger vm create` timed end
-// to end through the real CLI and daemon, inside a private network namespace.
-// Not a test: it prints numbers.
-//
-//   guest mode:    the golden image booted through the Firecracker stand-in;
-//                  create_ms = until Firecracker runs the guest (--no-wait),
-//                  ssh_ready_ms = until the guest's SSH answers (the next `vm start`-style wait).
-//   no-guest mode: the same create with the stand-in's --no-guest mode (no QEMU):
-//                  the daemon's own cost (disks, TAP, API calls, records).
-//   ratio:         guest create / no-guest create, so the control plane's share is visible.
-//
-// Run as root (network namespaces): npm run bench:create -- [--runs N] [--no-guest-runs N] [--skip-guest] [--json]
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { goldenImage } from '../test/support/golden-image.js';
-import { createVmHarness, type VmHarness } from '../test/support/vm-harness.js';
+import {
+  createVmHarness,
+  mustRun,
+  registerGoldenImage,
+  registerPlaceholderImage,
+  type VmHarness,
+} from '../test/support/vm-harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,8 +26,7 @@ const log = (line: string) => {
 };
 
 async function must(h: VmHarness, args: string[]): Promise<void> {
-  const r = await h.banger(args, { timeoutMs: 600_000 });
-  if (r.status !== 0) throw new Error(`banger ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  await mustRun(h, args);
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {
@@ -48,25 +37,12 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 
 /** create (no wait) then the SSH wait of `vm start` on the running VM, then delete; per run. */
 async function benchGuest(runs: number) {
-  const golden = await goldenImage();
   const h = await createVmHarness({
     label: 'bench',
     config: ['[vm_defaults]', 'memory_mib = 1024', 'vcpu = 1'],
   });
   try {
-    await must(h, [
-      'image',
-      'register',
-      'golden',
-      '--rootfs',
-      golden.rootfs,
-      '--work-seed',
-      golden.workSeed,
-      '--kernel',
-      join(golden.kernelDir, 'vmlinux'),
-      '--initrd',
-      join(golden.kernelDir, 'initrd.img'),
-    ]);
+    await registerGoldenImage(h, 'golden');
     const results = [];
     for (let i = 0; i < runs; i++) {
       const name = `bench-${i}`;
@@ -93,22 +69,7 @@ async function benchNoGuest(runs: number) {
     config: ['[vm_defaults]', 'memory_mib = 256'],
   });
   try {
-    const art = join(h.root, 'artifacts');
-    mkdirSync(art);
-    execFileSync('mkfs.ext4', ['-q', '-F', join(art, 'rootfs.ext4'), '64M']);
-    writeFileSync(join(art, 'vmlinux'), 'not a kernel');
-    writeFileSync(join(art, 'initrd.img'), 'not an initrd');
-    await must(h, [
-      'image',
-      'register',
-      'fake',
-      '--rootfs',
-      join(art, 'rootfs.ext4'),
-      '--kernel',
-      join(art, 'vmlinux'),
-      '--initrd',
-      join(art, 'initrd.img'),
-    ]);
+    await registerPlaceholderImage(h, 'fake');
     // Warm-up: the daemon start, the bridge, the SSH key and the TAP pool are not per-create costs.
     await must(h, ['vm', 'create', '--name', 'warm', '--image', 'fake', '--no-wait']);
     await must(h, ['vm', 'delete', 'warm']);

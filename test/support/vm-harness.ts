@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,4 +139,50 @@ export function listTree(dir: string): string[] {
   };
   walk(dir, '');
   return out;
+}
+
+/** Registers the golden image (built once per machine, see golden-image.ts) under `name`. */
+export async function registerGoldenImage(h: VmHarness, name: string): Promise<void> {
+  const { goldenImage } = await import('./golden-image.js');
+  const golden = await goldenImage();
+  await mustRun(h, [
+    'image',
+    'register',
+    name,
+    '--rootfs',
+    golden.rootfs,
+    '--work-seed',
+    golden.workSeed,
+    '--kernel',
+    join(golden.kernelDir, 'vmlinux'),
+    '--initrd',
+    join(golden.kernelDir, 'initrd.img'),
+  ]);
+}
+
+/** Registers an image of placeholder files under `name`: enough for the stand-in's no-guest mode, which only opens them. */
+export async function registerPlaceholderImage(h: VmHarness, name: string): Promise<void> {
+  const dir = join(h.root, `artifacts-${name}`);
+  mkdirSync(dir);
+  execFileSync('mkfs.ext4', ['-q', '-F', join(dir, 'rootfs.ext4'), '64M']);
+  writeFileSync(join(dir, 'vmlinux'), 'not a kernel');
+  writeFileSync(join(dir, 'initrd.img'), 'not an initrd');
+  await mustRun(h, [
+    'image',
+    'register',
+    name,
+    '--rootfs',
+    join(dir, 'rootfs.ext4'),
+    '--kernel',
+    join(dir, 'vmlinux'),
+    '--initrd',
+    join(dir, 'initrd.img'),
+  ]);
+}
+
+/** Runs the CLI and throws with its stderr unless it exits 0. */
+export async function mustRun(h: VmHarness, args: string[], timeoutMs = 600_000): Promise<CliResult> {
+  const r = await h.banger(args, { timeoutMs });
+  if (r.status !== 0) throw new Error(`banger ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r;
 }

@@ -4,10 +4,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonStatus } from '../../src/api/schemas.js';
 import type { VmView } from '../../src/api/vms.js';
-import { goldenImage } from '../support/golden-image.js';
 import { normaliseIptablesSave } from '../support/netns.js';
 import { processAlive } from '../support/qemu-standin.js';
-import { createVmHarness, json, listTree, type VmHarness } from '../support/vm-harness.js';
+import {
+  createVmHarness,
+  json,
+  listTree,
+  mustRun,
+  registerGoldenImage,
+  type VmHarness,
+} from '../support/vm-harness.js';
 
 /**
  * Real guests: the golden image booted through the Firecracker stand-in
@@ -17,11 +23,7 @@ import { createVmHarness, json, listTree, type VmHarness } from '../support/vm-h
 
 let h: VmHarness;
 
-async function ok(args: string[], timeoutMs?: number) {
-  const r = await h.banger(args, timeoutMs ? { timeoutMs } : {});
-  if (r.status !== 0) throw new Error(`banger ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r;
-}
+const ok = (args: string[], timeoutMs?: number) => mustRun(h, args, timeoutMs);
 
 const sshOut = async (vm: string, script: string) =>
   (await ok(['vm', 'ssh', vm, '--', 'sh', '-c', script])).stdout;
@@ -30,21 +32,8 @@ const vmTaps = async () =>
   (await h.netns.sh('ip -o link show')).stdout.split('\n').filter((l) => /\bbgr-[0-9a-f]+/.test(l));
 
 beforeAll(async () => {
-  const golden = await goldenImage();
   h = await createVmHarness({ label: 'guest', config: ['[vm_defaults]', 'memory_mib = 1024', 'vcpu = 1'] });
-  await ok([
-    'image',
-    'register',
-    'golden',
-    '--rootfs',
-    golden.rootfs,
-    '--work-seed',
-    golden.workSeed,
-    '--kernel',
-    join(golden.kernelDir, 'vmlinux'),
-    '--initrd',
-    join(golden.kernelDir, 'initrd.img'),
-  ]);
+  await registerGoldenImage(h, 'golden');
 }, 900_000);
 
 afterAll(async () => {

@@ -1,11 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VmStatsView, VmView } from '../../src/api/vms.js';
 import { normaliseIptablesSave } from '../support/netns.js';
 import { processAlive } from '../support/qemu-standin.js';
-import { createVmHarness, json, listTree, type VmHarness } from '../support/vm-harness.js';
+import {
+  createVmHarness,
+  json,
+  listTree,
+  mustRun,
+  registerPlaceholderImage,
+  type VmHarness,
+} from '../support/vm-harness.js';
 
 /**
  * The VM lifecycle end to end with the Firecracker stand-in's no-guest mode:
@@ -15,11 +21,7 @@ import { createVmHarness, json, listTree, type VmHarness } from '../support/vm-h
 
 let h: VmHarness;
 
-async function ok(args: string[]) {
-  const r = await h.banger(args);
-  if (r.status !== 0) throw new Error(`banger ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r;
-}
+const ok = (args: string[]) => mustRun(h, args);
 
 const vmList = async () => json<VmView[]>(await ok(['vm', 'list', '--json']));
 const links = () => h.netns.sh('ip -o link show').then((r) => r.stdout);
@@ -43,23 +45,7 @@ beforeAll(async () => {
     env: { BANGER_STANDIN_NO_GUEST: '1' },
     config: ['system_overlay_size = "256M"', '[vm_defaults]', 'disk_size = "256M"', 'memory_mib = 256'],
   });
-  // A registered image made of host files: in no-guest mode the stand-in only opens them.
-  const art = join(h.root, 'artifacts');
-  mkdirSync(art);
-  execFileSync('mkfs.ext4', ['-q', '-F', join(art, 'rootfs.ext4'), '64M']);
-  writeFileSync(join(art, 'vmlinux'), 'not a kernel');
-  writeFileSync(join(art, 'initrd.img'), 'not an initrd');
-  await ok([
-    'image',
-    'register',
-    'test-image',
-    '--rootfs',
-    join(art, 'rootfs.ext4'),
-    '--kernel',
-    join(art, 'vmlinux'),
-    '--initrd',
-    join(art, 'initrd.img'),
-  ]);
+  await registerPlaceholderImage(h, 'test-image');
 });
 
 afterAll(async () => {

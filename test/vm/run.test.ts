@@ -4,9 +4,15 @@ import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
-import { goldenImage } from '../support/golden-image.js';
 import { BANGER } from '../support/sandbox.js';
-import { createVmHarness, json, listTree, type VmHarness } from '../support/vm-harness.js';
+import {
+  createVmHarness,
+  json,
+  listTree,
+  mustRun,
+  registerGoldenImage,
+  type VmHarness,
+} from '../support/vm-harness.js';
 
 /**
  * `vm run` and `vm ssh` end to end on the golden image (registered under the
@@ -16,11 +22,7 @@ import { createVmHarness, json, listTree, type VmHarness } from '../support/vm-h
 let h: VmHarness;
 let repo: string;
 
-async function ok(args: string[], timeoutMs = 600_000) {
-  const r = await h.banger(args, { timeoutMs });
-  if (r.status !== 0) throw new Error(`banger ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r;
-}
+const ok = (args: string[], timeoutMs?: number) => mustRun(h, args, timeoutMs);
 const vmNames = async () => json<VmView[]>(await ok(['vm', 'list', '--json'])).map((v) => v.name);
 const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
 
@@ -61,7 +63,6 @@ const INVENTORY =
   'find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum';
 
 beforeAll(async () => {
-  const golden = await goldenImage();
   h = await createVmHarness({
     label: 'run',
     config: [
@@ -75,19 +76,7 @@ beforeAll(async () => {
   });
   mkdirSync(join(h.home, '.aws'));
   writeFileSync(join(h.home, '.aws', 'config'), '[default]\nregion = eu-north-1\n');
-  await ok([
-    'image',
-    'register',
-    'debian-bookworm',
-    '--rootfs',
-    golden.rootfs,
-    '--work-seed',
-    golden.workSeed,
-    '--kernel',
-    join(golden.kernelDir, 'vmlinux'),
-    '--initrd',
-    join(golden.kernelDir, 'initrd.img'),
-  ]);
+  await registerGoldenImage(h, 'debian-bookworm');
   repo = join(h.root, 'fixture repo');
   makeFixtureRepo(repo);
 }, 900_000);

@@ -125,7 +125,7 @@ async function vmRun(
         mode: flags.mode,
         signal: aborter.signal,
       });
-      if (source.kind === 'git') process.stderr.write(`→ copied ${files} files and the git metadata\n`);
+      if (source.kind === 'git') process.stderr.write(`→ copied ${files} paths and the git metadata\n`);
       await startTooling(info, source);
     }
     if (interrupted) throw new AppError('cancelled', 'cancelled');
