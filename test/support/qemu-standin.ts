@@ -77,7 +77,8 @@ export async function spawnStandin(options: SpawnStandinOptions): Promise<Standi
   const full = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv;
   const child = spawn(full[0] ?? '', full.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
+    // The stand-in's KVM probe passes on some hosts (this one) whose KVM still crashes real guests; TCG always works.
+    env: { ...process.env, BANGER_STANDIN_ACCEL: process.env.BANGER_STANDIN_ACCEL ?? 'tcg', ...options.env },
   });
   let out = '';
   let err = '';

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNetns, destroyNetns, type TestNetns } from './netns.js';
+import { createNetns, destroyNetns, normaliseIptablesSave, type TestNetns } from './netns.js';
 import { STANDIN } from './qemu-standin.js';
 import { BANGER, BANGERD } from './sandbox.js';
 
@@ -54,7 +54,7 @@ export async function createVmHarness(o: HarnessOptions): Promise<VmHarness> {
     join(home, '.config', 'banger', 'config.toml'),
     [
       `firecracker_bin = ${JSON.stringify(STANDIN)}`,
-      'dns_listen_addr = "127.0.0.1:0"',
+      // The default DNS port is free: the daemon runs in the test's own network namespace.
       'tap_pool_size = 2',
       ...(o.config ?? []),
       '',
@@ -185,4 +185,23 @@ export async function mustRun(h: VmHarness, args: string[], timeoutMs = 600_000)
   const r = await h.banger(args, { timeoutMs });
   if (r.status !== 0) throw new Error(`banger ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r;
+}
+
+/**
+ * A namespace's iptables rules and non-built-in chains, for "left exactly as
+ * before" checks of VM operations: tables that merely got loaded (empty)
+ * do not count, nor the bridge's own `banger:dns` redirect, which belongs
+ * to the bridge and stays while VMs come and go.
+ */
+export async function vmIptables(h: VmHarness): Promise<string> {
+  const saved = (await h.netns.sh('iptables-save')).stdout;
+  return normaliseIptablesSave(saved)
+    .split('\n')
+    .filter(
+      (l) =>
+        l.startsWith('-A') ||
+        (l.startsWith(':') && !/^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) /.test(l)),
+    )
+    .filter((l) => !l.includes('"banger:dns"'))
+    .join('\n');
 }

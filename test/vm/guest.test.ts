@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonStatus } from '../../src/api/schemas.js';
 import type { VmView } from '../../src/api/vms.js';
-import { normaliseIptablesSave } from '../support/netns.js';
 import { processAlive } from '../support/qemu-standin.js';
 import {
   createVmHarness,
@@ -13,6 +12,7 @@ import {
   mustRun,
   registerGoldenImage,
   type VmHarness,
+  vmIptables,
 } from '../support/vm-harness.js';
 
 /**
@@ -27,7 +27,7 @@ const ok = (args: string[], timeoutMs?: number) => mustRun(h, args, timeoutMs);
 
 const sshOut = async (vm: string, script: string) =>
   (await ok(['vm', 'ssh', vm, '--', 'sh', '-c', script])).stdout;
-const iptables = () => h.netns.sh('iptables-save').then((r) => normaliseIptablesSave(r.stdout));
+const iptables = () => vmIptables(h);
 const vmTaps = async () =>
   (await h.netns.sh('ip -o link show')).stdout.split('\n').filter((l) => /\bbgr-[0-9a-f]+/.test(l));
 
@@ -58,6 +58,11 @@ describe('a real guest through the stand-in', () => {
     expect(rootSource).toBe('/dev/vdc');
     expect(hostname).toBe('e2e-a');
     expect(facts).toMatch(/^nameserver 172\.16\.0\.1$/m);
+    // The guest's resolver reaches banger's DNS through the bridge address (port 53 redirected).
+    const [vm] = json<VmView[]>(await ok(['vm', 'list', '--json']));
+    expect(await sshOut('e2e-a', 'getent hosts e2e-a.vm')).toMatch(
+      new RegExp(`^${vm!.guestIp.replace(/\./g, '\\.')}\\s+e2e-a\\.vm`),
+    );
 
     await sshOut(
       'e2e-a',

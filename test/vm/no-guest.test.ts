@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VmStatsView, VmView } from '../../src/api/vms.js';
-import { normaliseIptablesSave } from '../support/netns.js';
 import { processAlive } from '../support/qemu-standin.js';
 import {
   createVmHarness,
@@ -11,6 +10,7 @@ import {
   mustRun,
   registerPlaceholderImage,
   type VmHarness,
+  vmIptables,
 } from '../support/vm-harness.js';
 
 /**
@@ -25,18 +25,7 @@ const ok = (args: string[]) => mustRun(h, args);
 
 const vmList = async () => json<VmView[]>(await ok(['vm', 'list', '--json']));
 const links = () => h.netns.sh('ip -o link show').then((r) => r.stdout);
-/** The rules and non-built-in chains: tables that merely got loaded (empty) do not count as a change. */
-const iptables = () =>
-  h.netns.sh('iptables-save').then((r) =>
-    normaliseIptablesSave(r.stdout)
-      .split('\n')
-      .filter(
-        (l) =>
-          l.startsWith('-A') ||
-          (l.startsWith(':') && !/^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) /.test(l)),
-      )
-      .join('\n'),
-  );
+const iptables = () => vmIptables(h);
 const vmTaps = async () => (await links()).split('\n').filter((l) => /\bbgr-[0-9a-f]+/.test(l));
 
 beforeAll(async () => {
