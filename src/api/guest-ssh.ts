@@ -51,7 +51,11 @@ export function runGuestSsh(
       process.stderr.write(chunk);
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000);
     });
-    const forward = (signal: NodeJS.Signals) => () => o.onSignal?.(signal);
+    let signalled = false;
+    const forward = (signal: NodeJS.Signals) => () => {
+      signalled = true;
+      o.onSignal?.(signal);
+    };
     const onInt = forward('SIGINT');
     const onTerm = forward('SIGTERM');
     process.on('SIGINT', onInt);
@@ -69,11 +73,16 @@ export function runGuestSsh(
       reject(err);
     });
     child.on('close', (code, signal) => {
-      done();
-      const status = code ?? (signal ? 128 + 2 : 1);
-      const failure = sshFailure(info.name, status, stderrTail);
-      if (failure) reject(failure);
-      else resolve(status);
+      // Ctrl-C reaches ssh and this process together; ssh may exit (255) before our handler has
+      // run, so give pending signals a moment before reading its status as an ssh failure.
+      setTimeout(() => {
+        done();
+        const status = code ?? (signal ? 128 + 2 : 1);
+        if (signalled && (status === 255 || signal !== null)) return resolve(130);
+        const failure = sshFailure(info.name, status, stderrTail);
+        if (failure) reject(failure);
+        else resolve(status);
+      }, 100);
     });
   });
 }

@@ -3,19 +3,20 @@
 // banger sends must name a real operation, send only fields the definition
 // has, with the right types, and send every required field.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { resolveSpecPath } from '../../../tools/firecracker-standin/spec.js';
 import { type FcRequest, fcRequests } from './api-types.js';
 import type { VmLaunchSpec } from './driver.js';
 import { launchRequests } from './launch-plan.js';
 
-const SPEC_FILE = 'firecracker-api-v1.16.1.yaml';
-const REPO = resolve(import.meta.dirname, '..', '..', '..');
+const _SPEC_FILE = 'firecracker-api-v1.16.1.yaml';
+const _REPO = resolve(import.meta.dirname, '..', '..', '..');
 
+/** The same lookup as the stand-in's: env, next to the repository, then the workspace default. */
 function specPath(): string {
-  const fromEnv = process.env.BANGER_FIRECRACKER_API_SPEC;
-  return fromEnv ? resolve(fromEnv) : join(REPO, '..', 'shared', 'firecracker', SPEC_FILE);
+  return resolveSpecPath(undefined);
 }
 
 interface Schema {
