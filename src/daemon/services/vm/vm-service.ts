@@ -10,6 +10,7 @@ import type { Logger } from '../../../host/logger.js';
 import type { VmHandles } from '../../../host/vm/handles-file.js';
 import type { VmRepository } from '../../../store/vm-repository.js';
 import type { EmitStage } from '../../ndjson.js';
+import { adoptVm } from './adopt-vm.js';
 import { createSteps, validateCreate } from './create-vm.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type {
@@ -23,6 +24,7 @@ import type {
 import { VmRuntime } from './runtime.js';
 import { startSteps, waitUntilReady } from './start-vm.js';
 import { runSteps, type Step } from './steps.js';
+import { vmSshInfo, vmStats } from './vm-queries.js';
 import { toVmView } from './vm-view.js';
 
 export interface VmServiceDeps {
@@ -224,78 +226,18 @@ export class VmService {
   }
 
   /** How a UI reaches the running guest over SSH. */
-  async sshInfo(ref: string) {
-    const vm = this.deps.repo.resolve(ref);
-    if (!this.runtime.get(vm.id)) {
-      throw new AppError(
-        'conflict',
-        `VM ${vm.name} is not running; start it with \`banger vm start ${vm.name}\``,
-      );
-    }
-    const key = await this.deps.identity.clientKey();
-    return {
-      id: vm.id,
-      name: vm.name,
-      guestIp: vm.guestIp,
-      user: 'root',
-      keyPath: key.privateKeyPath,
-      knownHostsPath: this.deps.identity.knownHostsFile,
-      hostKeyAlias: vm.id,
-    };
+  sshInfo(ref: string) {
+    return vmSshInfo(this, ref);
   }
 
   /** Host-side numbers: the Firecracker process, the disks, Firecracker's metrics. */
-  async stats(ref: string) {
-    const vm = this.deps.repo.resolve(ref);
-    const dir = this.vmDir(vm.id);
-    const disks = [];
-    for (const name of ['system.ext4', 'work.ext4']) {
-      const path = join(dir, name);
-      const usage = await this.deps.disks.usage(path).catch(() => undefined);
-      if (usage) disks.push({ name, path, ...usage });
-    }
-    const handle = this.runtime.processHandle(vm.id);
-    const handles = this.runtime.get(vm.id);
-    const proc = handle && (await this.deps.driver.stats(handle).catch(() => undefined));
-    const view = this.view(vm);
-    return {
-      id: vm.id,
-      name: vm.name,
-      state: view.state,
-      ...(proc && handles
-        ? {
-            process: {
-              pid: handles.pid,
-              rssBytes: proc.rssBytes,
-              cpuSeconds: proc.cpuSeconds,
-              uptimeSeconds: view.uptimeSeconds ?? 0,
-            },
-            ...(proc.metrics ? { metrics: proc.metrics } : {}),
-          }
-        : {}),
-      disks,
-    };
+  stats(ref: string) {
+    return vmStats(this, ref);
   }
 
-  /** Daemon start: adopt verified Firecracker processes, release what dead ones held. */
-  async adopt(vm: VmRecord): Promise<'adopted' | 'released' | 'stopped'> {
-    const dir = this.vmDir(vm.id);
-    const scratch = this.runtime.readScratch(dir);
-    if (!scratch) {
-      if (vm.desiredState === 'running') this.deps.repo.setDesiredState(vm.id, 'stopped', 'daemon restarted');
-      return 'stopped';
-    }
-    const presence = await this.deps.driver.inspect({ ...scratch, vmDir: dir });
-    if (presence !== 'gone') {
-      // A hung VMM is still that VM's: kept (with its TAP and rules) so `vm stop`/`vm kill` can end it.
-      if (presence === 'unresponsive')
-        this.deps.logger.warn({ vmId: vm.id }, 'adopted an unresponsive firecracker');
-      this.runtime.track(vm.id, dir, scratch);
-      return 'adopted';
-    }
-    this.runtime.forget(vm.id, dir);
-    this.deps.repo.setDesiredState(vm.id, 'stopped', 'Firecracker exited while the daemon was down');
-    return 'released';
+  /** Daemon start: adopt verified Firecracker processes, release what dead ones held (see adopt-vm.ts). */
+  adopt(vm: VmRecord): Promise<'adopted' | 'released' | 'stopped'> {
+    return adoptVm(this, vm);
   }
 
   private startStepsFor(id: string, artifacts: Parameters<typeof startSteps>[2]): Step[] {
