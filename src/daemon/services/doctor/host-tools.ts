@@ -9,7 +9,6 @@ export const HOST_TOOLS: readonly { tool: string; pkg: string; purpose: string }
   { tool: 'e2fsck', pkg: 'e2fsprogs', purpose: 'checking disks before resize' },
   { tool: 'resize2fs', pkg: 'e2fsprogs', purpose: 'growing work disks' },
   { tool: 'debugfs', pkg: 'e2fsprogs', purpose: 'writing files into disks without mounting' },
-  { tool: 'e2cp', pkg: 'e2tools', purpose: 'copying files into disks without mounting' },
   { tool: 'ssh', pkg: 'openssh-client', purpose: 'vm ssh and vm run' },
   { tool: 'ssh-keygen', pkg: 'openssh-client', purpose: 'banger and guest host keys' },
   { tool: 'mmdebstrap', pkg: 'mmdebstrap', purpose: 'building the golden image' },
