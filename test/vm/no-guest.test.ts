@@ -105,12 +105,27 @@ describe('vm lifecycle (no-guest stand-in)', () => {
     expect(refused.status).toBe(5);
     expect(refused.stderr).toMatch(/running.*vm stop box/);
 
+    // `vm logs --follow` keeps streaming while the VM runs and ends when it stops.
+    const follow = h.banger(['vm', 'logs', '--follow', 'box'], { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await ok(['vm', 'stop', 'box']);
+    const followed = await follow;
+    expect(followed.status).toBe(0);
+    expect(followed.stdout).toContain('Running Firecracker');
+
+    const restartedAgain = await ok(['vm', 'restart', 'box', '--no-wait']);
+    expect(restartedAgain.stdout).toContain('restarted box');
+    const [afterRestart] = await vmList();
+    expect(afterRestart).toMatchObject({ state: 'running' });
+    expect(afterRestart?.pid).not.toBe(restarted!.pid);
+    expect(processAlive(restarted!.pid!)).toBe(false);
+
     await ok(['vm', 'delete', 'box']);
     expect(await vmList()).toEqual([]);
     expect(existsSync(dir)).toBe(false);
     expect(await vmTaps()).toHaveLength(0);
     expect(await iptables()).toBe(before);
-    expect(processAlive(restarted!.pid!)).toBe(false);
+    expect(processAlive(afterRestart!.pid!)).toBe(false);
   });
 
   it('bad input gives one clear line, a stable exit code, and creates nothing', async () => {
