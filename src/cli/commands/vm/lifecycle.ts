@@ -13,22 +13,36 @@ async function withClient<T>(fn: (client: BangerClient) => Promise<T>): Promise<
   }
 }
 
-/** start, stop, restart, kill, delete: each takes several refs and acts on them concurrently. */
-export function registerLifecycleCommands(vm: Command): void {
-  vm.command('start')
-    .description('start stopped VMs and wait until SSH answers')
+type BootCall = BangerClient['startVm'];
+
+/** `start` and `restart`: several refs booted concurrently, progress prefixed by the ref when there are several. */
+function registerBootCommand(
+  vm: Command,
+  name: string,
+  description: string,
+  done: string,
+  call: (client: BangerClient) => BootCall,
+): void {
+  vm.command(name)
+    .description(description)
     .argument('<vm...>', 'VM names, ids or unique id prefixes')
     .option('--no-wait', 'return once the VM is booting, without waiting for SSH')
     .action((refs: string[], opts: { wait: boolean }) =>
       withClient((client) =>
         forEachRef(
           refs,
-          (ref) =>
-            client.startVm(ref, { wait: opts.wait }, progressPrinter(refs.length > 1 ? `${ref}: ` : '')),
-          (_ref, { vm }) => process.stdout.write(`started ${vm.name} (${vm.guestIp})\n`),
+          (ref) => call(client)(ref, { wait: opts.wait }, progressPrinter(refs.length > 1 ? `${ref}: ` : '')),
+          (_ref, { vm: v }) => process.stdout.write(`${done} ${v.name} (${v.guestIp})\n`),
         ),
       ),
     );
+}
+
+/** start, stop, restart, kill, delete: each takes several refs and acts on them concurrently. */
+export function registerLifecycleCommands(vm: Command): void {
+  registerBootCommand(vm, 'start', 'start stopped VMs and wait until SSH answers', 'started', (c) =>
+    c.startVm.bind(c),
+  );
 
   vm.command('stop')
     .description('stop VMs gracefully (Ctrl-Alt-Del, then SIGTERM, then SIGKILL)')
@@ -43,20 +57,7 @@ export function registerLifecycleCommands(vm: Command): void {
       ),
     );
 
-  vm.command('restart')
-    .description('stop, then start VMs')
-    .argument('<vm...>', 'VM names, ids or unique id prefixes')
-    .option('--no-wait', 'return once the VM is booting, without waiting for SSH')
-    .action((refs: string[], opts: { wait: boolean }) =>
-      withClient((client) =>
-        forEachRef(
-          refs,
-          (ref) =>
-            client.restartVm(ref, { wait: opts.wait }, progressPrinter(refs.length > 1 ? `${ref}: ` : '')),
-          (_ref, { vm }) => process.stdout.write(`restarted ${vm.name} (${vm.guestIp})\n`),
-        ),
-      ),
-    );
+  registerBootCommand(vm, 'restart', 'stop, then start VMs', 'restarted', (c) => c.restartVm.bind(c));
 
   vm.command('kill')
     .description("send a signal to VMs' Firecracker processes (default KILL)")
