@@ -1,5 +1,4 @@
-import { AppError } from './errors.js';
-import { VM_NAME_RE } from './vm.js';
+import { validateResourceName } from './vm.js';
 
 /** The image `vm run` uses when none is named and the config sets no other. */
 export const DEFAULT_IMAGE_NAME = 'debian-bookworm';
@@ -39,23 +38,11 @@ export interface ImageRecord {
 
 /** Image and kernel names follow the VM name rule: they become directory names. */
 export function validateImageName(name: string): string {
-  if (!VM_NAME_RE.test(name)) {
-    throw new AppError(
-      'invalid_argument',
-      `invalid image name "${name}": use 1-63 lowercase letters, digits and dashes, starting with a letter or digit`,
-    );
-  }
-  return name;
+  return validateResourceName('image', name);
 }
 
 export function validateKernelName(name: string): string {
-  if (!VM_NAME_RE.test(name)) {
-    throw new AppError(
-      'invalid_argument',
-      `invalid kernel name "${name}": use 1-63 lowercase letters, digits and dashes, starting with a letter or digit`,
-    );
-  }
-  return name;
+  return validateResourceName('kernel', name);
 }
 
 /** A short label for `image list`: the kernel set name, or `files` plus the version. */

@@ -31,14 +31,19 @@ export function newVmId(): string {
   return randomBytes(8).toString('hex');
 }
 
-export function validateVmName(name: string): string {
+/** The one naming rule for VMs, images and kernels (`what` names the kind in the message). */
+export function validateResourceName(what: string, name: string): string {
   if (!VM_NAME_RE.test(name)) {
     throw new AppError(
       'invalid_argument',
-      `invalid VM name "${name}": use 1-63 lowercase letters, digits and dashes, starting with a letter or digit`,
+      `invalid ${what} name "${name}": use 1-63 lowercase letters, digits and dashes, starting with a letter or digit`,
     );
   }
   return name;
+}
+
+export function validateVmName(name: string): string {
+  return validateResourceName('VM', name);
 }
 
 export function validateVcpu(vcpu: number): number {

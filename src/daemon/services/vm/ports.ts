@@ -1,4 +1,4 @@
-import type { VmHandles } from '../../../host/vm/handles-file.js';
+import type { FirecrackerDriver, FirecrackerHandle, VmLaunchSpec } from '../../../host/firecracker/driver.js';
 
 /**
  * What the VM service needs from the host, as small interfaces. The
@@ -7,34 +7,10 @@ import type { VmHandles } from '../../../host/vm/handles-file.js';
  * namespace. Each contract is stated where it is implemented.
  */
 
-export interface LaunchSpec {
-  vmId: string;
-  vmDir: string;
-  firecrackerBin: string;
-  vcpu: number;
-  memoryMib: number;
-  kernel: { vmlinux: string; initrd: string };
-  bootArgs: string;
-  drives: { id: string; path: string; readOnly: boolean; isRoot: boolean }[];
-  net: { tap: string; mac: string };
-  vsock?: { cid: number; udsPath: string };
-}
-
-export type ProcessHandle = Pick<VmHandles, 'pid' | 'startTime' | 'apiSock'> & { vmDir: string };
-
-/** The Firecracker driver (src/host/firecracker). */
-export interface VmDriver {
-  launch(spec: LaunchSpec, signal?: AbortSignal): Promise<ProcessHandle>;
-  identify(handle: ProcessHandle): Promise<boolean>;
-  /** `unresponsive`: the same process (pid, start time, command line) whose API socket does not answer: hung, not dead. */
-  inspect(handle: ProcessHandle): Promise<'running' | 'unresponsive' | 'gone'>;
-  stop(handle: ProcessHandle, opts?: { timeoutMs?: number }): Promise<string>;
-  kill(handle: ProcessHandle, signal?: NodeJS.Signals): Promise<void>;
-  waitExit(handle: ProcessHandle): Promise<void>;
-  stats(
-    handle: ProcessHandle,
-  ): Promise<{ rssBytes: number; cpuSeconds: number; metrics?: Record<string, unknown> | undefined }>;
-}
+/** The Firecracker driver (src/host/firecracker/driver.ts states its contract). */
+export type LaunchSpec = VmLaunchSpec;
+export type ProcessHandle = FirecrackerHandle;
+export type VmDriver = FirecrackerDriver;
 
 /** Host networking (src/host/network/host-network.ts). */
 export interface VmNetwork {
