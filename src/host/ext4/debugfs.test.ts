@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../domain/errors.js';
 import { FakeRunner } from '../../testing/fake-runner.js';
-import { debugfsQuote, runDebugfs, statPaths } from './debugfs.js';
-
-describe('debugfsQuote', () => {
-  it('quotes a word, doubling quotes', () => {
-    expect(debugfsQuote('/a b/c"d')).toBe('"/a b/c""d"');
-  });
-
-  it('refuses line breaks', () => {
-    expect(() => debugfsQuote('/a\nb')).toThrow(/line break/);
-  });
-});
+import { runDebugfs, statPaths } from './debugfs.js';
 
 describe('runDebugfs', () => {
   it('passes the commands on stdin in one process and ignores the version banner', async () => {

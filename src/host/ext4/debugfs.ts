@@ -1,22 +1,8 @@
 import { AppError } from '../../domain/errors.js';
 import type { Runner } from '../runner.js';
+import { debugfsQuote, debugfsScript } from './debugfs-script.js';
 
-/**
- * Quotes one word of a debugfs command. debugfs (libss) splits on spaces
- * outside double quotes and reads `""` inside a quoted word as one literal
- * quote. A line break cannot be expressed at all: callers get an
- * `invalid_argument` AppError naming the word, and should refuse the input
- * before anything is written.
- */
-export function debugfsQuote(word: string): string {
-  if (/[\n\r]/.test(word)) {
-    throw new AppError(
-      'invalid_argument',
-      `"${word.replace(/[\n\r]/g, '\\n')}" contains a line break, which cannot be written into an ext4 image without mounting it; rename it`,
-    );
-  }
-  return `"${word.replaceAll('"', '""')}"`;
-}
+export { DEBUGFS_MAX_LINE_BYTES, debugfsQuote } from './debugfs-script.js';
 
 /** Lines of debugfs stderr that report a problem (everything except its version banner). */
 function problemsIn(stderr: string): string[] {
@@ -29,7 +15,8 @@ function problemsIn(stderr: string): string[] {
  * even when a command fails, so anything on stderr besides its version
  * banner is treated as failure: rejects with AppError operation_failed
  * naming `purpose`. Resolves with debugfs's stdout. Does nothing without
- * commands.
+ * commands. A command debugfs would not read as one line (see
+ * debugfsScript) rejects with invalid_argument before debugfs starts.
  */
 export async function runDebugfs(options: {
   runner: Runner;
@@ -40,8 +27,9 @@ export async function runDebugfs(options: {
   signal?: AbortSignal;
 }): Promise<string> {
   if (options.commands.length === 0) return '';
+  const input = debugfsScript(options.commands);
   const result = await options.runner.run(['debugfs', '-w', '-f', '-', options.image], {
-    input: `${options.commands.join('\n')}\n`,
+    input,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const problems = problemsIn(result.stderr);
@@ -88,7 +76,8 @@ function parseStat(section: string): Ext4Inode | undefined {
  * Looks up absolute `paths` in an unmounted image with one read-only debugfs
  * run. The map holds an entry for every path that exists; the last component
  * is not followed when it is a symlink (intermediate symlinks are, so callers
- * that care check each prefix themselves).
+ * that care check each prefix themselves). Paths too long for a debugfs
+ * command line reject with invalid_argument before debugfs starts.
  */
 export async function statPaths(
   runner: Runner,
@@ -100,8 +89,10 @@ export async function statPaths(
   const unique = [...new Set(paths)];
   if (unique.length === 0) return found;
   const commands = unique.map((p) => `stat ${debugfsQuote(p)}`);
+  // Even read-only, debugfs runs a `!` line through the shell: the script is checked all the same.
+  const input = debugfsScript(commands);
   const result = await runner.run(['debugfs', '-f', '-', image], {
-    input: `${commands.join('\n')}\n`,
+    input,
     ...(signal ? { signal } : {}),
   });
   // debugfs echoes each command as "debugfs: <command>"; a missing path prints nothing to stdout.

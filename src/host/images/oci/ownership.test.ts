@@ -41,6 +41,25 @@ describe('ownershipScript', () => {
     expect(() => ownershipScript(bad, 'debugfs')).toThrow(AppError);
     expect(() => ownershipScript(bad, 'debugfs')).toThrow(/line break.*run the daemon as root/);
   });
+
+  it('refuses a name too long for one debugfs command line, but not as root', () => {
+    const long = new Map<string, Owner>([
+      ['', { uid: 0, gid: 0, mode: 0o755, kind: 'dir' }],
+      [`${'"'.repeat(255)}/`.repeat(16).slice(0, -1), { uid: 0, gid: 0, mode: 0o644, kind: 'file' }],
+    ]);
+    let err: unknown;
+    try {
+      ownershipScript(long, 'debugfs');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('operation_failed');
+    expect((err as AppError).message).toMatch(
+      /^the image has a file name the unprivileged ext4 build cannot express: the path .* is too long for a debugfs command .*; run the daemon as root to pull this image$/,
+    );
+    expect(ownershipScript(long, 'chown')).toEqual([]);
+  });
 });
 
 describe('diskMode', () => {

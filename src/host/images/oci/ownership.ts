@@ -1,5 +1,6 @@
 import { AppError } from '../../../domain/errors.js';
 import { debugfsQuote } from '../../ext4/debugfs.js';
+import { debugfsScript } from '../../ext4/debugfs-script.js';
 import type { Owner } from './root-tree.js';
 
 /**
@@ -16,7 +17,8 @@ import type { Owner } from './root-tree.js';
  *   differs, the mode of every inode from the recorded owners. Nothing is
  *   mounted and no privilege is needed. Limits: device nodes cannot be
  *   created unprivileged (they are skipped in both modes), and file names
- *   containing a newline cannot be expressed in a debugfs script.
+ *   containing a newline, or so long that a debugfs command line for them
+ *   would exceed its 8 KiB buffer, cannot be expressed in a debugfs script.
  *
  * Extended attributes (e.g. file capabilities) are not carried over in
  * either mode.
@@ -46,6 +48,25 @@ function quote(key: string): string {
   return debugfsQuote(`/${key}`);
 }
 
+/**
+ * Layer names are the image author's: one long enough (quotes count twice)
+ * would make debugfs cut its command line and run the rest as a command of
+ * its own, so such an image is refused before debugfs starts.
+ */
+function checkLines(lines: string[]): string[] {
+  try {
+    debugfsScript(lines);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    throw new AppError(
+      'operation_failed',
+      `the image has a file name the unprivileged ext4 build cannot express: ${err.message.replace(/; shorten it$/, '')}; run the daemon as root to pull this image`,
+      { cause: err, ...(err.details ? { details: err.details } : {}) },
+    );
+  }
+  return lines;
+}
+
 function octal(n: number): string {
   return `0${n.toString(8)}`;
 }
@@ -70,5 +91,5 @@ export function ownershipScript(owners: ReadonlyMap<string, Owner>, mode: Owners
       lines.push(`set_inode_field ${path} mode ${octal(full)}`);
     }
   }
-  return lines;
+  return checkLines(lines);
 }
