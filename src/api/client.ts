@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
 import type { z } from 'zod';
 import { AppError } from '../domain/errors.js';
 import {
@@ -32,6 +32,14 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** Receives the progress events of a long operation. */
 export type OnStage = (event: StageEvent | Extract<ProgressEvent, { type: 'log' }>) => void;
 
+export interface ClientOptions {
+  /**
+   * Runs before each connection to the socket; throwing refuses the
+   * connection (nothing is sent) and the request fails with that error.
+   */
+  beforeConnect?: () => void;
+}
+
 /**
  * The typed client every UI uses to talk to bangerd over its Unix socket.
  * Failures come back as AppError with the daemon's code and message; a
@@ -40,8 +48,25 @@ export type OnStage = (event: StageEvent | Extract<ProgressEvent, { type: 'log' 
 export class BangerClient {
   private readonly agent: Agent;
 
-  constructor(readonly socketPath: string) {
-    this.agent = new Agent({ connect: { socketPath }, keepAliveTimeout: 1000 });
+  constructor(
+    readonly socketPath: string,
+    options: ClientOptions = {},
+  ) {
+    const connectSocket = buildConnector({ socketPath });
+    const { beforeConnect } = options;
+    this.agent = new Agent({
+      // Checked on every new connection, not once: a connection is where a request's bytes go.
+      connect: (opts, callback) => {
+        try {
+          beforeConnect?.();
+        } catch (err) {
+          callback(err instanceof Error ? err : new Error(String(err)), null);
+          return;
+        }
+        connectSocket(opts, callback);
+      },
+      keepAliveTimeout: 1000,
+    });
   }
 
   async close(): Promise<void> {
@@ -224,6 +249,7 @@ export class BangerClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
+      if (err instanceof AppError) throw err; // refused by beforeConnect
       const code = (err as NodeJS.ErrnoException).code;
       throw new AppError(
         'daemon_unavailable',

@@ -1,0 +1,43 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../domain/errors.js';
+import { BangerClient } from './client.js';
+
+const socket = join(mkdtempSync(join(tmpdir(), 'banger-client-')), 'bangerd.sock');
+let connections = 0;
+const server = createServer((_req, res) => {
+  res.writeHead(500, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { code: 'conflict', message: 'answered' } }));
+});
+server.on('connection', () => {
+  connections++;
+});
+
+beforeAll(() => new Promise<void>((r) => server.listen(socket, r)));
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('BangerClient beforeConnect', () => {
+  it('refuses the connection with the hook’s error, sending nothing', async () => {
+    const refusal = new AppError('host_unsupported', 'not yours');
+    const client = new BangerClient(socket, {
+      beforeConnect: () => {
+        throw refusal;
+      },
+    });
+    await expect(client.status()).rejects.toBe(refusal);
+    await client.close();
+    expect(connections).toBe(0);
+  });
+
+  it('runs before each new connection and lets it through when it returns', async () => {
+    let checks = 0;
+    const client = new BangerClient(socket, { beforeConnect: () => void checks++ });
+    await expect(client.status()).rejects.toMatchObject({ code: 'conflict', message: 'answered' });
+    await client.close();
+    expect(checks).toBe(1);
+    expect(connections).toBe(1);
+  });
+});
