@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../domain/errors.js';
 import { loadConfig } from '../host/config-file.js';
 import { type BangerPaths, ensurePrivateDir, resolvePaths } from '../host/paths.js';
+import { verifySocketPath } from '../host/socket-trust.js';
 import { BangerClient } from './client.js';
 
 export interface ConnectOptions {
@@ -30,7 +31,8 @@ export async function connect(
 ): Promise<{ client: BangerClient; paths: BangerPaths }> {
   const env = options.env ?? process.env;
   const paths = resolvePaths(env);
-  const client = new BangerClient(paths.socket);
+  // Every connection is preceded by the ownership checks, so nothing reaches a planted socket.
+  const client = new BangerClient(paths.socket, { beforeConnect: () => verifySocketPath(paths.socket) });
   if (await isUp(client)) return { client, paths };
   if (options.autoStart === false) {
     throw new AppError(
@@ -43,8 +45,13 @@ export async function connect(
   return { client, paths };
 }
 
+/**
+ * Whether a daemon answers on the socket. Refuses (host_unsupported) a socket
+ * directory or socket that may be someone else's, so a planted directory is
+ * reported before a daemon would be started into it.
+ */
 async function isUp(client: BangerClient): Promise<boolean> {
-  if (!existsSync(client.socketPath)) return false;
+  if (verifySocketPath(client.socketPath) === 'absent') return false;
   try {
     await client.status();
     return true;
