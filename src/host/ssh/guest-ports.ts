@@ -4,7 +4,11 @@ export interface GuestPort {
   /** Bound address without brackets or interface suffix: `0.0.0.0`, `::`, `*`, `127.0.0.1`, … */
   address: string;
   port: number;
-  /** Processes holding the socket (needs root in the guest, which banger is). */
+  /**
+   * Processes holding the socket (needs root in the guest, which banger is).
+   * Names are the guest's raw text, control characters included: escape
+   * them before printing to a terminal.
+   */
   processes: { name: string; pid: number }[];
   /** False when bound to loopback only: the host cannot reach it through `<vm>.vm`. */
   reachable: boolean;

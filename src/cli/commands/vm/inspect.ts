@@ -3,6 +3,7 @@ import type { VmView } from '../../../api/vms.js';
 import { formatSize } from '../../../domain/size.js';
 import { integerArg } from '../../args.js';
 import { formatDuration, printFields, printJson, printTable } from '../../output.js';
+import { terminalSafeStream } from '../../terminal-safe.js';
 import { withClient } from './lifecycle.js';
 
 function uptime(vm: VmView): string {
@@ -103,15 +104,17 @@ export function registerInspectCommands(vm: Command): void {
     .option('--console', 'the serial console (default)')
     .option('--firecracker', "Firecracker's own log")
     .option('--tail <bytes>', 'start this many bytes before the end', integerArg)
-    .action((ref: string, opts: { follow?: boolean; firecracker?: boolean; tail?: number }) =>
+    .option('--raw', "on a terminal too, print the log's bytes unchanged (escape sequences included)")
+    .action((ref: string, opts: { follow?: boolean; firecracker?: boolean; tail?: number; raw?: boolean }) =>
       withClient(async (client) => {
-        for await (const chunk of client.vmLogs(ref, {
+        const chunks = client.vmLogs(ref, {
           source: opts.firecracker ? 'firecracker' : 'console',
           follow: opts.follow === true,
           ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
-        })) {
-          process.stdout.write(chunk);
-        }
+        });
+        // The guest writes the console: on a terminal only colours pass, other controls are shown escaped.
+        const out = process.stdout.isTTY && !opts.raw ? terminalSafeStream(chunks) : chunks;
+        for await (const chunk of out) process.stdout.write(chunk);
       }),
     );
 

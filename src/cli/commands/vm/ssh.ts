@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { BangerClient } from '../../../api/client.js';
 import { listGuestPorts, runGuestSsh } from '../../../api/guest-ssh.js';
-import { printJson, printTable } from '../../output.js';
+import { printTable } from '../../output.js';
+import { terminalSafeJson } from '../../terminal-safe.js';
 import { withClient } from './lifecycle.js';
+import { PORTS_HEADERS, portsTableRows } from './ports-table.js';
 
 /** After an interactive session: a one-line reminder that the VM keeps running (and costs memory). */
 export async function remindIfRunning(client: BangerClient, ref: string): Promise<void> {
@@ -39,17 +41,12 @@ export function registerPortsCommand(vm: Command): void {
     .action((ref: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
         const ports = await listGuestPorts(await client.vmSsh(ref));
-        if (opts.json) return printJson(ports);
-        printTable(
-          ['proto', 'address', 'port', 'process', 'reach at'],
-          ports.map((p) => [
-            p.proto,
-            p.address,
-            String(p.port),
-            p.processes.map((x) => `${x.name}(${x.pid})`).join(',') || '-',
-            p.reachable ? p.url : 'guest only (loopback)',
-          ]),
-        );
+        // JSON.stringify escapes C0 controls but leaves DEL and C1 raw; same JSON value either way.
+        if (opts.json) {
+          process.stdout.write(`${terminalSafeJson(JSON.stringify(ports, null, 2))}\n`);
+          return;
+        }
+        printTable(PORTS_HEADERS, portsTableRows(ports));
       }),
     );
 }
