@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, type Readable, Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
@@ -41,7 +41,8 @@ export interface OpenedLayer {
  * Opens a cached layer blob as an uncompressed tar stream. gzip is
  * decompressed in-process; zstd with the host's `zstd` through the runner
  * into `scratchDir` (Node 20 has no zstd), after checking the blob's digest,
- * because the runner does not stream.
+ * because the runner does not stream; that file is cut one byte past
+ * `maxBytes`, so a count of the stream (see PullBudget) stops a bomb.
  */
 export async function openLayer(options: {
   cache: BlobCache;
@@ -49,6 +50,8 @@ export async function openLayer(options: {
   diffId: string;
   runner: Runner;
   scratchDir: string;
+  /** Uncompressed bytes the pull may still unpack; a zstd layer is decompressed to at most one byte more. */
+  maxBytes: number;
 }): Promise<OpenedLayer> {
   const { cache, digest, diffId } = options;
   const blob = cache.pathOf(digest);
@@ -83,7 +86,26 @@ export async function openLayer(options: {
     new Writable({ write: (_chunk, _enc, done) => done() }),
   );
   const out = join(options.scratchDir, `${digest.slice(7)}.tar`);
-  await options.runner.run(['zstd', '-d', '-q', '-f', '-o', out, blob]);
+  // The zstd tool has no output limit and a zstd bomb would fill the disk here, before the pull's
+  // byte count sees it: head stops it one byte past what the pull may still unpack, and that byte
+  // then trips the count downstream. zstd complains on stderr when head cuts it off.
+  const limit = options.maxBytes + 1;
+  const { stderr } = await options.runner.run([
+    'sh',
+    '-c',
+    'zstd -dcq -- "$1" | head -c "$2" > "$3"',
+    'sh',
+    blob,
+    String(limit),
+    out,
+  ]);
+  if (stderr.trim() !== '' && (await stat(out)).size < limit) {
+    await rm(out, { force: true });
+    throw new AppError(
+      'operation_failed',
+      `zstd could not decompress layer ${digest}: ${stderr.trim().split('\n').at(-1)}; check that zstd is installed (sudo apt-get install zstd)`,
+    );
+  }
   const tar = pipeline(createReadStream(out, { highWaterMark: 1024 * 1024 }), diffCheck(), noop);
   return { tar, compression, cleanup: () => rm(out, { force: true }) };
 }

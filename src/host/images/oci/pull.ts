@@ -7,6 +7,7 @@ import { BlobCache } from './blob-cache.js';
 import { DigestMismatchError } from './digest-stream.js';
 import { downloadLayers } from './download.js';
 import type { Ext4Options } from './ext4.js';
+import { DEFAULT_PULL_LIMITS, PullBudget, type PullLimits } from './limits.js';
 import { defaultOwnershipMode, type OwnershipMode } from './ownership.js';
 import { formatReference, parseReference } from './reference.js';
 import { RegistryClient } from './registry-client.js';
@@ -42,6 +43,8 @@ export interface PullImageOptions {
   /** Default: `chown` when running as root, `debugfs` otherwise (see ownership.ts). */
   ownership?: OwnershipMode;
   ext4?: Ext4Options;
+  /** What one pull may unpack; defaults in DEFAULT_PULL_LIMITS (tests pass small ones). */
+  limits?: Partial<PullLimits>;
   /** Parallel layer downloads. Default 3. */
   concurrency?: number;
   dispatcher?: Dispatcher;
@@ -78,6 +81,8 @@ export interface PulledImage {
  * found corrupt in the cache is evicted and the pull retried once.
  * The filesystem is the flattened image plus the mount points the guest
  * needs (`/dev`, `/proc`, `/run`, `/sys`, `/tmp`) when the image lacks them.
+ * An image whose layers unpack to more than `limits` allow (bytes or
+ * entries) fails with AppError invalid_argument naming the limit.
  */
 export async function pullImage(options: PullImageOptions): Promise<PulledImage> {
   try {
@@ -116,6 +121,8 @@ async function pullOnce(options: PullImageOptions): Promise<PulledImage> {
   });
   progress({ stage: 'resolve', message: `resolving ${reference}` });
   const image = await resolveImage(client, cache, ref);
+  const budget = new PullBudget({ ...DEFAULT_PULL_LIMITS, ...options.limits }, reference);
+  budget.checkCompressed(image.manifest.layers.reduce((sum, l) => sum + l.size, 0));
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   // mkdtemp creates 0700: extracted setuid binaries are unreachable for other users.
   const buildDir = await mkdtemp(join(options.workDir, PULL_DIR_PREFIX));
@@ -139,6 +146,7 @@ async function pullOnce(options: PullImageOptions): Promise<PulledImage> {
       rootfsPath,
       runner: options.runner,
       ownership: options.ownership ?? defaultOwnershipMode(),
+      budget,
       ...(options.ext4 ? { ext4: options.ext4 } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       log: options.log ?? (() => {}),

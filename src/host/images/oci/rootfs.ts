@@ -1,5 +1,6 @@
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream';
 import { AppError } from '../../../domain/errors.js';
 import { runDebugfs } from '../../ext4/debugfs.js';
 import type { Runner } from '../../runner.js';
@@ -9,6 +10,7 @@ import type { LayerDownloads } from './download.js';
 import { buildExt4, type Ext4Options } from './ext4.js';
 import { applyLayer, ensureMountPoints, finishTree } from './flatten.js';
 import { openLayer } from './layer-stream.js';
+import type { PullBudget } from './limits.js';
 import { type OwnershipMode, ownershipScript } from './ownership.js';
 import type { PullProgress } from './pull.js';
 import { RootTree } from './root-tree.js';
@@ -25,6 +27,8 @@ export interface BuildRootfsOptions {
   rootfsPath: string;
   runner: Runner;
   ownership: OwnershipMode;
+  /** Counts the uncompressed bytes and the entries of all layers; a pull past its limits fails. */
+  budget: PullBudget;
   ext4?: Ext4Options;
   signal?: AbortSignal;
   log: (message: string) => void;
@@ -60,9 +64,13 @@ export async function buildRootfs(options: BuildRootfsOptions): Promise<{ bytes:
         diffId: options.diffIds[i] ?? '',
         runner: options.runner,
         scratchDir: scratch,
+        maxBytes: options.budget.remainingBytes,
       });
+      const counted = pipeline(opened.tar, options.budget.counter(), () => {});
       try {
-        await applyLayer(tree, layer.digest, opened.tar, { chown, log: options.log });
+        await applyLayer(tree, layer.digest, counted, { chown, log: options.log }, () =>
+          options.budget.addEntry(),
+        );
       } catch (err) {
         throw await explainLayerFailure(options.cache, layer.digest, err);
       } finally {
