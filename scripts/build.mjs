@@ -30,3 +30,20 @@ await build({
   logLevel: 'warning',
 });
 for (const e of entries) await chmod(`dist/${e.out}.js`, 0o755);
+
+// The root helper runs as root: one self-contained file with no imports but
+// node's own, so nothing a user can write (node_modules, an npm prefix) is
+// ever loaded into it. `system setup` copies it to a root-owned directory.
+const helper = await build({
+  entryPoints: ['src/host/root-helper/main.ts'],
+  outfile: 'dist/banger-root.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  metafile: true,
+  logLevel: 'warning',
+});
+const imports = Object.values(helper.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
+const foreign = imports.filter((path) => !path.startsWith('node:'));
+if (foreign.length > 0) throw new Error(`the root helper must import only node:*, found ${foreign.join(', ')}`);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { SpawnRunner } from '../host/runner.js';
 import { type SystemSetupReport, systemSetup } from '../host/system/setup.js';
 
@@ -21,11 +22,16 @@ export function runSystemSetup(options: {
   sudoersFile?: string;
   user?: string;
   configFile?: string;
+  helperDir?: string;
+  grantsDir?: string;
+  node?: string;
 }): Promise<SystemSetupReport> {
   return systemSetup({
     runner: new SpawnRunner(),
     env: process.env,
     uid: process.getuid?.() ?? -1,
+    // The root helper is built next to the CLI bundle (dist/banger-root.mjs).
+    helperProgram: fileURLToPath(new URL('./banger-root.mjs', import.meta.url)),
     ...options,
   });
 }

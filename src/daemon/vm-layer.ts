@@ -16,6 +16,7 @@ import type {
   VmNetwork,
 } from './services/vm/ports.js';
 import { failpointsFromEnv } from './services/vm/steps.js';
+import { testPauseFromEnv } from './services/vm/test-pause.js';
 import { VmService } from './services/vm/vm-service.js';
 
 export interface VmAdapters {
@@ -56,6 +57,7 @@ export async function startVmLayer(
     cidr: config.cidr,
     tapPoolSize: config.tapPoolSize,
     isVmId: (id) => VM_ID_RE.test(id),
+    privileged: { helper: config.rootHelper },
     // systemd-resolved forgets per-link DNS with the link; start() re-applies it (docs/dns-routing.md)
     dnsServer: bridgeDnsServer(config.bridgeIp, config.dnsListenAddr),
   });
@@ -102,14 +104,13 @@ export async function startVmLayer(
     hostFacts: hostFacts(),
     guestDns: [config.bridgeIp, ...guestReachableNameservers()],
     failpoints: failpointsFromEnv(env),
+    testPause: testPauseFromEnv(env, logger),
     watchLogs: (vmDir) => watchVmLogs(logCap, vmDir),
     readyTimeoutMs: Number(env.BANGER_READY_TIMEOUT_MS ?? 180_000),
     stopTimeoutMs: Number(env.BANGER_STOP_TIMEOUT_MS ?? 20_000),
   });
 
-  const outcomes: Record<string, string> = {};
-  for (const vm of service.deps.repo.list()) outcomes[vm.name] = await service.adopt(vm);
-  logger.info({ outcomes }, 'vm reconcile done');
+  logger.info(await service.reconcile(), 'vm reconcile done');
 
   // Reconcile the network now only when banger's bridge exists (otherwise nothing of ours can be
   // attached to it); else on the first VM start, so a daemon that never runs a VM changes nothing.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_HELPER_PATH } from './root-helper-path.js';
 
 /** Sizes like "16G", "512M", "1024K" or a plain byte count. */
 export const sizeString = z
@@ -50,11 +51,13 @@ export const configSchema = z.strictObject({
     .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected a CIDR such as "172.16.0.0/24"')
     .optional(),
   tap_pool_size: z.number().int().min(0).max(64).optional(),
+  root_helper: z.string().regex(/^\/[A-Za-z0-9/_.+-]*$/, 'expected an absolute path').optional(),
   dns_listen_addr: listenAddr.optional(),
   web_listen_addr: listenAddr.optional(),
   system_overlay_size: sizeString.optional(),
   vm_defaults: vmDefaults.optional(),
   file_sync: z.array(fileSyncEntry).optional(),
+  insecure_skip_kernel_signature: z.boolean().optional(),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
@@ -70,11 +73,15 @@ export interface Config {
   bridgeIp: string;
   cidr: string;
   tapPoolSize: number;
+  /** The root helper the daemon runs through `sudo -n` when it is not root. */
+  rootHelper: string;
   dnsListenAddr: string;
   webListenAddr: string | undefined;
   systemOverlaySize: string;
   vmDefaults: z.infer<typeof vmDefaults>;
   fileSync: z.infer<typeof fileSyncEntry>[];
+  /** Pull catalog kernels without checking the signature of Debian's index (hosts without its keyring). */
+  insecureSkipKernelSignature: boolean;
 }
 
 export const DEFAULT_DNS_LISTEN_ADDR = '127.0.0.1:42069';
@@ -90,10 +97,12 @@ export function applyDefaults(file: ConfigFile, env: Record<string, string | und
     bridgeIp: file.bridge_ip ?? '172.16.0.1',
     cidr: file.cidr ?? '172.16.0.0/24',
     tapPoolSize: file.tap_pool_size ?? 4,
+    rootHelper: file.root_helper ?? DEFAULT_HELPER_PATH,
     dnsListenAddr: file.dns_listen_addr ?? DEFAULT_DNS_LISTEN_ADDR,
     webListenAddr: file.web_listen_addr,
     systemOverlaySize: file.system_overlay_size ?? '8G',
     vmDefaults: file.vm_defaults ?? {},
     fileSync: file.file_sync ?? [],
+    insecureSkipKernelSignature: file.insecure_skip_kernel_signature ?? false,
   };
 }

@@ -5,6 +5,9 @@ import {
   formatIpv4,
   guestAddressCount,
   guestNetwork,
+  isOwnTapName,
+  isVmTapName,
+  looksLikeBangerTap,
   macForIp,
   nextFreeAddress,
   parseCidr,
@@ -130,50 +133,64 @@ describe('macForIp', () => {
 });
 
 describe('host resource names', () => {
-  it('derives a 15-character TAP name from the VM id, deterministically', () => {
-    const name = tapNameForVm('01jq3v7k8m9n0p1q2r3s4t5v6w');
-    expect(name).toMatch(/^bgr-[0-9a-f]{11}$/);
-    expect(name.length).toBeLessThanOrEqual(15);
-    expect(tapNameForVm('01jq3v7k8m9n0p1q2r3s4t5v6w')).toBe(name);
+  const id = '0123456789abcdef';
+
+  it('names a VM TAP for its owner: bg<uid base 36>- then sha256 hex, 15 characters', () => {
+    expect(tapNameForVm(id, 1000)).toMatch(/^bgrs-[0-9a-f]{10}$/);
+    expect(tapNameForVm(id, 0)).toMatch(/^bg0-[0-9a-f]{11}$/);
+    expect(tapNameForVm(id, 2 ** 32 - 2)).toMatch(/^bg1z141z2-[0-9a-f]{5}$/);
+    expect(tapNameForVm(id, 1000)).toBe(tapNameForVm(id, 1000));
+    expect(tapNameForVm(id, 1000)).not.toBe(tapNameForVm(id, 1001));
   });
 
-  it('gives ids with a shared prefix different TAP names', () => {
-    const names = new Set(Array.from({ length: 1000 }, (_, i) => tapNameForVm(`01jq3v7k8m-${i}`)));
+  it('gives different ids different TAP names', () => {
+    const names = new Set(
+      Array.from({ length: 1000 }, (_, i) => tapNameForVm(i.toString(16).padStart(16, '0'), 1000)),
+    );
     expect(names.size).toBe(1000);
   });
 
-  it('refuses ids that cannot appear in tags', () => {
-    for (const bad of ['', 'a b', 'a"b', 'x'.repeat(65), '-abc', 'a:b']) {
-      expect(errorOf(() => tapNameForVm(bad)).code, bad).toBe('internal');
+  it('refuses ids that are not 16 hex digits and uids that are not uids', () => {
+    for (const bad of ['', 'a b', 'vm1', '0123456789ABCDEF', '0123456789abcde', `${id}0`, 'banger:x\nroot']) {
+      expect(errorOf(() => tapNameForVm(bad, 1000)).code, bad).toBe('internal');
       expect(errorOf(() => vmTag(bad)).code, bad).toBe('internal');
     }
+    for (const uid of [-1, 1.5, 2 ** 32 - 1])
+      expect(errorOf(() => tapNameForVm(id, uid)).code).toBe('internal');
   });
 
-  it('names pool TAPs bgrpool-<n> and recognises only exactly that', () => {
-    expect(poolTapName(0)).toBe('bgrpool-0');
-    expect(parsePoolTapName(poolTapName(9999))).toBe(9999);
-    for (const other of [
-      'bgrpoolx',
-      'bgrpool-',
-      'bgrpool-01',
-      'bgrpool-1a',
-      'bgrpool-10000',
-      'xbgrpool-1',
-      'bgrpool-1 ',
-    ]) {
-      expect(parsePoolTapName(other), other).toBeUndefined();
+  it('names pool TAPs <owner>p<n> and recognises only exactly its own', () => {
+    expect(poolTapName(0, 1000)).toBe('bgrs-p0');
+    expect(parsePoolTapName(poolTapName(999, 1000), 1000)).toBe(999);
+    expect(poolTapName(999, 2 ** 32 - 2).length).toBeLessThanOrEqual(15);
+    for (const other of ['bgrs-p', 'bgrs-p01', 'bgrs-p1a', 'bgrs-p1000', 'xbgrs-p1', 'bgrs-p1 ', 'bgrt-p1']) {
+      expect(parsePoolTapName(other, 1000), other).toBeUndefined();
     }
-    expect(errorOf(() => poolTapName(10_000)).code).toBe('internal');
+    expect(errorOf(() => poolTapName(1000, 1000)).code).toBe('internal');
+  });
+
+  it("tells a user's TAPs from another user's", () => {
+    expect(isOwnTapName(tapNameForVm(id, 1000), 1000)).toBe(true);
+    expect(isOwnTapName(poolTapName(3, 1000), 1000)).toBe(true);
+    expect(isOwnTapName(tapNameForVm(id, 1001), 1000)).toBe(false);
+    expect(isOwnTapName(poolTapName(3, 1001), 1000)).toBe(false);
+    expect(isOwnTapName('bgrs-', 1000)).toBe(false);
+    expect(isOwnTapName('bgrs-0123', 1000)).toBe(false);
+    expect(isVmTapName(poolTapName(3, 1000), 1000)).toBe(false);
+    expect(looksLikeBangerTap(poolTapName(3, 4242))).toBe(true);
+    expect(looksLikeBangerTap('banger0')).toBe(false);
+    expect(looksLikeBangerTap('bg01-p1')).toBe(false);
   });
 
   it('reads a VM id only from an exact tag the id syntax accepts', () => {
-    const isVmId = (id: string) => /^[0-9a-f]{8}$/.test(id);
-    expect(vmIdFromTag(vmTag('0123abcd'), isVmId)).toBe('0123abcd');
+    const isVmId = (id: string) => id !== 'ffffffffffffffff';
+    expect(vmIdFromTag(vmTag('0123abcd0123abcd'), isVmId)).toBe('0123abcd0123abcd');
     for (const other of [
-      'banger:0123abcd-extra',
-      'banger:0123abc',
-      'notbanger:0123abcd',
-      'Banger:0123abcd',
+      'banger:0123abcd0123abcd-extra',
+      'banger:0123abcd0123abc',
+      'notbanger:0123abcd0123abcd',
+      'Banger:0123abcd0123abcd',
+      'banger:ffffffffffffffff',
       'banger:',
     ]) {
       expect(vmIdFromTag(other, isVmId), other).toBeUndefined();

@@ -158,8 +158,12 @@ export function macForIp(ip: string): string {
 
 // ---- host resource names -------------------------------------------------
 
-/** Characters allowed in a VM id used for tags; ids outside this are a bug upstream. */
-const TAGGABLE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/**
+ * VM ids as the store makes them (`newVmId`): 16 lowercase hex digits. Only
+ * such ids appear in tags, so a tag can never carry anything but
+ * `banger:` and 16 hex digits.
+ */
+const TAGGABLE_ID_RE = /^[0-9a-f]{16}$/;
 
 export function isTaggableId(id: string): boolean {
   return TAGGABLE_ID_RE.test(id);
@@ -178,38 +182,76 @@ export function isValidIfname(name: string): boolean {
   return IFNAME_RE.test(name) && name !== '.' && name !== '..';
 }
 
-export const VM_TAP_PREFIX = 'bgr-';
+/** The largest uid a TAP owner may have (uids are 32-bit; 2^32-1 is "no uid"). */
+const MAX_UID = 2 ** 32 - 2;
 
-/**
- * The TAP of a VM: "bgr-" + the first 11 hex digits of sha256(vm id), 15
- * characters. A hash rather than a slice of the id because ids may share a
- * time-ordered prefix and may contain characters interface names forbid; 44
- * bits make a collision between two VMs of one user negligible. The TAP also
- * carries the alias `banger:<vm id>`, so `ip link` shows which VM owns it and
- * reconcile can check the name against the id it claims.
- */
-export function tapNameForVm(vmId: string): string {
-  assertTaggable(vmId);
-  const digest = createHash('sha256').update(vmId).digest('hex');
-  return `${VM_TAP_PREFIX}${digest.slice(0, IFNAME_MAX - VM_TAP_PREFIX.length)}`;
+export function isValidUid(uid: number): boolean {
+  return Number.isInteger(uid) && uid >= 0 && uid <= MAX_UID;
 }
 
-export const POOL_TAP_PREFIX = 'bgrpool-';
-/** Pool indexes stay below this, so pool names fit in IFNAMSIZ with room to spare. */
-export const POOL_INDEX_LIMIT = 10_000;
+/**
+ * The owner part of TAP names: "bg" + the uid in base 36 (at most 7
+ * characters) + "-". Every TAP banger makes names its owner, so one user's
+ * daemon (and the root helper acting for it) recognises exactly its own
+ * TAPs and never another user's.
+ */
+export function tapOwnerPrefix(uid: number): string {
+  if (!isValidUid(uid)) throw new AppError('internal', `uid ${uid} cannot own a TAP`);
+  return `bg${uid.toString(36)}-`;
+}
 
-/** The idle pool TAP with index `n`: "bgrpool-<n>", decimal, no leading zeros. */
-export function poolTapName(index: number): string {
+/**
+ * The TAP of a VM: the owner prefix, then as many hex digits of sha256(vm
+ * id) as fit in 15 characters (9 for uids below 46656, never fewer than 5).
+ * A hash rather than a slice of the id because ids share time-ordered
+ * prefixes. The TAP also carries the alias `banger:<vm id>`, so `ip link`
+ * shows which VM owns it and reconcile can check the name against the id.
+ */
+export function tapNameForVm(vmId: string, uid: number): string {
+  assertTaggable(vmId);
+  const prefix = tapOwnerPrefix(uid);
+  const digest = createHash('sha256').update(vmId).digest('hex');
+  return `${prefix}${digest.slice(0, IFNAME_MAX - prefix.length)}`;
+}
+
+/** Pool indexes stay below this, so pool names fit in IFNAMSIZ for every uid. */
+export const POOL_INDEX_LIMIT = 1000;
+
+/** The idle pool TAP with index `n`: owner prefix + "p<n>", decimal, no leading zeros. */
+export function poolTapName(index: number, uid: number): string {
   if (!Number.isInteger(index) || index < 0 || index >= POOL_INDEX_LIMIT) {
     throw new AppError('internal', `pool TAP index ${index} out of range`);
   }
-  return `${POOL_TAP_PREFIX}${index}`;
+  return `${tapOwnerPrefix(uid)}p${index}`;
 }
 
-/** The index of a pool TAP name, or undefined when `name` is not exactly one of banger's pool names. */
-export function parsePoolTapName(name: string): number | undefined {
-  const m = /^bgrpool-(0|[1-9]\d{0,3})$/.exec(name);
+/** The index of a pool TAP name of `uid`, or undefined unless `name` is exactly one. */
+export function parsePoolTapName(name: string, uid: number): number | undefined {
+  const prefix = tapOwnerPrefix(uid);
+  if (!name.startsWith(prefix)) return undefined;
+  const m = /^p(0|[1-9]\d{0,2})$/.exec(name.slice(prefix.length));
   return m ? Number(m[1]) : undefined;
+}
+
+/** True when `name` has the form of a VM TAP of `uid` (owner prefix + hex digits to 15 characters). */
+export function isVmTapName(name: string, uid: number): boolean {
+  const prefix = tapOwnerPrefix(uid);
+  return (
+    name.length === IFNAME_MAX && name.startsWith(prefix) && /^[0-9a-f]+$/.test(name.slice(prefix.length))
+  );
+}
+
+/** True for the TAP names `uid` may own: its VM TAPs and its pool TAPs. */
+export function isOwnTapName(name: string, uid: number): boolean {
+  return isVmTapName(name, uid) || parsePoolTapName(name, uid) !== undefined;
+}
+
+/** True when `name` has the form of any user's banger TAP (a bridge must never be named like one). */
+export function looksLikeBangerTap(name: string): boolean {
+  const m = /^bg([0-9a-z]{1,7})-/.exec(name);
+  if (!m) return false;
+  const uid = Number.parseInt(m[1] ?? '', 36);
+  return isValidUid(uid) && uid.toString(36) === m[1] && isOwnTapName(name, uid);
 }
 
 /** The iptables comment (and TAP alias) that marks a resource as belonging to one VM. */

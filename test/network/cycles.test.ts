@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextFreeAddress, tapNameForVm } from '../../src/domain/network.js';
 import { getLink } from '../../src/host/network/links.js';
+import { testVmId } from '../../src/testing/grant.js';
 import { destroyAllNetns, networkSnapshot } from '../support/netns.js';
 import { type HostNetwork, hostNetwork, POOL_LINE, TAP_UID } from './harness.js';
 
@@ -18,17 +19,17 @@ describe('the network part of 200 VM create/delete cycles', () => {
   it('leaves links, addresses, routes and iptables exactly as before, pool TAPs aside', async () => {
     const { pool, nat, runner, bridge } = net;
     // Forwarding is turned on by the first NAT and never off again: settle it before the snapshot.
-    await nat.enable({ vmId: 'warmup', guestIp: '172.16.0.250', bridge: bridge.name });
-    await nat.disable('warmup');
+    await nat.enable({ vmId: testVmId('warmup'), guestIp: '172.16.0.250', bridge: bridge.name });
+    await nat.disable(testVmId('warmup'));
     const before = await networkSnapshot(runner, POOL_LINE);
     expect(before.link).toContain('banger0');
 
     // A little parallelism, as a daemon creating a few VMs at once would have: LANES workers, each
     // with its own guest address, share the pool and the (serialised) NAT module.
     const cycle = async (i: number, guestIp: string) => {
-      const vmId = `cycle${i}`;
+      const vmId = testVmId(i + 1);
       const tap = await pool.acquire(vmId);
-      expect(tap).toBe(tapNameForVm(vmId));
+      expect(tap).toBe(tapNameForVm(vmId, TAP_UID));
       if (i % 50 === 0) {
         const link = await getLink(runner, '/usr/sbin/ip', tap);
         expect(link).toMatchObject({

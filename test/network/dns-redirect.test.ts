@@ -33,7 +33,7 @@ describe("guests' port-53 DNS reaches bangerd's bridge listener", () => {
       tapPoolSize: 1,
       isVmId: (id) => /^[0-9a-f]{16}$/.test(id),
       uid: TAP_UID,
-      privileged: { asRoot: true, user: 'root' },
+      privileged: { asRoot: true },
       dnsServer: `172.16.0.1:${port}`,
     });
 

@@ -47,12 +47,19 @@ export async function hostNetwork(
 ): Promise<HostNetwork> {
   const ns = await createNetns(label);
   const runner = options.runner?.(ns.runner) ?? ns.runner;
-  const priv = new PrivilegedRunner(runner, { asRoot: true, user: 'root' });
   const bridge: BridgeConfig = {
     name: 'banger0',
     gatewayIp: options.gatewayIp ?? '172.16.0.1',
     cidr: options.cidr ?? '172.16.0.0/24',
   };
+  const grant = {
+    uid: TAP_UID,
+    bridgeName: bridge.name,
+    bridgeIp: bridge.gatewayIp,
+    cidr: bridge.cidr,
+    dnsPort: 42069,
+  };
+  const priv = new PrivilegedRunner(runner, { asRoot: true, grant });
   await ensureBridge(runner, priv, bridge, { vmsRunning: false });
   const log = recordingLog();
   const pool = new TapPool({
@@ -70,4 +77,4 @@ export async function hostNetwork(
 }
 
 /** Lines of `ip -o link`/`ip -o addr` for idle pool TAPs, which are capacity rather than leaks. */
-export const POOL_LINE = /^\d+: bgrpool-\d+[:@ ]/;
+export const POOL_LINE = /^\d+: bg39u-p\d+[:@ ]/;

@@ -2,10 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tapNameForVm } from '../../src/domain/network.js';
 import { HostNetwork } from '../../src/host/network/host-network.js';
 import { getLink } from '../../src/host/network/links.js';
+import { testVmId } from '../../src/testing/grant.js';
 import { createNetns, destroyAllNetns, networkSnapshot, type TestNetns } from '../support/netns.js';
 import { POOL_LINE, recordingLog, TAP_UID } from './harness.js';
 
-const isVmId = (id: string) => /^vm[0-9]+$/.test(id);
+const isVmId = (id: string) => /^[0-9a-f]{16}$/.test(id);
+const [VM1, VM2, VM3, VM4] = [1, 2, 3, 4].map(testVmId) as [string, string, string, string];
+const UID = TAP_UID;
 
 describe('HostNetwork, the daemon’s entry point', () => {
   let ns: TestNetns;
@@ -43,42 +46,46 @@ describe('HostNetwork, the daemon’s entry point', () => {
 
   it('attaches a VM with NAT and detaches it without a trace', async () => {
     const before = await networkSnapshot(ns.runner, POOL_LINE);
-    const { tap, mac } = await net.attach({ vmId: 'vm1', guestIp: '172.16.0.2', nat: true });
-    expect(tap).toBe(tapNameForVm('vm1'));
+    const { tap, mac } = await net.attach({ vmId: VM1, guestIp: '172.16.0.2', nat: true });
+    expect(tap).toBe(tapNameForVm(VM1, UID));
     expect(mac).toBe('06:00:ac:10:00:02');
-    expect((await networkSnapshot(ns.runner)).iptables.match(/"banger:vm1"/g)).toHaveLength(3);
-    await net.setNat({ vmId: 'vm1', guestIp: '172.16.0.2', nat: false });
-    expect((await networkSnapshot(ns.runner)).iptables).not.toContain('banger:vm1');
-    await net.detach('vm1');
-    await net.detach('vm1');
+    expect(
+      (await networkSnapshot(ns.runner)).iptables.match(new RegExp(`"banger:${VM1}"`, 'g')),
+    ).toHaveLength(3);
+    await net.setNat({ vmId: VM1, guestIp: '172.16.0.2', nat: false });
+    expect((await networkSnapshot(ns.runner)).iptables).not.toContain(`banger:${VM1}`);
+    await net.detach(VM1);
+    await net.detach(VM1);
     await net.pool.settled();
     expect(await networkSnapshot(ns.runner, POOL_LINE)).toEqual(before);
   });
 
   it('leaves nothing behind when NAT fails during attach', async () => {
     const before = await networkSnapshot(ns.runner, POOL_LINE);
-    await expect(net.attach({ vmId: 'vm2', guestIp: 'not-an-ip', nat: true })).rejects.toThrow(/allow-list/);
+    await expect(net.attach({ vmId: VM2, guestIp: 'not-an-ip', nat: true })).rejects.toThrow(
+      /not one of banger's privileged commands/,
+    );
     await net.pool.settled();
-    expect(await getLink(ns.runner, '/usr/sbin/ip', tapNameForVm('vm2'))).toBeUndefined();
+    expect(await getLink(ns.runner, '/usr/sbin/ip', tapNameForVm(VM2, UID))).toBeUndefined();
     expect(await networkSnapshot(ns.runner, POOL_LINE)).toEqual(before);
   });
 
   it('after a crash, a new daemon keeps running VMs and cleans up the rest', async () => {
-    await net.attach({ vmId: 'vm3', guestIp: '172.16.0.3', nat: true });
-    await net.attach({ vmId: 'vm4', guestIp: '172.16.0.4', nat: true });
+    await net.attach({ vmId: VM3, guestIp: '172.16.0.3', nat: true });
+    await net.attach({ vmId: VM4, guestIp: '172.16.0.4', nat: true });
     await net.pool.settled();
     const restarted = make(); // the old instance is simply abandoned, as in a crash
-    const report = await restarted.start(new Set(['vm3']));
-    expect(report.removedTaps).toEqual([tapNameForVm('vm4')]);
+    const report = await restarted.start(new Set([VM3]));
+    expect(report.removedTaps).toEqual([tapNameForVm(VM4, UID)]);
     expect(report.removedRules).toHaveLength(3);
     await restarted.pool.settled();
     expect(restarted.pool.idleCount).toBe(2);
     const after = await networkSnapshot(ns.runner);
-    expect(after.iptables.match(/"banger:vm3"/g)).toHaveLength(3);
-    expect(after.link).toContain(`${tapNameForVm('vm3')}:`);
+    expect(after.iptables.match(new RegExp(`"banger:${VM3}"`, 'g'))).toHaveLength(3);
+    expect(after.link).toContain(`${tapNameForVm(VM3, UID)}:`);
     // the bridge cannot move under the running VM
     const moved = new HostNetwork({ ...options(), bridgeIp: '10.1.0.1', cidr: '10.1.0.0/24' });
-    await expect(moved.start(new Set(['vm3']))).rejects.toThrow(/stop all VMs/);
+    await expect(moved.start(new Set([VM3]))).rejects.toThrow(/stop all VMs/);
     expect(log.warnings).toEqual([]);
   });
 });

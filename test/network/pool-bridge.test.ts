@@ -5,6 +5,7 @@ import { ensureBridge, inspectBridge } from '../../src/host/network/bridge.js';
 import { listLinks } from '../../src/host/network/links.js';
 import { TapPool } from '../../src/host/network/tap-pool.js';
 import type { Runner, RunOptions } from '../../src/host/runner.js';
+import { testVmId } from '../../src/testing/grant.js';
 import { destroyAllNetns, networkSnapshot } from '../support/netns.js';
 import { type HostNetwork, hostNetwork, recordingLog, TAP_UID } from './harness.js';
 
@@ -35,8 +36,8 @@ describe('TAP pool and bridge in a real namespace', () => {
   const ip = '/usr/sbin/ip';
 
   it('starts with a warm pool of idle, down, user-owned TAPs on the bridge', async () => {
-    const pool = (await listLinks(net.runner, ip)).filter((l) => l.name.startsWith('bgrpool-'));
-    expect(pool.map((l) => l.name).sort()).toEqual(['bgrpool-0', 'bgrpool-1', 'bgrpool-2', 'bgrpool-3']);
+    const pool = (await listLinks(net.runner, ip)).filter((l) => l.name.startsWith('bg39u-p'));
+    expect(pool.map((l) => l.name).sort()).toEqual(['bg39u-p0', 'bg39u-p1', 'bg39u-p2', 'bg39u-p3']);
     for (const link of pool) {
       expect(link).toMatchObject({ kind: 'tun', tunType: 'tap', tunOwner: TAP_UID, master: 'banger0' });
       expect(link).toMatchObject({ alias: 'banger-pool', up: false });
@@ -44,14 +45,14 @@ describe('TAP pool and bridge in a real namespace', () => {
   });
 
   it('gives 20 concurrent acquires 20 distinct working TAPs and refills the pool', async () => {
-    const ids = Array.from({ length: 20 }, (_, i) => `concurrent${i}`);
+    const ids = Array.from({ length: 20 }, (_, i) => testVmId(i + 1));
     const taps = await Promise.all(ids.map((id) => net.pool.acquire(id)));
     expect(new Set(taps).size).toBe(20);
     await net.pool.settled();
     const links = new Map((await listLinks(net.runner, ip)).map((l) => [l.name, l]));
     for (const [i, id] of ids.entries()) {
-      expect(taps[i]).toBe(tapNameForVm(id));
-      expect(links.get(tapNameForVm(id))).toMatchObject({
+      expect(taps[i]).toBe(tapNameForVm(id, TAP_UID));
+      expect(links.get(tapNameForVm(id, TAP_UID))).toMatchObject({
         kind: 'tun',
         tunOwner: TAP_UID,
         master: 'banger0',
@@ -59,7 +60,7 @@ describe('TAP pool and bridge in a real namespace', () => {
         up: true,
       });
     }
-    expect([...links.keys()].filter((n) => n.startsWith('bgrpool-'))).toHaveLength(4);
+    expect([...links.keys()].filter((n) => n.startsWith('bg39u-p'))).toHaveLength(4);
     expect(net.pool.idleCount).toBe(4);
     const released = await Promise.all(ids.map((id) => net.pool.release(id)));
     expect(released.every(Boolean)).toBe(true);
@@ -101,12 +102,10 @@ describe('TAP pool and bridge in a real namespace', () => {
     });
     await smaller.start();
     expect(smaller.idleCount).toBe(2);
-    const names = (await listLinks(net.runner, ip))
-      .map((l) => l.name)
-      .filter((n) => n.startsWith('bgrpool-'));
+    const names = (await listLinks(net.runner, ip)).map((l) => l.name).filter((n) => n.startsWith('bg39u-p'));
     expect(names).toHaveLength(2);
     await smaller.drain();
-    expect((await listLinks(net.runner, ip)).some((l) => l.name.startsWith('bgrpool-'))).toBe(false);
+    expect((await listLinks(net.runner, ip)).some((l) => l.name.startsWith('bg39u-p'))).toBe(false);
     expect(log.warnings).toEqual([]);
   });
 

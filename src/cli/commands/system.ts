@@ -8,24 +8,40 @@ export function registerSystemCommands(program: Command): void {
   system
     .command('setup')
     .description(
-      'run once with sudo: create the bridge, route *.vm to bangerd (systemd-resolved), print or install the sudoers lines',
+      "run once with sudo: create the bridge, route *.vm to bangerd (systemd-resolved), install banger's root helper with this user's grant, print or install its sudoers line",
     )
-    .option('--install-sudoers', 'write the sudoers lines to the sudoers file (checked with visudo first)')
-    .option('--sudoers-file <path>', 'where --install-sudoers writes', '/etc/sudoers.d/banger')
+    .option(
+      '--install-sudoers',
+      'write the sudoers line that lets the user run the root helper (checked with visudo first); removes an older banger\'s unsafe /etc/sudoers.d/banger',
+    )
+    .option('--sudoers-file <path>', 'where --install-sudoers writes (default: /etc/sudoers.d/banger-<uid>)')
     .option('--user <name>', 'prepare for this user instead of the one running sudo (SUDO_USER)')
     .option('--config <file>', "that user's config file (default: their ~/.config/banger/config.toml)")
+    .option('--helper-dir <dir>', 'root-owned directory for the root helper', '/usr/local/libexec/banger')
+    .option('--grants-dir <dir>', "root-owned directory for users' grants", '/etc/banger/users')
+    .option('--node <path>', 'root-owned node binary the helper runs with (default: the one running setup)')
     .option('--json', 'print what was done as JSON')
+    .addHelpText(
+      'after',
+      "\nThe user is granted one command, the root helper. It runs only banger's own network\ncommands, and only on that user's bridge, TAPs (named bg<uid in base 36>-...), iptables\nrules tagged banger: and addresses in their subnet, as recorded in their grant. Two\nusers may not share a bridge or overlapping subnets. See docs/privileges.md.",
+    )
     .action(
       async (opts: {
         installSudoers?: boolean;
-        sudoersFile: string;
+        sudoersFile?: string;
         user?: string;
         config?: string;
+        helperDir: string;
+        grantsDir: string;
+        node?: string;
         json?: boolean;
       }) => {
         const report = await runSystemSetup({
           installSudoers: opts.installSudoers === true,
-          sudoersFile: opts.sudoersFile,
+          helperDir: opts.helperDir,
+          grantsDir: opts.grantsDir,
+          ...(opts.sudoersFile === undefined ? {} : { sudoersFile: opts.sudoersFile }),
+          ...(opts.node === undefined ? {} : { node: opts.node }),
           ...(opts.user === undefined ? {} : { user: opts.user }),
           ...(opts.config === undefined ? {} : { configFile: opts.config }),
         });
@@ -49,14 +65,26 @@ function printSetup(r: SystemSetupReport): void {
     lines.push(`                to route *.vm yourself: ${r.dnsRouting.recipe}`);
   }
   lines.push('IP forwarding:  left as is; bangerd turns it on when the first VM with NAT starts');
+  const h = r.helper;
+  if (h.action === 'not-needed') lines.push(`root helper:    not needed: ${h.reason}`);
+  else {
+    const g = h.grant;
+    lines.push(
+      `root helper:    ${h.path}: ${h.action}`,
+      `grant:          ${h.grantFile}: bridge ${g.bridgeName} ${g.bridgeIp}, subnet ${g.cidr}, DNS port ${g.dnsPort || 'none'}, TAPs of uid ${g.uid}`,
+    );
+  }
   const s = r.sudoers;
   if (s.action === 'not-needed') lines.push(`sudoers:        not needed: ${s.reason}`);
   else if (s.action === 'printed') {
     lines.push(
-      `sudoers:        bangerd needs these lines in ${s.file} (rerun with --install-sudoers to write them):`,
+      `sudoers:        bangerd needs this line in ${s.file} (rerun with --install-sudoers to write it):`,
       '',
       ...s.lines,
     );
-  } else lines.push(`sudoers:        ${s.file} (${s.lines.length} lines): ${s.action}`);
+  } else lines.push(`sudoers:        ${s.file}: ${s.action}`);
+  if (s.action !== 'not-needed' && s.removedLegacyFile) {
+    lines.push(`                removed ${s.removedLegacyFile} from an older banger (its lines gave root)`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

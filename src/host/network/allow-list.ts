@@ -1,45 +1,72 @@
 import {
   BRIDGE_ALIAS,
+  formatIpv4,
+  isOwnTapName,
   isTaggableId,
-  isValidIfname,
+  isUsableHost,
+  isVmTapName,
+  macForIp,
   POOL_TAP_ALIAS,
+  parsePoolTapName,
   tryParseIpv4,
 } from '../../domain/network.js';
+import type { ResolvedGrant } from './grant.js';
 
 /**
- * The complete list of privileged commands banger runs, as argument shapes.
- * A command runs only when its tool and every argument match one shape
- * exactly (same length, literals equal, placeholders valid). Keep this list
- * short: each entry is a sudoers line the user is asked to trust.
+ * The complete list of commands banger runs as root, as argument shapes
+ * pinned to one user's grant (grant.ts): the bridge it names, TAPs named for
+ * its uid, addresses in its subnet, `banger:<16 hex>` / `banger:dns` tags,
+ * its DNS port. A command runs only when its tool and every argument match
+ * one shape exactly (same length, literals equal, placeholders valid). The
+ * root helper enforces this list, so it is the security boundary: keep it
+ * short, and never add a placeholder that accepts free text.
  */
 
 export type PrivilegedTool = 'ip' | 'iptables' | 'iptables-save' | 'sysctl' | 'resolvectl';
 
-/**
- * What a command is for; doctor checks and reports privileges per group.
- * `dns` (resolvectl) is only needed on systemd-resolved hosts.
- */
+export const PRIVILEGED_TOOLS: readonly PrivilegedTool[] = [
+  'ip',
+  'iptables',
+  'iptables-save',
+  'sysctl',
+  'resolvectl',
+];
+
+/** What a command is for; doctor reports by group. `dns` (resolvectl) is only used on systemd-resolved hosts. */
 export type PrivilegeGroup = 'bridge' | 'tap' | 'iptables' | 'sysctl' | 'dns';
 
 export const PRIVILEGE_GROUPS: readonly PrivilegeGroup[] = ['bridge', 'tap', 'iptables', 'sysctl', 'dns'];
 
-/** A placeholder stands for one argument of a checked form. */
+/** A placeholder stands for one argument, checked against the grant. */
 export type Placeholder =
-  | { kind: 'ifname' }
+  /** Exactly the granted bridge. */
+  | { kind: 'bridge' }
+  /** A VM TAP or pool TAP name of the granted uid. */
+  | { kind: 'ownTap' }
+  | { kind: 'vmTap' }
+  | { kind: 'poolTap' }
+  /** Exactly the granted uid, decimal. */
   | { kind: 'uid' }
-  | { kind: 'mac' }
-  /** "a.b.c.d/32": one guest address. */
-  | { kind: 'host32' }
-  /** "a.b.c.d/p": an interface address with its prefix. */
-  | { kind: 'ifaddr' }
-  /** "banger:<vm id>". */
-  | { kind: 'tag' }
-  /** An interface alias: a VM tag, "banger-pool" or "banger-bridge". */
-  | { kind: 'alias' }
-  /** "a.b.c.d:port": a DNS server as `resolvectl dns` takes it. */
+  /** The bridge's fixed MAC (derived from its address). */
+  | { kind: 'bridgeMac' }
+  /** Exactly the bridge's address with the subnet's prefix. */
+  | { kind: 'bridgeAddr' }
+  /** Any "a.b.c.d/p" (a stale address being removed from the granted bridge). */
+  | { kind: 'anyIfaddr' }
+  /** "a.b.c.d/32": a guest address of the granted subnet (not the gateway). */
+  | { kind: 'guest32' }
+  /** Exactly "<bridge ip>/32". */
+  | { kind: 'bridge32' }
+  /** Any "a.b.c.d/32" (a stale rule on the granted bridge being deleted). */
+  | { kind: 'anyHost32' }
+  /** Any port 1-65535 (a stale rule on the granted bridge being deleted). */
+  | { kind: 'anyPort' }
+  /** "banger:" + a VM id (16 hex digits). */
+  | { kind: 'vmTag' }
+  /** Exactly the granted DNS port (never when it is 0). */
+  | { kind: 'dnsPort' }
+  /** Exactly "<bridge ip>:<DNS port>" (never when the port is 0). */
   | { kind: 'dnsServer' }
-  /** A TCP/UDP port, 1-65535. */
-  | { kind: 'port' }
   /** One of the given literals. */
   | { kind: 'oneOf'; values: readonly string[] };
 
@@ -51,12 +78,11 @@ export interface CommandShape {
   readonly args: readonly ArgPattern[];
 }
 
-const ifname: Placeholder = { kind: 'ifname' };
-const host32: Placeholder = { kind: 'host32' };
-const tag: Placeholder = { kind: 'tag' };
-const comment = ['-m', 'comment', '--comment', tag] as const;
-
-const alias: Placeholder = { kind: 'alias' };
+const p = <K extends Placeholder['kind']>(kind: K) => ({ kind }) as Extract<Placeholder, { kind: K }>;
+const bridge = p('bridge');
+const guest32 = p('guest32');
+const vmTag = p('vmTag');
+const comment = ['-m', 'comment', '--comment', vmTag] as const;
 
 function ip(group: PrivilegeGroup, ...args: ArgPattern[]): CommandShape {
   return { group, tool: 'ip', args };
@@ -83,14 +109,16 @@ function iptables(
 
 /**
  * The guests' DNS redirect (dns-redirect.ts): port 53 on the bridge address
- * to bangerd's listener there. One fixed tag, `banger:dns`, never a VM's.
+ * to bangerd's port. Only the granted address and port may be inserted; a
+ * stale redirect on the granted bridge (old address or port) may be deleted.
  */
-function dnsRedirect(proto: 'udp' | 'tcp'): CommandShape {
-  return iptables('nat', ['-I', '-D'], 'PREROUTING', [
+function dnsRedirect(proto: 'udp' | 'tcp', op: '-I' | '-D'): CommandShape {
+  const current = op === '-I';
+  return iptables('nat', [op], 'PREROUTING', [
     '-d',
-    host32,
+    current ? p('bridge32') : p('anyHost32'),
     '-i',
-    ifname,
+    bridge,
     '-p',
     proto,
     '-m',
@@ -104,56 +132,57 @@ function dnsRedirect(proto: 'udp' | 'tcp'): CommandShape {
     '-j',
     'REDIRECT',
     '--to-ports',
-    { kind: 'port' },
+    current ? p('dnsPort') : p('anyPort'),
   ]);
 }
 
 export const ALLOWED_SHAPES: readonly CommandShape[] = [
-  // bridge
-  ip('bridge', 'link', 'add', ifname, 'address', { kind: 'mac' }, 'type', 'bridge'),
-  ip('bridge', 'addr', 'add', { kind: 'ifaddr' }, 'dev', ifname),
-  ip('bridge', 'addr', 'del', { kind: 'ifaddr' }, 'dev', ifname),
-  ip('bridge', 'link', 'set', 'dev', ifname, 'alias', alias, 'up'),
-  ip('bridge', 'link', 'set', 'dev', ifname, 'up'),
+  // the bridge (system setup, and the daemon re-creating it after a reboot)
+  ip('bridge', 'link', 'add', bridge, 'address', p('bridgeMac'), 'type', 'bridge'),
+  ip('bridge', 'addr', 'add', p('bridgeAddr'), 'dev', bridge),
+  ip('bridge', 'addr', 'del', p('anyIfaddr'), 'dev', bridge),
+  ip('bridge', 'link', 'set', 'dev', bridge, 'alias', BRIDGE_ALIAS, 'up'),
+  ip('bridge', 'link', 'set', 'dev', bridge, 'up'),
+  // a half-made bridge when creating it fails
+  ip('bridge', 'link', 'del', 'dev', bridge),
   // TAPs: created owned by the daemon's user so Firecracker opens them unprivileged
-  ip('tap', 'tuntap', 'add', 'dev', ifname, 'mode', 'tap', 'user', { kind: 'uid' }),
-  ip('tap', 'link', 'set', 'dev', ifname, 'master', ifname, 'alias', alias),
-  ip('tap', 'link', 'set', 'dev', ifname, 'master', ifname, 'alias', alias, 'up'),
+  ip('tap', 'tuntap', 'add', 'dev', p('ownTap'), 'mode', 'tap', 'user', p('uid')),
+  ip('tap', 'link', 'set', 'dev', p('poolTap'), 'master', bridge, 'alias', POOL_TAP_ALIAS),
+  ip('tap', 'link', 'set', 'dev', p('vmTap'), 'master', bridge, 'alias', vmTag, 'up'),
   // a pool TAP becomes a VM's TAP: renaming needs it down, which idle pool TAPs are
-  ip('tap', 'link', 'set', 'dev', ifname, 'name', ifname, 'alias', alias, 'up'),
-  // TAPs, and a half-made bridge when creating it fails
-  ip('tap', 'link', 'del', 'dev', ifname),
+  ip('tap', 'link', 'set', 'dev', p('poolTap'), 'name', p('vmTap'), 'alias', vmTag, 'up'),
+  ip('tap', 'link', 'del', 'dev', p('ownTap')),
   // per-VM NAT; the rule texts are what iptables-save prints, so saved rules can be deleted by spec
   iptables('nat', ['-A', '-D'], 'POSTROUTING', [
     '-s',
-    host32,
+    guest32,
     '!',
     '-o',
-    ifname,
+    bridge,
     ...comment,
     '-j',
     'MASQUERADE',
   ]),
   iptables('filter', ['-I', '-D'], 'FORWARD', [
     '-s',
-    host32,
+    guest32,
     '-i',
-    ifname,
+    bridge,
     '!',
     '-o',
-    ifname,
+    bridge,
     ...comment,
     '-j',
     'ACCEPT',
   ]),
   iptables('filter', ['-I', '-D'], 'FORWARD', [
     '-d',
-    host32,
+    guest32,
     '!',
     '-i',
-    ifname,
+    bridge,
     '-o',
-    ifname,
+    bridge,
     '-m',
     'conntrack',
     '--ctstate',
@@ -162,72 +191,83 @@ export const ALLOWED_SHAPES: readonly CommandShape[] = [
     '-j',
     'ACCEPT',
   ]),
-  // guests' port-53 DNS to bangerd's bridge listener; the rule text is what iptables-save prints
-  dnsRedirect('udp'),
-  dnsRedirect('tcp'),
+  dnsRedirect('udp', '-I'),
+  dnsRedirect('tcp', '-I'),
+  dnsRedirect('udp', '-D'),
+  dnsRedirect('tcp', '-D'),
+  // reading the rules: never with arguments (`-f FILE` would write any file as root)
   { group: 'iptables', tool: 'iptables-save', args: [] },
   { group: 'sysctl', tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
   // systemd-resolved: the bridge link's DNS server and routing domain (dns-routing.ts)
-  resolvectl('dns', ifname, { kind: 'dnsServer' }),
-  resolvectl('domain', ifname, '~vm'),
-  resolvectl('default-route', ifname, 'false'),
-  resolvectl({ kind: 'oneOf', values: ['dnssec', 'dnsovertls', 'llmnr', 'mdns'] }, ifname, 'no'),
+  resolvectl('dns', bridge, p('dnsServer')),
+  resolvectl('domain', bridge, '~vm'),
+  resolvectl('default-route', bridge, 'false'),
+  resolvectl({ kind: 'oneOf', values: ['dnssec', 'dnsovertls', 'llmnr', 'mdns'] }, bridge, 'no'),
 ];
 
-function matchesPlaceholder(p: Placeholder, value: string): boolean {
-  switch (p.kind) {
-    case 'ifname':
-      return isValidIfname(value);
+function ipOf(value: string, suffix: string): number | undefined {
+  return value.endsWith(suffix) ? tryParseIpv4(value.slice(0, -suffix.length)) : undefined;
+}
+
+function matchesPlaceholder(ph: Placeholder, value: string, g: ResolvedGrant): boolean {
+  switch (ph.kind) {
+    case 'bridge':
+      return value === g.bridgeName;
+    case 'ownTap':
+      return isOwnTapName(value, g.uid);
+    case 'vmTap':
+      return isVmTapName(value, g.uid);
+    case 'poolTap':
+      return parsePoolTapName(value, g.uid) !== undefined;
     case 'uid':
-      return /^(0|[1-9]\d{0,9})$/.test(value) && Number(value) < 2 ** 32 - 1;
-    case 'mac':
-      return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(value);
-    case 'host32': {
-      const [addr, prefix, ...rest] = value.split('/');
-      return rest.length === 0 && prefix === '32' && addr !== undefined && tryParseIpv4(addr) !== undefined;
+      return value === String(g.uid);
+    case 'bridgeMac':
+      return value === macForIp(g.bridgeIp);
+    case 'bridgeAddr':
+      return value === `${g.plan.gateway}/${g.plan.subnet.prefix}`;
+    case 'anyIfaddr': {
+      const m = /^([0-9.]+)\/(\d{1,2})$/.exec(value);
+      return m !== null && tryParseIpv4(m[1] ?? '') !== undefined && Number(m[2]) <= 32;
     }
-    case 'ifaddr': {
-      const [addr, prefix, ...rest] = value.split('/');
-      return (
-        rest.length === 0 &&
-        addr !== undefined &&
-        tryParseIpv4(addr) !== undefined &&
-        prefix !== undefined &&
-        /^\d{1,2}$/.test(prefix) &&
-        Number(prefix) <= 32
-      );
+    case 'guest32': {
+      const addr = ipOf(value, '/32');
+      return addr !== undefined && isUsableHost(g.plan.subnet, addr) && formatIpv4(addr) !== g.plan.gateway;
     }
-    case 'dnsServer': {
-      const m = /^([0-9.]+):(\d{1,5})$/.exec(value);
-      return (
-        m !== null && tryParseIpv4(m[1] ?? '') !== undefined && Number(m[2]) >= 1 && Number(m[2]) <= 65535
-      );
-    }
-    case 'port':
+    case 'bridge32':
+      return value === `${g.plan.gateway}/32`;
+    case 'anyHost32':
+      return ipOf(value, '/32') !== undefined;
+    case 'anyPort':
       return /^[1-9]\d{0,4}$/.test(value) && Number(value) <= 65535;
-    case 'tag':
+    case 'vmTag':
       return value.startsWith('banger:') && isTaggableId(value.slice('banger:'.length));
-    case 'alias':
-      return value === POOL_TAP_ALIAS || value === BRIDGE_ALIAS || matchesPlaceholder({ kind: 'tag' }, value);
+    case 'dnsPort':
+      return g.dnsPort !== 0 && value === String(g.dnsPort);
+    case 'dnsServer':
+      return g.dnsPort !== 0 && value === `${g.plan.gateway}:${g.dnsPort}`;
     case 'oneOf':
-      return p.values.includes(value);
+      return ph.values.includes(value);
   }
 }
 
-function argMatches(pattern: ArgPattern, value: string): boolean {
-  return typeof pattern === 'string' ? pattern === value : matchesPlaceholder(pattern, value);
+function argMatches(pattern: ArgPattern, value: string, grant: ResolvedGrant): boolean {
+  return typeof pattern === 'string' ? pattern === value : matchesPlaceholder(pattern, value, grant);
 }
 
-/** The shape `args` matches, or undefined when the command is not allowed. */
-export function findShape(tool: PrivilegedTool, args: readonly string[]): CommandShape | undefined {
+/** The shape `args` matches under `grant`, or undefined when the command is not allowed. */
+export function findShape(
+  grant: ResolvedGrant,
+  tool: string,
+  args: readonly string[],
+): CommandShape | undefined {
   return ALLOWED_SHAPES.find(
     (shape) =>
       shape.tool === tool &&
       shape.args.length === args.length &&
-      shape.args.every((pattern, i) => argMatches(pattern, args[i] ?? '')),
+      shape.args.every((pattern, i) => argMatches(pattern, args[i] ?? '', grant)),
   );
 }
 
-export function isAllowed(tool: PrivilegedTool, args: readonly string[]): boolean {
-  return findShape(tool, args) !== undefined;
+export function isAllowed(grant: ResolvedGrant, tool: string, args: readonly string[]): boolean {
+  return findShape(grant, tool, args) !== undefined;
 }

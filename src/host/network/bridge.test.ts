@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../domain/errors.js';
 import { FakeRunner } from '../../testing/fake-runner.js';
+import { TEST_GRANT } from '../../testing/grant.js';
 import { ensureBridge, inspectBridge } from './bridge.js';
 import { PrivilegedRunner } from './privileged.js';
 
@@ -28,7 +29,7 @@ function host(link: { kind?: string; alias?: string; up?: boolean } | undefined,
     prefixlen: Number(a.split('/')[1]),
   }));
   fake.on(['/usr/sbin/ip', '-j', '-4', 'addr'], { stdout: JSON.stringify([{ addr_info: addrInfo }]) });
-  const priv = new PrivilegedRunner(fake, { asRoot: true });
+  const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const privileged = () => fake.commandLines.filter((l) => !l.includes(' -j '));
   return { fake, priv, privileged };
 }
@@ -122,7 +123,7 @@ describe('ensureBridge', () => {
     const failing = new FakeRunner()
       .on(['/usr/sbin/ip', '-d'], { exitCode: 1, stderr: 'Device "banger0" does not exist.' })
       .on(['/usr/sbin/ip', 'addr', 'add'], { exitCode: 2, stderr: 'RTNETLINK answers: Permission denied' });
-    const priv = new PrivilegedRunner(failing, { asRoot: true });
+    const priv = new PrivilegedRunner(failing, { asRoot: true, grant: TEST_GRANT });
     await expect(ensureBridge(failing, priv, config, { vmsRunning: false })).rejects.toThrow(
       /Permission denied/,
     );

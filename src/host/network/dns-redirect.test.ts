@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../testing/fake-runner.js';
+import { TEST_GRANT } from '../../testing/grant.js';
 import { isAllowed } from './allow-list.js';
 import { DNS_REDIRECT_TAG, dnsRedirectRules, ensureDnsRedirect } from './dns-redirect.js';
+import { resolveGrant } from './grant.js';
 import { HostNetwork } from './host-network.js';
 import type { NetworkLog } from './log.js';
 import { Nat } from './nat.js';
 import { PrivilegedRunner } from './privileged.js';
 import { reconcileNetwork } from './reconcile.js';
+
+const GRANT = resolveGrant(TEST_GRANT);
 
 const target = { bridge: 'banger0', bridgeIp: '172.16.0.1', port: 42069 };
 
@@ -25,7 +29,7 @@ function recordingLog(): NetworkLog & { warnings: string[] } {
 
 function setup(rules: string[]) {
   const fake = new FakeRunner().on(['/usr/sbin/iptables-save'], { stdout: save(rules) });
-  const priv = new PrivilegedRunner(fake, { asRoot: true });
+  const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const log = recordingLog();
   const nat = new Nat({ runner: fake, priv, log });
   const mutations = () => fake.commandLines.filter((l) => l.startsWith('/usr/sbin/iptables '));
@@ -42,10 +46,12 @@ describe('the guests’ DNS redirect', () => {
     const rules = dnsRedirectRules(target);
     expect(rules.map((r) => r.args[5])).toEqual(['udp', 'tcp']);
     for (const rule of rules) {
-      expect(isAllowed('iptables', ['-w', '-t', rule.table, rule.addOp, rule.chain, ...rule.args])).toBe(
+      expect(
+        isAllowed(GRANT, 'iptables', ['-w', '-t', rule.table, rule.addOp, rule.chain, ...rule.args]),
+      ).toBe(true);
+      expect(isAllowed(GRANT, 'iptables', ['-w', '-t', rule.table, '-D', rule.chain, ...rule.args])).toBe(
         true,
       );
-      expect(isAllowed('iptables', ['-w', '-t', rule.table, '-D', rule.chain, ...rule.args])).toBe(true);
     }
   });
 
@@ -53,12 +59,12 @@ describe('the guests’ DNS redirect', () => {
     const [udp] = dnsRedirectRules(target);
     const args = ['-w', '-t', 'nat', '-I', 'PREROUTING', ...(udp?.args ?? [])];
     const swap = (from: string, to: string) => args.map((a) => (a === from ? to : a));
-    expect(isAllowed('iptables', swap('banger:dns', 'banger:abc'))).toBe(false);
-    expect(isAllowed('iptables', swap('53', '22'))).toBe(false);
-    expect(isAllowed('iptables', swap('REDIRECT', 'DNAT'))).toBe(false);
-    expect(isAllowed('iptables', swap('42069', '0'))).toBe(false);
-    expect(isAllowed('iptables', swap('42069', '65536'))).toBe(false);
-    expect(isAllowed('iptables', swap('-I', '-A'))).toBe(false);
+    expect(isAllowed(GRANT, 'iptables', swap('banger:dns', 'banger:abc'))).toBe(false);
+    expect(isAllowed(GRANT, 'iptables', swap('53', '22'))).toBe(false);
+    expect(isAllowed(GRANT, 'iptables', swap('REDIRECT', 'DNAT'))).toBe(false);
+    expect(isAllowed(GRANT, 'iptables', swap('42069', '0'))).toBe(false);
+    expect(isAllowed(GRANT, 'iptables', swap('42069', '65536'))).toBe(false);
+    expect(isAllowed(GRANT, 'iptables', swap('-I', '-A'))).toBe(false);
   });
 
   it('inserts both rules when none exist', async () => {
@@ -101,6 +107,7 @@ describe('the guests’ DNS redirect', () => {
       log,
       isVmId: () => true,
       keepVmIds: new Set(),
+      uid: 1000,
     });
     expect(report).toEqual({ removedTaps: [], removedRules: [], skippedRules: [] });
     expect(mutations()).toEqual([]);

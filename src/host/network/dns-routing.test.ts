@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../testing/fake-runner.js';
+import { TEST_GRANT } from '../../testing/grant.js';
 import { CommandError } from '../runner.js';
 import { isAllowed } from './allow-list.js';
 import {
@@ -9,9 +10,12 @@ import {
   inspectDnsRouting,
   parseLinkSetting,
 } from './dns-routing.js';
+import { resolveGrant } from './grant.js';
 import { HostNetwork } from './host-network.js';
 import type { NetworkLog } from './log.js';
 import { PrivilegedRunner } from './privileged.js';
+
+const GRANT = resolveGrant(TEST_GRANT);
 
 const R = '/usr/bin/resolvectl';
 const target = { link: 'banger0', server: '172.16.0.1:42069' };
@@ -44,7 +48,7 @@ describe('resolvectl planning', () => {
       'llmnr banger0 no',
       'mdns banger0 no',
     ]);
-    for (const args of commands) expect(isAllowed('resolvectl', args), args.join(' ')).toBe(true);
+    for (const args of commands) expect(isAllowed(GRANT, 'resolvectl', args), args.join(' ')).toBe(true);
   });
 
   it('allows nothing else through resolvectl', () => {
@@ -59,7 +63,7 @@ describe('resolvectl planning', () => {
       ['flush-caches'],
       ['dns', 'banger0', '172.16.0.1:99999'],
     ]) {
-      expect(isAllowed('resolvectl', args), args.join(' ')).toBe(false);
+      expect(isAllowed(GRANT, 'resolvectl', args), args.join(' ')).toBe(false);
     }
   });
 
@@ -113,12 +117,14 @@ describe('resolvectl planning', () => {
 
   it('applies every setting, as root directly or through sudo -n', async () => {
     const fake = new FakeRunner();
-    expect(await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: true }), target)).toEqual(
-      dnsRoutingCommands(target),
-    );
-    await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: false, user: 'alice' }), target);
+    expect(
+      await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT }), target),
+    ).toEqual(dnsRoutingCommands(target));
+    await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: false, grant: TEST_GRANT }), target);
     expect(fake.commandLines[0]).toBe(`${R} dns banger0 172.16.0.1:42069`);
-    expect(fake.commandLines[7]).toBe(`sudo -n ${R} dns banger0 172.16.0.1:42069`);
+    expect(fake.commandLines[7]).toBe(
+      'sudo -n /usr/local/libexec/banger/banger-root resolvectl dns banger0 172.16.0.1:42069',
+    );
     expect(fake.commandLines).toHaveLength(14);
   });
 

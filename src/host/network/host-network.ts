@@ -28,7 +28,8 @@ export interface HostNetworkOptions {
   isVmId: (id: string) => boolean;
   /** Owner of the TAPs. Default: the daemon's uid. */
   uid?: number;
-  privileged?: PrivilegedOptions;
+  /** How privileged commands run; the grant is derived from the options above. */
+  privileged?: Omit<PrivilegedOptions, 'grant'>;
   /**
    * `IP:PORT` of the daemon's DNS listener on the bridge address. When set,
    * `start` makes systemd-resolved route `*.vm` there (docs/dns-routing.md;
@@ -58,13 +59,21 @@ export class HostNetwork {
   readonly nat: Nat;
 
   constructor(private readonly o: HostNetworkOptions) {
-    this.priv = new PrivilegedRunner(o.runner, o.privileged);
+    const uid = o.uid ?? process.getuid?.() ?? 0;
+    const grant = {
+      uid,
+      bridgeName: o.bridgeName,
+      bridgeIp: o.bridgeIp,
+      cidr: o.cidr,
+      dnsPort: o.dnsServer === undefined ? 0 : parseListenAddress(o.dnsServer).port,
+    };
+    this.priv = new PrivilegedRunner(o.runner, { ...o.privileged, grant });
     this.bridge = { name: o.bridgeName, gatewayIp: o.bridgeIp, cidr: o.cidr };
     this.pool = new TapPool({
       runner: o.runner,
       priv: this.priv,
       bridge: o.bridgeName,
-      uid: o.uid ?? process.getuid?.() ?? 0,
+      uid,
       size: o.tapPoolSize,
       log: o.log,
     });
@@ -97,6 +106,7 @@ export class HostNetwork {
       log: this.o.log,
       isVmId: this.o.isVmId,
       keepVmIds: runningVmIds,
+      uid: this.pool.uid,
     });
     await this.pool.start();
     return report;

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../testing/fake-runner.js';
+import { TEST_GRANT } from '../../testing/grant.js';
 import type { Runner } from '../runner.js';
 import { parseIptablesSave, splitSaveLine } from './iptables-save.js';
 import { silentNetworkLog } from './log.js';
 import { Nat, natRules } from './nat.js';
 import { PrivilegedRunner } from './privileged.js';
 
-const target = { vmId: 'abc', guestIp: '172.16.0.2', bridge: 'banger0' };
+const target = { vmId: '0000000000000abc', guestIp: '172.16.0.2', bridge: 'banger0' };
 
 /** iptables-save output holding `rules` ("-A CHAIN ..." lines) in the given tables. */
 function save(nat: string[], filter: string[]): string {
@@ -26,16 +27,16 @@ function save(nat: string[], filter: string[]): string {
 }
 
 const ours = {
-  masq: '-A POSTROUTING -s 172.16.0.2/32 ! -o banger0 -m comment --comment "banger:abc" -j MASQUERADE',
-  out: '-A FORWARD -s 172.16.0.2/32 -i banger0 ! -o banger0 -m comment --comment "banger:abc" -j ACCEPT',
-  back: '-A FORWARD -d 172.16.0.2/32 ! -i banger0 -o banger0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "banger:abc" -j ACCEPT',
+  masq: '-A POSTROUTING -s 172.16.0.2/32 ! -o banger0 -m comment --comment "banger:0000000000000abc" -j MASQUERADE',
+  out: '-A FORWARD -s 172.16.0.2/32 -i banger0 ! -o banger0 -m comment --comment "banger:0000000000000abc" -j ACCEPT',
+  back: '-A FORWARD -d 172.16.0.2/32 ! -i banger0 -o banger0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "banger:0000000000000abc" -j ACCEPT',
 };
 
 function setup(saved: string, forwarding = '1') {
   const fake = new FakeRunner()
     .on(['/usr/sbin/iptables-save'], { stdout: saved })
     .on(['/usr/sbin/sysctl', '-n'], { stdout: `${forwarding}\n` });
-  const priv = new PrivilegedRunner(fake, { asRoot: true });
+  const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const nat = new Nat({ runner: fake, priv, log: silentNetworkLog });
   const mutations = () =>
     fake.commandLines.filter((l) => l.startsWith('/usr/sbin/iptables ') || l.includes('-w net'));
@@ -58,7 +59,7 @@ describe('iptables-save parsing', () => {
 
   it('reads tables, chains, args and comments', () => {
     const [filter, nat] = parseIptablesSave(save([ours.masq], [ours.out]));
-    expect(nat).toMatchObject({ table: 'nat', chain: 'POSTROUTING', comments: ['banger:abc'] });
+    expect(nat).toMatchObject({ table: 'nat', chain: 'POSTROUTING', comments: ['banger:0000000000000abc'] });
     expect(nat?.args).toEqual(natRules(target)[0]?.args);
     expect(filter).toMatchObject({ table: 'filter', chain: 'FORWARD' });
     expect(filter?.args).toEqual(natRules(target)[1]?.args);
@@ -70,9 +71,9 @@ describe('Nat', () => {
     const { nat, mutations } = setup(save([], []), '0');
     expect(await nat.enable(target)).toEqual({ added: 3, removed: 0 });
     expect(mutations()).toEqual([
-      '/usr/sbin/iptables -w -t nat -A POSTROUTING -s 172.16.0.2/32 ! -o banger0 -m comment --comment banger:abc -j MASQUERADE',
-      '/usr/sbin/iptables -w -t filter -I FORWARD -s 172.16.0.2/32 -i banger0 ! -o banger0 -m comment --comment banger:abc -j ACCEPT',
-      '/usr/sbin/iptables -w -t filter -I FORWARD -d 172.16.0.2/32 ! -i banger0 -o banger0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment banger:abc -j ACCEPT',
+      '/usr/sbin/iptables -w -t nat -A POSTROUTING -s 172.16.0.2/32 ! -o banger0 -m comment --comment banger:0000000000000abc -j MASQUERADE',
+      '/usr/sbin/iptables -w -t filter -I FORWARD -s 172.16.0.2/32 -i banger0 ! -o banger0 -m comment --comment banger:0000000000000abc -j ACCEPT',
+      '/usr/sbin/iptables -w -t filter -I FORWARD -d 172.16.0.2/32 ! -i banger0 -o banger0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment banger:0000000000000abc -j ACCEPT',
       '/usr/sbin/sysctl -w net.ipv4.ip_forward=1',
     ]);
   });
@@ -94,23 +95,23 @@ describe('Nat', () => {
 
   it('removes exactly the rules tagged banger:<id>, never look-alikes', async () => {
     const lookAlikes = [
-      ours.masq.replace('"banger:abc"', '"banger:abc-extra"'),
-      ours.masq.replace('"banger:abc"', '"banger:ab"'),
-      ours.masq.replace('"banger:abc"', '"notbanger:abc"'),
-      ours.masq.replace('"banger:abc"', '"banger:abc "'),
+      ours.masq.replace('"banger:0000000000000abc"', '"banger:0000000000000abc-extra"'),
+      ours.masq.replace('"banger:0000000000000abc"', '"banger:ab"'),
+      ours.masq.replace('"banger:0000000000000abc"', '"notbanger:0000000000000abc"'),
+      ours.masq.replace('"banger:0000000000000abc"', '"banger:0000000000000abc "'),
     ];
     const { nat, mutations } = setup(save([...lookAlikes, ours.masq], [ours.out, ours.back]));
-    expect(await nat.disable('abc')).toEqual({ removed: 3 });
+    expect(await nat.disable('0000000000000abc')).toEqual({ removed: 3 });
     expect(mutations()).toHaveLength(3);
     for (const line of mutations()) {
-      expect(line).toMatch(/ -D (POSTROUTING|FORWARD) .* --comment banger:abc -j /);
+      expect(line).toMatch(/ -D (POSTROUTING|FORWARD) .* --comment banger:0000000000000abc -j /);
     }
   });
 
   it('leaves a tagged rule of a shape banger never makes', async () => {
-    const odd = '-A FORWARD -i eth0 -m comment --comment "banger:abc" -j DROP';
+    const odd = '-A FORWARD -i eth0 -m comment --comment "banger:0000000000000abc" -j DROP';
     const { nat, mutations } = setup(save([], [odd]));
-    expect(await nat.disable('abc')).toEqual({ removed: 0 });
+    expect(await nat.disable('0000000000000abc')).toEqual({ removed: 0 });
     expect(mutations()).toEqual([]);
   });
 
@@ -127,9 +128,13 @@ describe('Nat', () => {
         return fake.run(argv, options);
       },
     };
-    const priv = new PrivilegedRunner(counting, { asRoot: true });
+    const priv = new PrivilegedRunner(counting, { asRoot: true, grant: TEST_GRANT });
     const nat = new Nat({ runner: counting, priv, log: silentNetworkLog });
-    await Promise.all([nat.enable(target), nat.disable('abc'), nat.enable({ ...target, vmId: 'def' })]);
+    await Promise.all([
+      nat.enable(target),
+      nat.disable('0000000000000abc'),
+      nat.enable({ ...target, vmId: '0000000000000def' }),
+    ]);
     expect(most).toBe(1);
     expect(fake.calls.length).toBeGreaterThan(6);
   });

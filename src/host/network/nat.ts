@@ -1,6 +1,5 @@
 import { vmTag } from '../../domain/network.js';
 import type { Runner } from '../runner.js';
-import { isAllowed } from './allow-list.js';
 import { parseIptablesSave, type SavedRule } from './iptables-save.js';
 import type { NetworkLog } from './log.js';
 import type { PrivilegedRunner } from './privileged.js';
@@ -82,7 +81,8 @@ export function deleteArgs(rule: { table: string; chain: string; args: readonly 
 
 /**
  * Deletes a saved rule by spec, but only when its shape is one banger
- * creates; anything else is left alone and reported false.
+ * creates for this daemon's grant (its bridge, its subnet); anything else,
+ * another user's banger rules included, is left alone and reported false.
  */
 export async function deleteSavedRule(
   priv: PrivilegedRunner,
@@ -90,7 +90,7 @@ export async function deleteSavedRule(
   log: NetworkLog,
 ): Promise<boolean> {
   const args = deleteArgs(rule);
-  if (!isAllowed('iptables', args)) {
+  if (!priv.allows('iptables', args)) {
     log.warn(
       { table: rule.table, chain: rule.chain, rule: rule.args.join(' ') },
       'not deleting a tagged rule banger does not create',

@@ -1,61 +1,74 @@
-import { userInfo } from 'node:os';
 import { AppError } from '../../domain/errors.js';
+import { DEFAULT_HELPER_PATH, REFUSAL_PREFIX, REFUSED_EXIT } from '../root-helper/protocol.js';
 import { CommandError, type Runner, type RunResult } from '../runner.js';
-import { findShape, type PrivilegedTool, type PrivilegeGroup } from './allow-list.js';
-import { concreteShapeFor, expandShapes, sampleArgs, sudoersLine } from './sudoers.js';
+import { findShape, type PrivilegedTool } from './allow-list.js';
+import { type NetworkGrant, type ResolvedGrant, resolveGrant } from './grant.js';
 import { DEFAULT_TOOL_PATHS, type ToolPaths } from './tools.js';
 
 export interface PrivilegedOptions {
-  /** Run commands directly instead of through `sudo -n`. Default: the process is root. */
+  /** Run commands directly instead of through sudo and the root helper. Default: the process is root. */
   asRoot?: boolean;
-  /** The user named in sudoers lines. Default: the process's user. */
-  user?: string;
+  /** The resources this daemon may touch (from its config and uid). */
+  grant: NetworkGrant;
+  /** The installed root helper (config `root_helper`). */
+  helper?: string;
+  /** Tool paths used as root, and for the unprivileged reads (`ip -j link show` and the like). */
   tools?: Partial<ToolPaths>;
 }
 
 const RUN_TIMEOUT_MS = 30_000;
+export const SETUP_HINT = 'an administrator runs: sudo banger system setup --install-sudoers';
 
 /**
  * The one way banger runs a command as root. Every command is checked
- * against the allow-list (allow-list.ts) first; anything else is refused
- * with AppError('internal') before a process is spawned. Allowed commands
- * run through the injected Runner, directly when the daemon is root and as
- * `sudo -n <absolute path> ...` otherwise. When sudo refuses, the error is
- * one line naming the command and the sudoers entry that would allow it.
+ * against the allow-list under this daemon's grant first, so a bug upstream
+ * fails here with AppError('internal') before any process starts. As root
+ * the tool runs directly; otherwise as `sudo -n <root helper> <tool> args`,
+ * and the helper, which the user cannot change, checks the same list again
+ * against the grant root wrote for this user: that second check is the
+ * security boundary. Refusals by sudo or the helper become one line saying
+ * how to fix the grant.
  */
 export class PrivilegedRunner {
   readonly tools: ToolPaths;
   readonly asRoot: boolean;
-  readonly user: string;
+  readonly grant: ResolvedGrant;
+  readonly helper: string;
 
   constructor(
     private readonly runner: Runner,
-    options: PrivilegedOptions = {},
+    options: PrivilegedOptions,
   ) {
     this.tools = { ...DEFAULT_TOOL_PATHS, ...options.tools };
     this.asRoot = options.asRoot ?? process.getuid?.() === 0;
-    this.user = options.user ?? userInfo().username;
+    this.grant = resolveGrant(options.grant);
+    this.helper = options.helper ?? DEFAULT_HELPER_PATH;
+  }
+
+  /** True when this daemon's grant allows the command (reconcile skips other users' rules with it). */
+  allows(tool: PrivilegedTool, args: readonly string[]): boolean {
+    return findShape(this.grant, tool, args) !== undefined;
   }
 
   /**
    * Runs `tool args...` as root. With `check: false` a non-zero exit of the
-   * tool itself is returned (e.g. `iptables -C` exit 1); a refusal by sudo
-   * always throws AppError('host_unsupported').
+   * tool itself is returned (e.g. `ip link del` of a missing device); a
+   * refusal by sudo or the helper always throws AppError('host_unsupported').
    */
   async run(
     tool: PrivilegedTool,
     args: readonly string[],
     options: { check?: boolean } = {},
   ): Promise<RunResult> {
-    const shape = findShape(tool, args);
-    if (!shape) {
+    if (!this.allows(tool, args)) {
       throw new AppError(
         'internal',
-        `refusing to run "${tool} ${args.join(' ')}": not on banger's privileged allow-list`,
+        `refusing to run "${tool} ${args.join(' ')}": not one of banger's privileged commands for bridge ${this.grant.bridgeName}`,
       );
     }
-    const command = [this.tools[tool], ...args];
-    const argv = this.asRoot ? command : [this.tools.sudo, '-n', ...command];
+    const argv = this.asRoot
+      ? [this.tools[tool], ...args]
+      : [this.tools.sudo, '-n', this.helper, tool, ...args];
     let result: RunResult;
     try {
       result = await this.runner.run(argv, { check: false, timeoutMs: RUN_TIMEOUT_MS });
@@ -63,25 +76,36 @@ export class PrivilegedRunner {
       if (!this.asRoot && err instanceof CommandError && err.message.includes('could not be started')) {
         throw new AppError(
           'host_unsupported',
-          `cannot run "${command.join(' ')}" as root: sudo could not be started; install sudo or run bangerd as root`,
+          `cannot run "${tool} ${args.join(' ')}" as root: sudo could not be started; install sudo or run bangerd as root`,
           { cause: err },
         );
       }
       throw err;
     }
-    if (result.exitCode !== 0 && !this.asRoot && isSudoRefusal(result.stderr)) {
-      const line = sudoersLine(this.user, concreteShapeFor(shape, args), this.tools);
-      const why = firstLine(result.stderr);
-      throw new AppError(
-        'host_unsupported',
-        `"${command.join(' ')}" needs root and sudo -n refused it (${why}); add to /etc/sudoers.d/banger: ${line}`,
-        { details: { argv, sudoersLine: line } },
-      );
-    }
+    if (result.exitCode !== 0 && !this.asRoot) throwIfRefused(result, `${tool} ${args.join(' ')}`);
     if (result.exitCode !== 0 && options.check !== false) {
       throw new CommandError(argv, result.exitCode, result.stderr);
     }
     return result;
+  }
+}
+
+/** Turns a refusal by sudo or by the root helper into one actionable line. */
+function throwIfRefused(result: RunResult, command: string): void {
+  const helperLine = result.stderr.split('\n').find((l) => l.startsWith(REFUSAL_PREFIX));
+  if (result.exitCode === REFUSED_EXIT && helperLine !== undefined) {
+    throw new AppError(
+      'host_unsupported',
+      `banger's root helper refused "${command}": ${helperLine.slice(REFUSAL_PREFIX.length)}`,
+      { details: { argv: result.argv } },
+    );
+  }
+  if (isSudoRefusal(result.stderr)) {
+    throw new AppError(
+      'host_unsupported',
+      `"${command}" needs root and sudo -n refused banger's root helper (${firstLine(result.stderr)}); ${SETUP_HINT}`,
+      { details: { argv: result.argv } },
+    );
   }
 }
 
@@ -92,46 +116,4 @@ export function isSudoRefusal(stderr: string): boolean {
 
 function firstLine(text: string): string {
   return (text.trim().split('\n')[0] ?? '').replace(/^sudo: /, '');
-}
-
-/** One privileged command and whether the daemon may run it now. */
-export interface PrivilegeCheck {
-  group: PrivilegeGroup;
-  /** The command shape as a sudoers-style pattern, e.g. "/usr/sbin/ip link add * address * type bridge". */
-  command: string;
-  allowed: boolean;
-  /** The line that allows it; print it when `allowed` is false. */
-  sudoersLine: string;
-}
-
-/**
- * For `banger doctor`: asks `sudo -n -l` about every allowed command shape
- * (of `groups`, default all). As root everything is allowed and nothing is
- * run. Never runs the commands themselves. `sudo -l` answers "command not
- * found" for a tool that is not installed, so ask about `dns` only on
- * systemd-resolved hosts.
- */
-export async function checkPrivileges(
-  runner: Runner,
-  options: PrivilegedOptions & { groups?: readonly PrivilegeGroup[] } = {},
-): Promise<PrivilegeCheck[]> {
-  const priv = new PrivilegedRunner(runner, options);
-  const checks: PrivilegeCheck[] = [];
-  const shapes = expandShapes().filter(
-    (s) => options.groups === undefined || options.groups.includes(s.group),
-  );
-  for (const shape of shapes) {
-    const line = sudoersLine(priv.user, shape, priv.tools);
-    const command = line.slice(line.indexOf('NOPASSWD: ') + 'NOPASSWD: '.length);
-    let allowed = priv.asRoot;
-    if (!allowed) {
-      const argv = [priv.tools.sudo, '-n', '-l', priv.tools[shape.tool], ...sampleArgs(shape)];
-      const result = await runner
-        .run(argv, { check: false, timeoutMs: RUN_TIMEOUT_MS })
-        .catch(() => undefined);
-      allowed = result?.exitCode === 0;
-    }
-    checks.push({ group: shape.group, command, allowed, sudoersLine: line });
-  }
-  return checks;
 }

@@ -20,6 +20,8 @@ export interface ReconcileOptions {
   isVmId: (id: string) => boolean;
   /** VMs whose TAP and NAT rules must stay: those running (adopted) after the daemon's own reconcile. */
   keepVmIds: ReadonlySet<string>;
+  /** The daemon's uid: only TAPs named for it are its own. */
+  uid: number;
 }
 
 export interface ReconcileReport {
@@ -35,9 +37,11 @@ export interface ReconcileReport {
  * Run at daemon start before serving requests. Only resources carrying
  * banger's exact marks are considered:
  * - a TAP whose alias is exactly `banger:<id>` (valid id) AND whose name is
- *   `tapNameForVm(id)`, recomputed from that id, AND which is a TUN/TAP device;
+ *   `tapNameForVm(id, uid)`, recomputed from that id and this daemon's uid,
+ *   AND which is a TUN/TAP device;
  * - a rule whose comment is exactly `banger:<id>` (valid id) AND whose shape
- *   is one banger creates (the privileged allow-list).
+ *   is one banger creates for this daemon's grant (its bridge and subnet), so
+ *   another user's VMs' rules are never touched.
  * Everything else, look-alike names and comments included, is never touched;
  * so is the `banger:dns` redirect (dns-redirect.ts), which is not a VM's.
  * Idle pool TAPs are left for `TapPool.start` to adopt.
@@ -53,7 +57,7 @@ export async function reconcileNetwork(o: ReconcileOptions): Promise<ReconcileRe
 
   for (const link of await listLinks(o.runner, o.priv.tools.ip)) {
     const id = orphan(link.alias);
-    if (id === undefined || link.kind !== 'tun' || link.name !== tapNameForVm(id)) continue;
+    if (id === undefined || link.kind !== 'tun' || link.name !== tapNameForVm(id, o.uid)) continue;
     if (await deleteTap(o.priv, link.name)) {
       report.removedTaps.push(link.name);
       o.log.info({ tap: link.name, vmId: id }, 'removed the TAP of a VM that is not running');

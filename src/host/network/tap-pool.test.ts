@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tapNameForVm } from '../../domain/network.js';
 import { FakeRunner } from '../../testing/fake-runner.js';
+import { TEST_GRANT, testVmId } from '../../testing/grant.js';
 import type { Runner } from '../runner.js';
 import { silentNetworkLog } from './log.js';
 import { PrivilegedRunner } from './privileged.js';
@@ -12,7 +13,7 @@ function pool(existing: object[] = [], size = 4) {
       ? { exitCode: 1, stderr: 'Device does not exist.' }
       : { stdout: JSON.stringify(existing) },
   );
-  const priv = new PrivilegedRunner(fake, { asRoot: true });
+  const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const warnings: string[] = [];
   const log = { ...silentNetworkLog, warn: (_: object, msg: string) => warnings.push(msg) };
   return {
@@ -30,8 +31,8 @@ describe('TapPool', () => {
     expect(p.idleCount).toBe(4);
     expect(fake.commandLines.filter((l) => !l.includes(' -j '))).toEqual(
       [0, 1, 2, 3].flatMap((i) => [
-        `/usr/sbin/ip tuntap add dev bgrpool-${i} mode tap user 1000`,
-        `/usr/sbin/ip link set dev bgrpool-${i} master banger0 alias banger-pool`,
+        `/usr/sbin/ip tuntap add dev bgrs-p${i} mode tap user 1000`,
+        `/usr/sbin/ip link set dev bgrs-p${i} master banger0 alias banger-pool`,
       ]),
     );
   });
@@ -40,9 +41,9 @@ describe('TapPool', () => {
     const { fake, pool: p } = pool();
     await p.start();
     await p.settled();
-    const ids = Array.from({ length: 20 }, (_, i) => `vm${i}`);
+    const ids = Array.from({ length: 20 }, (_, i) => testVmId(i));
     const taps = await Promise.all(ids.map((id) => p.acquire(id)));
-    expect(taps).toEqual(ids.map(tapNameForVm));
+    expect(taps).toEqual(ids.map((id) => tapNameForVm(id, 1000)));
     const renamed = fake.calls.filter((argv) => argv.includes('name')).map((argv) => argv[4]);
     expect(renamed.length).toBeGreaterThanOrEqual(4);
     expect(new Set(renamed).size).toBe(renamed.length);
@@ -60,7 +61,7 @@ describe('TapPool', () => {
     };
     const p = new TapPool({
       runner: slow,
-      priv: new PrivilegedRunner(slow, { asRoot: true }),
+      priv: new PrivilegedRunner(slow, { asRoot: true, grant: TEST_GRANT }),
       bridge: 'banger0',
       uid: 1000,
       size: 2,
@@ -68,7 +69,7 @@ describe('TapPool', () => {
     });
     await p.start();
     await p.settled();
-    await Promise.all([p.acquire('a'), p.acquire('b'), p.acquire('c')]);
+    await Promise.all([p.acquire(testVmId(1)), p.acquire(testVmId(2)), p.acquire(testVmId(3))]);
     await p.settled();
     expect(p.idleCount).toBe(2);
   });
@@ -82,10 +83,10 @@ describe('TapPool', () => {
       ...extra,
     });
     const { fake, pool: p } = pool([
-      tap('bgrpool-0', { ifalias: 'banger-pool' }),
-      tap('bgrpool-1', {}), // no alias: not ours
-      tap('bgrpoolx', { ifalias: 'banger-pool' }),
-      tap('bgrpool-2', {
+      tap('bgrs-p0', { ifalias: 'banger-pool' }),
+      tap('bgrs-p1', {}), // no alias: not ours
+      tap('bgrs-px', { ifalias: 'banger-pool' }),
+      tap('bgrs-p2', {
         ifalias: 'banger-pool',
         linkinfo: { info_kind: 'tun', info_data: { type: 'tap', user: 7 } },
       }),
@@ -93,18 +94,18 @@ describe('TapPool', () => {
     await p.start();
     await p.settled();
     const mutations = fake.commandLines.filter((l) => !l.includes(' -j '));
-    expect(mutations[0]).toBe('/usr/sbin/ip link del dev bgrpool-2'); // ours, but owned by another uid
-    expect(mutations.join('\n')).not.toMatch(/bgrpool-1 |bgrpool-0 |bgrpoolx/);
+    expect(mutations[0]).toBe('/usr/sbin/ip link del dev bgrs-p2'); // ours, but owned by another uid
+    expect(mutations.join('\n')).not.toMatch(/bgrs-p1 |bgrs-p0 |bgrs-px/);
     expect(mutations.filter((l) => l.includes('tuntap add')).map((l) => l.split(' ')[4])).toEqual([
-      'bgrpool-2',
-      'bgrpool-3',
-      'bgrpool-4',
+      'bgrs-p2',
+      'bgrs-p3',
+      'bgrs-p4',
     ]);
   });
 
   it('recognises its TAPs when ip shows the owner by user name', async () => {
     const named = {
-      ifname: 'bgrpool-0',
+      ifname: 'bgrs-p0',
       flags: ['BROADCAST'],
       master: 'banger0',
       ifalias: 'banger-pool',
@@ -112,7 +113,7 @@ describe('TapPool', () => {
     };
     const other = {
       ...named,
-      ifname: 'bgrpool-1',
+      ifname: 'bgrs-p1',
       linkinfo: { info_kind: 'tun', info_data: { type: 'tap', user: 'bob' } },
     };
     const { fake, pool: p } = pool([named, other], 1);
@@ -121,13 +122,13 @@ describe('TapPool', () => {
     await p.settled();
     expect(p.idleCount).toBe(1);
     expect(fake.commandLines.filter((l) => !l.includes(' -j ') && !l.startsWith('getent'))).toEqual([
-      '/usr/sbin/ip link del dev bgrpool-1',
+      '/usr/sbin/ip link del dev bgrs-p1',
     ]);
   });
 
   it('keeps its pool TAPs when sudo refuses the rename', async () => {
     const adopted = [0, 1].map((i) => ({
-      ifname: `bgrpool-${i}`,
+      ifname: `bgrs-p${i}`,
       flags: [],
       master: 'banger0',
       ifalias: 'banger-pool',
@@ -143,14 +144,14 @@ describe('TapPool', () => {
     const warnings: string[] = [];
     const p = new TapPool({
       runner: fake,
-      priv: new PrivilegedRunner(fake, { asRoot: false, user: 'alice' }),
+      priv: new PrivilegedRunner(fake, { asRoot: false, grant: TEST_GRANT }),
       bridge: 'banger0',
       uid: 1000,
       size: 2,
       log: { ...silentNetworkLog, warn: (_: object, msg: string) => warnings.push(msg) },
     });
     await p.start();
-    await expect(p.acquire('vm1')).rejects.toThrow(/sudoers/);
+    await expect(p.acquire(testVmId(1))).rejects.toThrow(/sudo -n refused banger's root helper/);
     expect(p.idleCount).toBe(2);
     expect(fake.commandLines.filter((l) => l.startsWith('sudo'))).toHaveLength(1);
     expect(warnings).toEqual([]);

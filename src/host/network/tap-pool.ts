@@ -17,7 +17,7 @@ export interface TapPoolOptions {
   runner: Runner;
   priv: PrivilegedRunner;
   bridge: string;
-  /** Owner of every TAP: the daemon's uid, so Firecracker opens them unprivileged. */
+  /** Owner of every TAP (and part of its name): the daemon's uid, so Firecracker opens them unprivileged. */
   uid: number;
   /** Idle TAPs kept warm (`tap_pool_size`). 0 disables the pool. */
   size?: number;
@@ -27,7 +27,7 @@ export interface TapPoolOptions {
 export const DEFAULT_TAP_POOL_SIZE = 4;
 
 /**
- * The VMs' TAPs, with a warm pool of idle ones named `bgrpool-<n>` (alias
+ * The VMs' TAPs, with a warm pool of idle ones named `poolTapName(n, uid)` (alias
  * `banger-pool`, down, attached to the bridge) so a create does not wait
  * for TAP creation. Pool TAPs are capacity, not leaks: they survive daemon
  * restarts and are adopted by `start`.
@@ -38,7 +38,7 @@ export const DEFAULT_TAP_POOL_SIZE = 4;
  */
 export class TapPool {
   private readonly idle: string[] = [];
-  /** Indexes whose `bgrpool-<n>` name is in use by us: idle, being created, or being renamed. */
+  /** Indexes whose pool name is in use by us: idle, being created, or being renamed. */
   private readonly taken = new Set<number>();
   /** Pool TAPs being created by the refill loop (0 or 1). */
   private creating = 0;
@@ -56,6 +56,10 @@ export class TapPool {
     this.size = o.size ?? DEFAULT_TAP_POOL_SIZE;
   }
 
+  get uid(): number {
+    return this.o.uid;
+  }
+
   get idleCount(): number {
     return this.idle.length;
   }
@@ -64,7 +68,7 @@ export class TapPool {
   async start(): Promise<void> {
     const { bridge } = this.o;
     for (const link of await listLinks(this.o.runner, this.o.priv.tools.ip)) {
-      const index = parsePoolTapName(link.name);
+      const index = parsePoolTapName(link.name, this.o.uid);
       if (index === undefined) continue;
       if (link.alias !== POOL_TAP_ALIAS || link.kind !== 'tun' || link.tunType !== 'tap') {
         this.foreign.add(index); // a look-alike banger did not make: never touched
@@ -87,7 +91,7 @@ export class TapPool {
    * A TAP of that VM that already exists and is not in use is reused.
    */
   async acquire(vmId: string): Promise<string> {
-    const tap = tapNameForVm(vmId);
+    const tap = tapNameForVm(vmId, this.o.uid);
     const tag = vmTag(vmId);
     for (let pooled = this.idle.shift(); pooled !== undefined; pooled = this.idle.shift()) {
       const outcome = await this.renamePooled(pooled, tap, tag);
@@ -112,7 +116,7 @@ export class TapPool {
 
   /** Deletes the VM's TAP. Idempotent: false when there was none. */
   async release(vmId: string): Promise<boolean> {
-    return deleteTap(this.o.priv, tapNameForVm(vmId));
+    return deleteTap(this.o.priv, tapNameForVm(vmId, this.o.uid));
   }
 
   /** Resolves when the background refill (if any) has finished. */
@@ -131,7 +135,7 @@ export class TapPool {
     await this.stop();
     for (let name = this.idle.shift(); name !== undefined; name = this.idle.shift()) {
       await deleteTap(this.o.priv, name);
-      this.taken.delete(parsePoolTapName(name) ?? -1);
+      this.taken.delete(parsePoolTapName(name, this.o.uid) ?? -1);
     }
   }
 
@@ -146,7 +150,7 @@ export class TapPool {
     tap: string,
     tag: string,
   ): Promise<'renamed' | 'discarded' | { cause: unknown }> {
-    const index = parsePoolTapName(pooled) ?? -1;
+    const index = parsePoolTapName(pooled, this.o.uid) ?? -1;
     this.renaming++;
     try {
       await renameTap(this.o.priv, pooled, tap, tag);
@@ -228,7 +232,7 @@ export class TapPool {
   private async refill(): Promise<void> {
     while (this.needsRefill()) {
       const index = this.nextIndex();
-      const name = poolTapName(index);
+      const name = poolTapName(index, this.o.uid);
       this.taken.add(index);
       this.creating++;
       try {

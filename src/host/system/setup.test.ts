@@ -1,4 +1,6 @@
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -29,7 +31,13 @@ const R = '/usr/bin/resolvectl';
 
 /** A host seen through FakeRunner: alice exists, the bridge appears once `ip link add` ran. */
 function host(
-  options: { resolved?: 'absent' | 'routed' | 'unrouted'; bridge?: boolean; slowResolved?: number } = {},
+  options: {
+    resolved?: 'absent' | 'routed' | 'unrouted';
+    bridge?: boolean;
+    slowResolved?: number;
+    /** The bridge exists without banger's alias. */
+    foreign?: boolean;
+  } = {},
 ) {
   const home = mkdtempSync(join(tmpdir(), 'banger-setup-'));
   let bridge = options.bridge ?? false;
@@ -51,7 +59,12 @@ function host(
       bridge
         ? {
             stdout: JSON.stringify([
-              { ifname: 'bgr9', flags: ['UP'], ifalias: 'banger-bridge', linkinfo: { info_kind: 'bridge' } },
+              {
+                ifname: 'bgr9',
+                flags: ['UP'],
+                ...(options.foreign ? {} : { ifalias: 'banger-bridge' }),
+                linkinfo: { info_kind: 'bridge' },
+              },
             ]),
           }
         : { exitCode: 1, stderr: 'Device "bgr9" does not exist.\n' },
@@ -87,15 +100,24 @@ function host(
   );
   const sudoersDir = join(home, 'sudoers.d');
   mkdirSync(sudoersDir);
+  const helperDir = join(home, 'libexec');
+  const grantsDir = join(home, 'grants');
+  const helperProgram = join(home, 'banger-root.mjs');
+  writeFileSync(helperProgram, '// the helper program\n');
   const opts = (extra: Partial<SystemSetupOptions> = {}): SystemSetupOptions => ({
     runner: fake,
     env: { SUDO_USER: 'alice', HOME: '/root' },
     uid: 0,
-    sudoersFile: join(sudoersDir, 'banger'),
+    sudoersFile: join(sudoersDir, 'banger-1000'),
+    legacySudoersFile: join(sudoersDir, 'banger'),
+    helperDir,
+    grantsDir,
+    helperProgram,
+    node: process.execPath,
     resolvedWaitMs: 2000,
     ...extra,
   });
-  return { fake, home, sudoersDir, opts };
+  return { fake, home, sudoersDir, helperDir, grantsDir, opts };
 }
 
 describe('banger system setup', () => {
@@ -109,7 +131,7 @@ describe('banger system setup', () => {
     expect(h.fake.calls).toEqual([]);
   });
 
-  it("creates the bridge from SUDO_USER's config, not root's, and prints the sudoers lines", async () => {
+  it("creates the bridge from SUDO_USER's config, not root's, installs the helper and grant, and prints the sudoers line", async () => {
     const h = host();
     const report = await systemSetup(h.opts());
     expect(report.user).toEqual({ name: 'alice', uid: 1000, home: h.home });
@@ -124,11 +146,27 @@ describe('banger system setup', () => {
     expect(h.fake.commandLines.some((l) => l.startsWith('sudo'))).toBe(false);
     expect(report.ipForwarding).toBe('on-demand');
     expect(h.fake.commandLines.some((l) => l.includes('sysctl'))).toBe(false);
-    expect(report.sudoers).toMatchObject({ action: 'printed', file: join(h.sudoersDir, 'banger') });
-    const lines = report.sudoers.action === 'printed' ? report.sudoers.lines : [];
-    expect(lines.every((l) => l.startsWith('alice ALL=(root) NOPASSWD: /usr/'))).toBe(true);
-    expect(lines.some((l) => l.includes('resolvectl'))).toBe(false);
+    expect(report.sudoers).toMatchObject({
+      action: 'printed',
+      file: join(h.sudoersDir, 'banger-1000'),
+      lines: [`alice ALL=(root) NOPASSWD: ${h.helperDir}/banger-root`],
+    });
     expect(readdirSync(h.sudoersDir)).toEqual([]);
+    const grant = { uid: 1000, bridgeName: 'bgr9', bridgeIp: '10.9.0.1', cidr: '10.9.0.0/24', dnsPort: 5300 };
+    expect(report.helper).toEqual({
+      action: 'installed',
+      path: join(h.helperDir, 'banger-root'),
+      grant,
+      grantFile: join(h.grantsDir, '1000.json'),
+    });
+    expect(JSON.parse(readFileSync(join(h.grantsDir, '1000.json'), 'utf8'))).toEqual(grant);
+    expect(statSync(join(h.grantsDir, '1000.json')).mode & 0o777).toBe(0o644);
+    expect(statSync(join(h.helperDir, 'banger-root')).mode & 0o777).toBe(0o755);
+    expect(statSync(join(h.helperDir, 'banger-root.mjs')).mode & 0o777).toBe(0o644);
+    const wrapper = readFileSync(join(h.helperDir, 'banger-root'), 'utf8');
+    expect(wrapper.split('\n').at(-2)).toBe(
+      `exec /usr/bin/env -i "BANGER_SUDO_UID=\${SUDO_UID-}" ${process.execPath} ${h.helperDir}/banger-root.mjs ${h.grantsDir} "$@"`,
+    );
   });
 
   it('without systemd-resolved skips DNS routing and gives the recipe', async () => {
@@ -160,8 +198,6 @@ describe('banger system setup', () => {
       `${R} llmnr bgr9 no`,
       `${R} mdns bgr9 no`,
     ]);
-    const lines = report.sudoers.action === 'printed' ? report.sudoers.lines : [];
-    expect(lines).toContain('alice ALL=(root) NOPASSWD: /usr/bin/resolvectl domain * ~vm');
   });
 
   it('is idempotent: a prepared host reports unchanged and changes nothing', async () => {
@@ -177,7 +213,7 @@ describe('banger system setup', () => {
 
   it('installs the sudoers file 0440 after visudo accepts it, once', async () => {
     const h = host();
-    const file = join(h.sudoersDir, 'banger');
+    const file = join(h.sudoersDir, 'banger-1000');
     const first = await systemSetup(h.opts({ installSudoers: true }));
     expect(first.sudoers).toMatchObject({ action: 'installed', file });
     expect(statSync(file).mode & 0o777).toBe(0o440);
@@ -190,7 +226,68 @@ describe('banger system setup', () => {
     const second = await systemSetup(h.opts({ installSudoers: true }));
     expect(second.sudoers.action).toBe('unchanged');
     expect((await systemSetup(h.opts())).sudoers.action).toBe('unchanged');
-    expect(readdirSync(h.sudoersDir)).toEqual(['banger']);
+    expect(readdirSync(h.sudoersDir)).toEqual(['banger-1000']);
+  });
+
+  it("removes an older banger's unsafe sudoers file, but not an administrator's file of that name", async () => {
+    const h = host();
+    const legacy = join(h.sudoersDir, 'banger');
+    writeFileSync(
+      legacy,
+      '# Written by `banger system setup` for alice: ...\nalice ALL=(root) NOPASSWD: /usr/sbin/iptables-save\n',
+    );
+    const report = await systemSetup(h.opts({ installSudoers: true }));
+    expect(report.sudoers).toMatchObject({ action: 'installed', removedLegacyFile: legacy });
+    expect(existsSync(legacy)).toBe(false);
+    writeFileSync(legacy, 'alice ALL=(root) NOPASSWD: /usr/bin/true\n');
+    const again = await systemSetup(h.opts({ installSudoers: true }));
+    expect(again.sudoers).not.toHaveProperty('removedLegacyFile');
+    expect(existsSync(legacy)).toBe(true);
+  });
+
+  it("refuses a bridge or subnet another user's grant holds, before changing anything", async () => {
+    for (const other of [
+      { bridgeName: 'bgr9', bridgeIp: '10.8.0.1', cidr: '10.8.0.0/24' },
+      { bridgeName: 'other0', bridgeIp: '10.9.0.129', cidr: '10.9.0.128/25' },
+    ]) {
+      const h = host();
+      mkdirSync(h.grantsDir);
+      writeFileSync(join(h.grantsDir, '1001.json'), JSON.stringify({ uid: 1001, dnsPort: 0, ...other }));
+      const err = await rejection(systemSetup(h.opts({ installSudoers: true })));
+      expect(err.code).toBe('conflict');
+      expect(err.message).toMatch(/^uid 1001 already uses (bridge bgr9|10\.9\.0\.128\/25)/);
+      expect(h.fake.commandLines.filter((l) => / (add|del|set) /.test(l))).toEqual([]);
+      expect(existsSync(join(h.grantsDir, '1000.json'))).toBe(false);
+      expect(readdirSync(h.sudoersDir)).toEqual([]);
+    }
+  });
+
+  it('refuses to grant a bridge banger did not create', async () => {
+    const h = host({ bridge: true, foreign: true });
+    const err = await rejection(systemSetup(h.opts()));
+    expect(err.code).toBe('conflict');
+    expect(err.message).toContain('was not created by banger');
+    expect(existsSync(h.grantsDir)).toBe(false);
+  });
+
+  it('refuses to install the helper where a user could change it', async () => {
+    const h = host();
+    const open = join(h.home, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const err = await rejection(systemSetup(h.opts({ helperDir: join(open, 'libexec') })));
+    expect(err.code).toBe('host_unsupported');
+    expect(err.message).toMatch(
+      /could be changed by someone other than root \(.*open is writable by every user\)/,
+    );
+    expect(existsSync(join(open, 'libexec', 'banger-root'))).toBe(false);
+    const node = join(h.home, 'node');
+    writeFileSync(node, '');
+    chownSync(node, 1000, 1000);
+    const badNode = await rejection(systemSetup(h.opts({ node })));
+    expect(badNode.message).toMatch(
+      /^node .* could be changed by someone other than root \(.* is owned by uid 1000, not root\)/,
+    );
   });
 
   it('installs nothing when visudo rejects the file', async () => {
@@ -222,6 +319,6 @@ describe('banger system setup', () => {
     });
     const weird = await rejection(systemSetup(h.opts({ user: 'a b' })));
     expect(weird.code).toBe('invalid_argument');
-    expect(existsSync(join(h.sudoersDir, 'banger'))).toBe(false);
+    expect(readdirSync(h.sudoersDir)).toEqual([]);
   });
 });

@@ -11,18 +11,36 @@ import {
 import { AppError } from '../../domain/errors.js';
 import { CommandError, type Runner } from '../runner.js';
 
-/** Where `banger system setup --install-sudoers` puts banger's lines. */
-export const DEFAULT_SUDOERS_FILE = '/etc/sudoers.d/banger';
+/** Where `banger system setup --install-sudoers` puts a user's line: one file per uid. */
+export function defaultSudoersFile(uid: number): string {
+  return `/etc/sudoers.d/banger-${uid}`;
+}
+
+/** The single file older banger releases wrote; its lines gave root, so setup removes it. */
+export const LEGACY_SUDOERS_FILE = '/etc/sudoers.d/banger';
+const HEADER = '# Written by `banger system setup`';
 
 /** The whole file: a header saying who wrote it and why, then the lines. */
 export function sudoersFileContent(user: string, lines: readonly string[]): string {
   return [
-    `# Written by \`banger system setup\` for ${user}: the commands bangerd runs through \`sudo -n\`.`,
-    '# banger checks every command against its own allow-list before sudo sees it.',
-    '# Rerun `sudo banger system setup --install-sudoers` after upgrading banger.',
+    `${HEADER} for ${user}: bangerd runs its network commands as root through this helper.`,
+    '# The helper refuses every command that does not touch only this user\'s banger resources',
+    '# (its bridge, its TAPs, rules tagged banger:, addresses in its subnet); see `banger doctor`.',
     ...lines,
     '',
   ].join('\n');
+}
+
+/**
+ * Removes the sudoers file of an older banger (identified by banger's own
+ * header, so an administrator's file of that name is left alone). Returns
+ * true when it removed one.
+ */
+export function removeLegacySudoersFile(file = LEGACY_SUDOERS_FILE): boolean {
+  const content = readOrUndefined(file);
+  if (content === undefined || !content.startsWith(HEADER)) return false;
+  rmSync(file, { force: true });
+  return true;
 }
 
 function readOrUndefined(file: string): string | undefined {

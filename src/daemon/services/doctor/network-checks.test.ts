@@ -4,6 +4,7 @@ import { applyDefaults } from '../../../domain/config.js';
 import { resolvePaths } from '../../../host/paths.js';
 import { CommandError } from '../../../host/runner.js';
 import { FakeRunner } from '../../../testing/fake-runner.js';
+import { TEST_GRANT } from '../../../testing/grant.js';
 import { networkChecks } from './network-checks.js';
 import { type DoctorContext, runChecks } from './registry.js';
 
@@ -66,7 +67,7 @@ function ctx(runner: FakeRunner, extra: Partial<DoctorContext> = {}): DoctorCont
     config: applyDefaults({}),
     paths: resolvePaths({ HOME: '/nonexistent' }),
     runner,
-    privileged: { asRoot: false, user: 'alice' },
+    privileged: { asRoot: false, grant: TEST_GRANT },
     ...extra,
   };
 }
@@ -81,63 +82,62 @@ async function run(c: DoctorContext): Promise<Record<string, DoctorCheck>> {
 }
 
 describe('privilege checks', () => {
-  it('pass when sudo -n -l allows every command, asking sudo without running anything', async () => {
-    const fake = noResolvectl(withBridge(new FakeRunner()));
+  const HELPER = '/usr/local/libexec/banger/banger-root';
+  const grantJson = (extra: object = {}) => JSON.stringify({ ...TEST_GRANT, ...extra });
+  const withGrant = (fake: FakeRunner, stdout = grantJson()) =>
+    fake.on(['sudo', '-n', HELPER, '--grant'], { stdout });
+
+  it('pass when sudo runs the root helper and its grant matches the config, running nothing else', async () => {
+    const fake = withGrant(noResolvectl(withBridge(new FakeRunner())));
     const r = await run(ctx(fake));
-    for (const g of ['bridge', 'tap', 'iptables', 'sysctl']) {
-      expect(r[`privileges:${g}`]?.status, g).toBe('pass');
-    }
-    const sudo = fake.calls.filter((a) => a[0] === 'sudo');
-    expect(sudo.length).toBeGreaterThan(10);
-    expect(sudo.every((a) => a[1] === '-n' && a[2] === '-l')).toBe(true);
-    expect(fake.calls.filter((a) => a[0] === '/usr/sbin/iptables')).toEqual([]);
+    expect(r.privileges).toMatchObject({ status: 'pass' });
+    expect(r.privileges?.detail).toBe(
+      `sudo -n runs ${HELPER}, which allows only banger's commands for bridge banger0 172.16.0.1, subnet 172.16.0.0/24, DNS port 42069`,
+    );
+    expect(r['privileges:unsafe-sudoers']).toMatchObject({ status: 'pass' });
+    const sudo = fake.calls.filter((a) => a[0] === 'sudo').map((a) => a.join(' '));
+    expect(sudo.sort()).toEqual(['sudo -n -l', `sudo -n ${HELPER} --grant`]);
   });
 
-  it('fail per group with exactly the refused sudoers lines', async () => {
-    const fake = noResolvectl(withBridge(new FakeRunner())).on(
-      (a) => a[0] === 'sudo' && a[3] === '/usr/sbin/iptables',
-      { exitCode: 1, stderr: 'Sorry, user alice is not allowed to execute ...\n' },
+  it('fail with the fix when sudo refuses the helper', async () => {
+    const fake = noResolvectl(withBridge(new FakeRunner())).on(['sudo', '-n', HELPER], {
+      exitCode: 1,
+      stderr: 'sudo: a password is required\n',
+    });
+    const r = await run(ctx(fake));
+    expect(r.privileges?.status).toBe('fail');
+    expect(r.privileges?.detail).toContain('sudo -n refused');
+    expect(r.privileges?.fix).toContain('sudo banger system setup --install-sudoers');
+  });
+
+  it('fail when the grant is for other resources than the config', async () => {
+    const fake = withGrant(
+      noResolvectl(withBridge(new FakeRunner())),
+      grantJson({ cidr: '10.9.0.0/24', bridgeIp: '10.9.0.1' }),
     );
     const r = await run(ctx(fake));
-    expect(r['privileges:bridge']?.status).toBe('pass');
-    const nat = r['privileges:iptables'];
-    expect(nat?.status).toBe('fail');
-    expect(nat?.detail).toMatch(
-      /^sudo -n refuses 10 of 11 command\(s\), e\.g\. \/usr\/sbin\/iptables -w -t nat -A /,
-    );
-    expect(nat?.fix).toContain('sudo banger system setup --install-sudoers');
-    expect(nat?.fixLines).toHaveLength(10);
-    // the guests' DNS redirect is part of the group
-    expect(nat?.fixLines).toContain(
-      'alice ALL=(root) NOPASSWD: /usr/sbin/iptables -w -t nat -I PREROUTING -d * -i * -p udp -m udp --dport 53 -m comment --comment banger\\:dns -j REDIRECT --to-ports *',
-    );
-    expect(nat?.fixLines?.[0]).toBe(
-      'alice ALL=(root) NOPASSWD: /usr/sbin/iptables -w -t nat -A POSTROUTING -s * \\! -o * -m comment --comment banger\\:* -j MASQUERADE',
-    );
+    expect(r.privileges?.status).toBe('fail');
+    expect(r.privileges?.detail).toContain('the grant is for bridge banger0 10.9.0.1, subnet 10.9.0.0/24');
+  });
+
+  it("flag an older banger's sudoers lines as unsafe", async () => {
+    const fake = withGrant(noResolvectl(withBridge(new FakeRunner()))).on(['sudo', '-n', '-l'], {
+      stdout: `User alice may run the following commands on h:\n    (root) NOPASSWD: /usr/sbin/iptables-save\n    (root) NOPASSWD: ${HELPER}\n`,
+    });
+    const r = await run(ctx(fake));
+    expect(r['privileges:unsafe-sudoers']).toMatchObject({
+      status: 'fail',
+      fixLines: ['/usr/sbin/iptables-save'],
+    });
+    expect(r['privileges:unsafe-sudoers']?.detail).toContain('gives root');
+    expect(r['privileges:unsafe-sudoers']?.fix).toContain('sudo banger system setup --install-sudoers');
   });
 
   it('as root pass without calling sudo', async () => {
     const fake = noResolvectl(withBridge(new FakeRunner()));
-    const r = await run(ctx(fake, { privileged: { asRoot: true } }));
-    expect(r['privileges:tap']).toMatchObject({ status: 'pass', detail: 'bangerd runs as root' });
+    const r = await run(ctx(fake, { privileged: { asRoot: true, grant: TEST_GRANT } }));
+    expect(r.privileges).toMatchObject({ status: 'pass', detail: 'bangerd runs as root' });
     expect(fake.calls.filter((a) => a[0] === 'sudo')).toEqual([]);
-  });
-
-  it('ask about resolvectl only where systemd-resolved runs, and only warn', async () => {
-    const none = await run(ctx(noResolvectl(withBridge(new FakeRunner()))));
-    expect(none['privileges:dns']).toMatchObject({
-      status: 'pass',
-      detail: 'not needed: no systemd-resolved',
-    });
-    const fake = withResolved(withBridge(new FakeRunner()), ROUTED).on(
-      (a) => a[0] === 'sudo' && a[3] === RESOLVECTL,
-      { exitCode: 1, stderr: 'sudo: a password is required\n' },
-    );
-    const r = await run(ctx(fake));
-    expect(r['privileges:dns']?.status).toBe('warn');
-    expect(r['privileges:dns']?.fixLines).toContain(
-      'alice ALL=(root) NOPASSWD: /usr/bin/resolvectl domain * ~vm',
-    );
   });
 });
 

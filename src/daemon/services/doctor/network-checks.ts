@@ -1,5 +1,4 @@
 import type { DoctorCheck } from '../../../api/schemas.js';
-import type { PrivilegeGroup } from '../../../host/network/allow-list.js';
 import { inspectBridge } from '../../../host/network/bridge.js';
 import {
   bridgeDnsServer as bridgeServer,
@@ -8,15 +7,17 @@ import {
   dnsRoutingRecipe,
   inspectDnsRouting,
 } from '../../../host/network/dns-routing.js';
-import { checkPrivileges } from '../../../host/network/privileged.js';
+import { grantFromConfig, type NetworkGrant } from '../../../host/network/grant.js';
+import { findUnsafeSudoers, inspectHelper } from '../../../host/network/privilege-status.js';
 import { DEFAULT_TOOL_PATHS } from '../../../host/network/tools.js';
 import type { CheckDefinition, DoctorContext } from './registry.js';
 
 /**
- * Doctor's network checks: whether the daemon may run each class of
- * privileged command (directly as root or through `sudo -n`), the bridge's
- * state, and whether the host resolver routes `*.vm` to the daemon. They
- * only read: `sudo -n -l` asks about a command without running it.
+ * Doctor's network checks: whether the daemon may run its privileged
+ * commands (directly as root, or through `sudo -n` and banger's root helper
+ * with a grant matching the config), whether sudoers still holds an older
+ * banger's unsafe lines, the bridge's state, and whether the host resolver
+ * routes `*.vm` to the daemon. They only read.
  */
 
 type Result = Omit<DoctorCheck, 'id' | 'title'>;
@@ -33,24 +34,57 @@ function dnsTarget(ctx: DoctorContext) {
   return { link: ctx.config.bridgeName, server: bridgeDnsServer(ctx) };
 }
 
-async function privilegeResult(ctx: DoctorContext, group: PrivilegeGroup): Promise<Result> {
-  const asRoot = ctx.privileged?.asRoot ?? process.getuid?.() === 0;
-  if (asRoot) return { status: 'pass', detail: 'bangerd runs as root' };
-  const checks = await checkPrivileges(ctx.runner, { ...ctx.privileged, groups: [group] });
-  const refused = checks.filter((c) => !c.allowed);
-  if (refused.length === 0)
-    return { status: 'pass', detail: `sudo -n allows all ${checks.length} command(s)` };
-  return {
-    status: 'fail',
-    detail: `sudo -n refuses ${refused.length} of ${checks.length} command(s), e.g. ${refused[0]?.command}`,
-    fix: `run \`${SETUP} --install-sudoers\`, or add these lines to /etc/sudoers.d/banger (sudo visudo -f /etc/sudoers.d/banger)`,
-    fixLines: refused.map((c) => c.sudoersLine),
-  };
+const asRootOf = (ctx: DoctorContext) => ctx.privileged?.asRoot ?? process.getuid?.() === 0;
+
+function describeGrant(g: NetworkGrant): string {
+  return `bridge ${g.bridgeName} ${g.bridgeIp}, subnet ${g.cidr}, DNS port ${g.dnsPort || 'none'}`;
 }
 
-function privilegeCheck(group: PrivilegeGroup, title: string): CheckDefinition {
-  return { id: `privileges:${group}`, title, run: (ctx) => privilegeResult(ctx, group) };
-}
+const rootHelper: CheckDefinition = {
+  id: 'privileges',
+  title: "root for networking (banger's root helper)",
+  run: async (ctx) => {
+    if (asRootOf(ctx)) return { status: 'pass', detail: 'bangerd runs as root' };
+    const uid = process.getuid?.() ?? 0;
+    const wanted = grantFromConfig(ctx.config, ctx.privileged?.grant.uid ?? uid);
+    const helper = ctx.privileged?.helper ?? ctx.config.rootHelper;
+    const status = await inspectHelper(ctx.runner, { sudo: toolsOf(ctx).sudo, helper, wanted });
+    if (status.state === 'refused') {
+      return {
+        status: 'fail',
+        detail: `cannot run the root helper: ${status.reason}`,
+        fix: `run \`${SETUP} --install-sudoers\`: it installs ${helper}, this user's grant and one sudoers line`,
+      };
+    }
+    if (!status.matches) {
+      return {
+        status: 'fail',
+        detail: `the grant is for ${describeGrant(status.grant)}; config asks for ${describeGrant(wanted)}`,
+        fix: `run \`${SETUP} --install-sudoers\` again after changing bridge_name, bridge_ip, cidr or dns_listen_addr`,
+      };
+    }
+    return {
+      status: 'pass',
+      detail: `sudo -n runs ${helper}, which allows only banger's commands for ${describeGrant(status.grant)}`,
+    };
+  },
+};
+
+const unsafeSudoers: CheckDefinition = {
+  id: 'privileges:unsafe-sudoers',
+  title: 'no unsafe sudoers lines from an older banger',
+  run: async (ctx) => {
+    if (asRootOf(ctx)) return { status: 'pass', detail: 'not applicable: bangerd runs as root' };
+    const unsafe = await findUnsafeSudoers(ctx.runner, toolsOf(ctx).sudo);
+    if (unsafe.length === 0) return { status: 'pass', detail: 'sudo grants no network tool directly' };
+    return {
+      status: 'fail',
+      detail: `sudo grants ${unsafe.length} network command(s) directly, which gives root (e.g. iptables-save -f overwrites any file): ${unsafe[0]}`,
+      fix: `run \`${SETUP} --install-sudoers\`: it removes /etc/sudoers.d/banger from an older banger; delete any other such lines with sudo visudo`,
+      fixLines: unsafe,
+    };
+  },
+};
 
 const bridge: CheckDefinition = {
   id: 'bridge',
@@ -136,26 +170,10 @@ const dnsRouting: CheckDefinition = {
     describeRouting(ctx, await inspectDnsRouting(ctx.runner, toolsOf(ctx).resolvectl, dnsTarget(ctx))),
 };
 
-/** resolvectl rights matter only where resolved runs: the daemon re-applies routing when it recreates the bridge. */
-const dnsPrivileges: CheckDefinition = {
-  id: 'privileges:dns',
-  title: 'root for DNS routing (resolvectl)',
-  run: async (ctx) => {
-    const status = await inspectDnsRouting(ctx.runner, toolsOf(ctx).resolvectl, dnsTarget(ctx));
-    if (status.resolver === 'other') return { status: 'pass', detail: 'not needed: no systemd-resolved' };
-    const result = await privilegeResult(ctx, 'dns');
-    // Names are a convenience: VMs work without them, so this never blocks.
-    return result.status === 'fail' ? { ...result, status: 'warn' } : result;
-  },
-};
-
 /** In report order. */
 export const networkChecks: readonly CheckDefinition[] = [
-  privilegeCheck('bridge', 'root for the bridge (ip link/addr)'),
-  privilegeCheck('tap', 'root for TAP devices (ip tuntap/link)'),
-  privilegeCheck('iptables', 'root for NAT and guest DNS (iptables)'),
-  privilegeCheck('sysctl', 'root for IP forwarding (sysctl)'),
-  dnsPrivileges,
+  rootHelper,
+  unsafeSudoers,
   bridge,
   dnsRouting,
 ];
