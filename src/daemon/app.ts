@@ -57,7 +57,13 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
   const runner = options.runner ?? new SpawnRunner();
   // Before anything can start a new operation: clear what a killed daemon left half-made.
   await removeStaleImageArtifacts({ paths, db, logger });
-  const images = createImageServices({ paths, runner, logger, db });
+  const images = createImageServices({
+    paths,
+    runner,
+    logger,
+    db,
+    insecureSkipKernelSignature: config.insecureSkipKernelSignature,
+  });
   const base: Omit<DaemonContext, 'vms'> = {
     config,
     paths,

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/domain/errors.js';
 import { DEBIAN_ARCHIVE_KEYRING } from '../../src/host/images/kernel/debian-archive.js';
 import { readKernelManifest } from '../../src/host/images/kernel/manifest.js';
 import { pullCatalogKernel } from '../../src/host/images/kernel/pull-kernel.js';
@@ -45,7 +46,7 @@ describe('kernel pull from a Debian archive (local mirror)', () => {
       cacheDir: join(tmp.path, 'cache'),
       dest,
       mirror: mirror.url,
-      keyring: null,
+      insecureSkipSignature: true,
     });
 
   it('resolves the metapackage, verifies and caches the .deb, and builds the kernel set', async () => {
@@ -56,7 +57,7 @@ describe('kernel pull from a Debian archive (local mirror)', () => {
       cacheDir: join(tmp.path, 'cache'),
       dest: join(tmp.path, 'kernels', 'k'),
       mirror: mirror.url,
-      keyring: null,
+      insecureSkipSignature: true,
       onProgress: (e) => events.push(`${e.stage}: ${e.message}`),
     });
     expect(manifest.version).toBe(SYNTHETIC_VERSION);
@@ -107,7 +108,7 @@ describe('kernel pull from a Debian archive (local mirror)', () => {
         cacheDir: join(tmp.path, 'cache2'),
         dest: join(tmp.path, 'second'),
         mirror: mirror.url,
-        keyring: null,
+        insecureSkipSignature: true,
       }),
     ).rejects.toThrow(/expected \d+|sha256 mismatch/);
     expect(mirror.requests.some((r) => r.endsWith('.deb'))).toBe(false);
@@ -136,8 +137,49 @@ describe('kernel pull from a Debian archive (local mirror)', () => {
         cacheDir: join(tmp.path, 'cache'),
         dest: join(tmp.path, 'other'),
         mirror: `${mirror.url}/missing`,
-        keyring: null,
+        insecureSkipSignature: true,
       }),
     ).rejects.toThrow(/\/missing\/dists\/bookworm\/InRelease: HTTP 404/);
+  });
+
+  it('refuses to pull when the keyring is missing, before fetching anything', async () => {
+    const missing = join(tmp.path, 'no-such-keyring.gpg');
+    const dest = join(tmp.path, 'kernels', 'k');
+    const err = await pullCatalogKernel({
+      runner,
+      name: 'debian-bookworm-cloud',
+      cacheDir: join(tmp.path, 'cache'),
+      dest,
+      mirror: mirror.url,
+      keyring: missing,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({
+      code: 'host_unsupported',
+      message: `cannot verify the signature of ${mirror.url}/dists/bookworm/InRelease: the keyring ${missing} is missing. Install it (sudo apt-get install debian-archive-keyring) and pull again; to pull without the signature check, trusting HTTPS alone, set insecure_skip_kernel_signature = true in config.toml`,
+    });
+    expect(mirror.requests).toEqual([]);
+    expect(await stat(join(tmp.path, 'kernels')).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('pulls without the keyring only when the user opted out of the check, and says so', async () => {
+    const events: string[] = [];
+    const manifest = await pullCatalogKernel({
+      runner,
+      name: 'debian-bookworm-cloud',
+      cacheDir: join(tmp.path, 'cache'),
+      dest: join(tmp.path, 'kernels', 'k'),
+      mirror: mirror.url,
+      keyring: join(tmp.path, 'no-such-keyring.gpg'),
+      insecureSkipSignature: true,
+      onProgress: (e) => events.push(e.message),
+    });
+    expect(manifest.version).toBe(SYNTHETIC_VERSION);
+    expect(events).toContain(
+      'InRelease signature NOT checked (insecure_skip_kernel_signature); trusting HTTPS and sha256 only',
+    );
   });
 });

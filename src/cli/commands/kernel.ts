@@ -58,6 +58,17 @@ export function registerKernelCommands(program: Command): void {
     .command('pull')
     .description('fetch a catalog kernel (verified against the archive index) and build its kernel set')
     .argument('<name>', 'catalog name, see `banger kernel list --available`')
+    .addHelpText(
+      'after',
+      [
+        '',
+        "The package is verified through Debian's signed index: gpgv checks InRelease with",
+        '/usr/share/keyrings/debian-archive-keyring.gpg (sudo apt-get install debian-archive-keyring),',
+        'and the pull is refused when that keyring is missing. To pull without the signature check,',
+        'trusting HTTPS alone, set `insecure_skip_kernel_signature = true` in config.toml, then',
+        '`banger daemon stop` so the daemon reads it again; `banger doctor` warns while it is set.',
+      ].join('\n'),
+    )
     .action(async (name: string) => {
       const k = await withProgress((c, p) => c.pullKernel(name, p));
       process.stderr.write(`kernel ${k.name} ${k.version} pulled\n`);

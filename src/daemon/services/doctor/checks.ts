@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { AppError } from '../../../domain/errors.js';
 import { formatSpecLine, resolveSizing } from '../../../domain/vm-spec.js';
 import { resolveFirecracker } from '../../../host/firecracker/resolve.js';
 import { mmdebstrapMode } from '../../../host/images/golden/mmdebstrap-mode.js';
+import { DEBIAN_ARCHIVE_KEYRING } from '../../../host/images/kernel/debian-archive.js';
 import { canReadWrite, dirFacts, freeBytes, hostFacts } from '../../../host/probe.js';
 import { hostToolChecks } from './host-tools.js';
 import { networkChecks } from './network-checks.js';
@@ -118,6 +120,35 @@ const goldenBuild: CheckDefinition = {
   },
 };
 
+/**
+ * Kernel pulls check the signature of Debian's index with this keyring and
+ * are refused without it, unless the user opted out in config.toml; both
+ * deserve a warning. Only a warning: images with their own kernel still work.
+ */
+export function kernelKeyringCheck(keyring: string = DEBIAN_ARCHIVE_KEYRING): CheckDefinition {
+  return {
+    id: 'kernel-keyring',
+    title: 'Debian archive keyring (verifies kernel pulls)',
+    run: ({ config }) => {
+      const present = existsSync(keyring);
+      if (config.insecureSkipKernelSignature) {
+        return {
+          status: 'warn',
+          detail:
+            "insecure_skip_kernel_signature is set: kernel pulls do not check the signature of Debian's index",
+          fix: `${present ? '' : 'sudo apt-get install debian-archive-keyring, then '}remove insecure_skip_kernel_signature from config.toml`,
+        };
+      }
+      if (present) return { status: 'pass', detail: keyring };
+      return {
+        status: 'warn',
+        detail: `${keyring} is missing, so kernel pulls are refused (their signature cannot be checked)`,
+        fix: 'sudo apt-get install debian-archive-keyring',
+      };
+    },
+  };
+}
+
 /** The doctor's checks, in report order. Later capabilities append their own. */
 export const defaultChecks: readonly CheckDefinition[] = [
   kvm,
@@ -128,5 +159,6 @@ export const defaultChecks: readonly CheckDefinition[] = [
   freeDisk,
   vmDefaults,
   goldenBuild,
+  kernelKeyringCheck(),
   ...networkChecks,
 ];

@@ -35,6 +35,8 @@ export interface ImageServicesOptions {
   pullKernel?: PullKernelFn;
   pullOci?: typeof pullImage;
   defaultPackagesFile?: string;
+  /** Config `insecure_skip_kernel_signature`: catalog kernels are pulled without checking Debian's signed index. */
+  insecureSkipKernelSignature?: boolean;
 }
 
 /**
@@ -53,6 +55,7 @@ export function createImageServices(o: ImageServicesOptions): ImageServices {
         name: p.name,
         cacheDir: join(o.paths.cacheDir, 'debian'),
         dest: p.dest,
+        insecureSkipSignature: o.insecureSkipKernelSignature === true,
         signal: p.signal,
         onProgress: p.onProgress,
       }));

@@ -22,10 +22,18 @@ export interface DebianArchiveOptions {
   arch?: string;
   /**
    * Keyring used with `gpgv` to check `InRelease`. Default: Debian's archive
-   * keyring when installed. `null` skips the signature check (tests with a
-   * local mirror); HTTPS and the per-file sha256 chain still apply.
+   * keyring (package debian-archive-keyring). When it is missing the pull is
+   * refused (host_unsupported) unless `insecureSkipSignature` is set.
    */
-  keyring?: string | null;
+  keyring?: string;
+  /**
+   * Do not check the `InRelease` signature at all: the user's explicit
+   * opt-in (config `insecure_skip_kernel_signature`) for hosts without the
+   * keyring, and tests with a local unsigned mirror. Then only the transport
+   * vouches for the index; the per-file sha256 chain still catches
+   * corruption, not forgery.
+   */
+  insecureSkipSignature?: boolean;
   fetchImpl?: typeof fetch;
   signal?: AbortSignal;
   onProgress?: ProgressFn;
@@ -34,7 +42,8 @@ export interface DebianArchiveOptions {
 /**
  * A client for one suite/component/arch of a Debian archive.
  *
- * Trust chain: InRelease (gpgv-checked when a keyring is available) gives
+ * Trust chain: InRelease (gpgv-checked; refused without the keyring unless
+ * the user opted out of the check) gives
  * the sha256 of the Packages index, which is fetched by hash and verified;
  * the index gives the sha256 of each .deb, which is verified before it is
  * cached. Nothing unverified is ever renamed into the cache.
@@ -97,6 +106,7 @@ export class DebianArchive {
     byHash: boolean;
   }> {
     const url = `${this.mirror}/dists/${this.suite}/InRelease`;
+    const keyring = this.keyringOrRefuse(url);
     this.progress('index', `fetching ${url}`);
     const doFetch = this.opts.fetchImpl ?? fetch;
     let text: string;
@@ -110,20 +120,34 @@ export class DebianArchive {
         cause: err,
       });
     }
-    const body = await this.checkSignature(text);
+    const body = await this.checkSignature(text, keyring);
     return { entries: parseReleaseSha256(body), byHash: releaseField(body, 'Acquire-By-Hash') === 'yes' };
   }
 
+  /**
+   * The keyring to check `url` with, or null when the user opted out of the
+   * check. Refuses before anything is fetched when the keyring is missing:
+   * an unverifiable index must not be trusted just because a package is
+   * not installed.
+   */
+  private keyringOrRefuse(url: string): string | null {
+    if (this.opts.insecureSkipSignature) return null;
+    const keyring = this.opts.keyring ?? DEBIAN_ARCHIVE_KEYRING;
+    if (existsSync(keyring)) return keyring;
+    throw new AppError(
+      'host_unsupported',
+      `cannot verify the signature of ${url}: the keyring ${keyring} is missing. Install it (sudo apt-get install debian-archive-keyring) and pull again; to pull without the signature check, trusting HTTPS alone, set insecure_skip_kernel_signature = true in config.toml`,
+      { details: { keyring } },
+    );
+  }
+
   /** Returns the signed body; with a keyring, only what gpgv vouches for. */
-  private async checkSignature(text: string): Promise<string> {
-    const keyring =
-      this.opts.keyring === undefined
-        ? existsSync(DEBIAN_ARCHIVE_KEYRING)
-          ? DEBIAN_ARCHIVE_KEYRING
-          : null
-        : this.opts.keyring;
+  private async checkSignature(text: string, keyring: string | null): Promise<string> {
     if (keyring === null) {
-      this.progress('index', 'InRelease signature not checked (no keyring); relying on HTTPS and sha256');
+      this.progress(
+        'index',
+        'InRelease signature NOT checked (insecure_skip_kernel_signature); trusting HTTPS and sha256 only',
+      );
       return clearsignedBody(text);
     }
     const dir = await mkdtemp(join(tmpdir(), 'banger-inrelease-'));

@@ -22,7 +22,10 @@ export async function fetchKernelDeb(opts: {
   cacheDir: string;
   /** Overrides the source's mirror (tests, local mirrors). */
   mirror?: string;
-  keyring?: string | null;
+  /** Default: Debian's archive keyring; see DebianArchiveOptions. */
+  keyring?: string;
+  /** Skip the InRelease signature check (the user's explicit opt-in); see DebianArchiveOptions. */
+  insecureSkipSignature?: boolean;
   fetchImpl?: typeof fetch;
   signal?: AbortSignal;
   onProgress?: ProgressFn;
@@ -35,6 +38,7 @@ export async function fetchKernelDeb(opts: {
     component: opts.source.component,
     arch: opts.source.arch,
     ...(opts.keyring === undefined ? {} : { keyring: opts.keyring }),
+    ...(opts.insecureSkipSignature ? { insecureSkipSignature: true } : {}),
     ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

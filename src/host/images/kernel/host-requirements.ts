@@ -1,3 +1,5 @@
+import { DEBIAN_ARCHIVE_KEYRING } from './debian-archive.js';
+
 /**
  * Host commands the kernel-set and initramfs code runs, for `banger doctor`.
  * `busybox-static` is checked with findStaticBusybox (it must be a static
@@ -18,7 +20,10 @@ export const kernelHostRequirements: readonly { command: string; aptPackage: str
   { command: 'cp', aptPackage: 'coreutils', why: 'copy a rootfs kernel’s modules into its kernel set' },
 ];
 
-/** The keyring checked by gpgv; without it the InRelease signature is skipped (HTTPS + sha256 remain). */
+/**
+ * The keyring gpgv checks Debian's InRelease with; without it kernel pulls
+ * are refused unless `insecure_skip_kernel_signature` is set.
+ */
 export const kernelHostFiles: readonly { path: string; aptPackage: string }[] = [
-  { path: '/usr/share/keyrings/debian-archive-keyring.gpg', aptPackage: 'debian-archive-keyring' },
+  { path: DEBIAN_ARCHIVE_KEYRING, aptPackage: 'debian-archive-keyring' },
 ];

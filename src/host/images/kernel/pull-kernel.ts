@@ -16,7 +16,10 @@ export async function pullCatalogKernel(opts: {
   cacheDir: string;
   dest: string;
   mirror?: string;
-  keyring?: string | null;
+  /** Default: Debian's archive keyring; see DebianArchiveOptions. */
+  keyring?: string;
+  /** Skip the InRelease signature check (the user's explicit opt-in); see DebianArchiveOptions. */
+  insecureSkipSignature?: boolean;
   busyboxPath?: string;
   fetchImpl?: typeof fetch;
   signal?: AbortSignal;
@@ -29,6 +32,7 @@ export async function pullCatalogKernel(opts: {
     cacheDir: opts.cacheDir,
     ...(opts.mirror ? { mirror: opts.mirror } : {}),
     ...(opts.keyring === undefined ? {} : { keyring: opts.keyring }),
+    ...(opts.insecureSkipSignature ? { insecureSkipSignature: true } : {}),
     ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
