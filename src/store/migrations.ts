@@ -57,4 +57,13 @@ export const migrations: readonly { version: number; name: string; sql: string }
       CREATE INDEX images_kernel_ref ON images (kernel_ref);
     `,
   },
+  {
+    version: 4,
+    name: 'vms_creating',
+    // 1 from the insert that reserves a VM until its create finished: a row a
+    // killed daemon left at 1 is a half-made VM, which the next daemon removes.
+    sql: `
+      ALTER TABLE vms ADD COLUMN creating INTEGER NOT NULL DEFAULT 0 CHECK (creating IN (0, 1));
+    `,
+  },
 ];

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../domain/errors.js';
 import { newVmId } from '../domain/vm.js';
 import { openDatabase } from './db.js';
+import { migrations } from './migrations.js';
 import { VmRepository } from './vm-repository.js';
 
 const repo = () =>
@@ -70,6 +71,38 @@ describe('VmRepository', () => {
     expect(r.resolve('aaaa000000000001').name).toBe('alpha');
     expect(() => r.resolve('aaaa')).toThrow(/more than one VM/);
     expect(() => r.resolve('nope')).toThrow(/no VM named "nope"/);
+  });
+});
+
+describe('VmRepository creates in progress', () => {
+  it('a new row is creating until finishCreate, which also records the desired state', () => {
+    const r = repo();
+    const a = r.create(vm('a'), pool);
+    const b = r.create(vm('b'), pool);
+    expect(r.creatingIds()).toEqual(new Set([a.id, b.id]));
+    r.finishCreate(a.id, 'running');
+    expect(r.creatingIds()).toEqual(new Set([b.id]));
+    expect(r.get(a.id)?.desiredState).toBe('running');
+    r.delete(b.id);
+    expect(r.creatingIds()).toEqual(new Set());
+  });
+
+  it('rows from before the column existed count as created', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'banger-vms-')), 'state.db');
+    const old = openDatabase(
+      file,
+      migrations.filter((m) => m.version < 4),
+    );
+    old
+      .prepare(
+        `INSERT INTO vms (id, name, image, vcpu, memory_mib, disk_bytes, guest_ip, nat, desired_state, created_at, updated_at)
+         VALUES ('0123456789abcdef', 'old', 'img', 1, 256, 67108864, '172.16.0.2', 0, 'stopped', 'x', 'x')`,
+      )
+      .run();
+    old.close();
+    const r = new VmRepository(openDatabase(file));
+    expect(r.list().map((v) => v.name)).toEqual(['old']);
+    expect(r.creatingIds()).toEqual(new Set());
   });
 });
 

@@ -54,6 +54,7 @@ export class VmRepository {
    * transaction, so concurrent creates (even from other processes) never get
    * the same address or name. Throws AppError('conflict') for a taken name and
    * the allocator's error for an exhausted pool; nothing is written then.
+   * The row is marked as being created until finishCreate: see creatingIds.
    */
   create(vm: NewVm, pool: AddressPool, now = new Date()): VmRecord {
     const insert = this.db.transaction(() => {
@@ -67,8 +68,8 @@ export class VmRepository {
       const stamp = now.toISOString();
       this.db
         .prepare(
-          `INSERT INTO vms (id, name, image, vcpu, memory_mib, disk_bytes, guest_ip, nat, desired_state, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stopped', ?, ?)`,
+          `INSERT INTO vms (id, name, image, vcpu, memory_mib, disk_bytes, guest_ip, nat, desired_state, created_at, updated_at, creating)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stopped', ?, ?, 1)`,
         )
         .run(
           vm.id,
@@ -88,6 +89,22 @@ export class VmRepository {
     const created = this.get(vm.id);
     if (!created) throw new AppError('internal', `VM ${vm.id} vanished right after insert`);
     return created;
+  }
+
+  /** Ends a create: the VM is complete, with the desired state it reached. */
+  finishCreate(id: string, state: VmState): void {
+    this.db
+      .prepare('UPDATE vms SET creating = 0, desired_state = ?, updated_at = ? WHERE id = ?')
+      .run(state, new Date().toISOString(), id);
+  }
+
+  /**
+   * VMs whose create has not finished. While a daemon runs these are its
+   * creates in progress; at daemon start, half-made VMs a killed daemon left.
+   */
+  creatingIds(): Set<string> {
+    const rows = this.db.prepare('SELECT id FROM vms WHERE creating = 1').all() as { id: string }[];
+    return new Set(rows.map((r) => r.id));
   }
 
   get(id: string): VmRecord | undefined {
