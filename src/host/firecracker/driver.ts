@@ -58,6 +58,16 @@ export interface FirecrackerStats {
   metrics?: Record<string, unknown>;
 }
 
+export interface LaunchHooks {
+  /**
+   * Awaited right after the process exists, before any API call: the moment
+   * to record the handle durably, so a daemon killed during the launch leaves
+   * a trace of the process it started. A rejection fails the launch like any
+   * other step (the process is killed).
+   */
+  onSpawned?: (handle: FirecrackerHandle) => Promise<void> | void;
+}
+
 export interface FirecrackerDriver {
   /**
    * Starts Firecracker for the VM as the daemon's user, in its own session
@@ -71,7 +81,7 @@ export interface FirecrackerDriver {
    * aborts; with AppError('invalid_argument') for a spec it cannot start
    * (socket path over 107 bytes, bad drive id).
    */
-  launch(spec: VmLaunchSpec, signal?: AbortSignal): Promise<FirecrackerHandle>;
+  launch(spec: VmLaunchSpec, signal?: AbortSignal, hooks?: LaunchHooks): Promise<FirecrackerHandle>;
   /**
    * True only when the live process at handle.pid is that same Firecracker:
    * same start time, command line with `--api-sock <handle.apiSock>`, and the
@@ -94,6 +104,12 @@ export interface FirecrackerDriver {
    * is not an error.
    */
   kill(handle: FirecrackerHandle, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * This user's live Firecracker processes working in a VM dir directly
+   * under `vmsDir` (by the `--api-sock` in their command line), whoever
+   * started them; never another user's. For reconcile at daemon start.
+   */
+  findProcesses(vmsDir: string): Promise<FirecrackerHandle[]>;
   /** Resolves when the process exits, whether this driver launched it or adopted it (polls /proc then). */
   waitExit(handle: FirecrackerHandle): Promise<void>;
   /**

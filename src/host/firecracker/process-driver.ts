@@ -8,11 +8,13 @@ import type {
   FirecrackerDriver,
   FirecrackerHandle,
   FirecrackerStats,
+  LaunchHooks,
   StopOutcome,
   VmLaunchSpec,
   VmmPresence,
 } from './driver.js';
 import { clearStaleSocket, fileSize, lastLines, readTail, touchFile } from './files.js';
+import { findVmmProcesses } from './find-processes.js';
 import { checkLaunchSpec, launchRequests, vmFiles } from './launch-plan.js';
 import { lastMetricsLine } from './metrics.js';
 import { type SpawnedVmm, spawnVmm, vmmArgv } from './spawn.js';
@@ -45,7 +47,11 @@ export class ProcessFirecrackerDriver implements FirecrackerDriver {
 
   constructor(private readonly options: ProcessDriverOptions = {}) {}
 
-  async launch(spec: VmLaunchSpec, signal?: AbortSignal): Promise<FirecrackerHandle> {
+  async launch(
+    spec: VmLaunchSpec,
+    signal?: AbortSignal,
+    hooks: LaunchHooks = {},
+  ): Promise<FirecrackerHandle> {
     checkLaunchSpec(spec);
     const files = vmFiles(spec.vmDir);
     const cancelled = () => new AppError('cancelled', `starting VM ${spec.vmId} was cancelled`);
@@ -71,8 +77,10 @@ export class ProcessFirecrackerDriver implements FirecrackerDriver {
       vmDir: spec.vmDir,
     };
     const api = new FirecrackerApi(files.apiSock);
-    let step = 'waiting for the API socket';
+    let step = 'recording the process';
     try {
+      await hooks.onSpawned?.(handle);
+      step = 'waiting for the API socket';
       await this.waitForSocket(api, vmm, signal);
       for (const req of launchRequests(spec, files)) {
         if (signal?.aborted) throw cancelled();
@@ -227,6 +235,10 @@ export class ProcessFirecrackerDriver implements FirecrackerDriver {
     if (!this.signal(handle, signal)) return;
     if (signal === 'SIGKILL') await this.mustDie(handle);
     else if (signal === 'SIGTERM') await this.waitExit(handle);
+  }
+
+  async findProcesses(vmsDir: string): Promise<FirecrackerHandle[]> {
+    return findVmmProcesses(vmsDir);
   }
 
   async waitExit(handle: FirecrackerHandle): Promise<void> {

@@ -23,6 +23,14 @@ describe('handles.json', () => {
     expect(readHandlesFile(dir)).toBeUndefined();
   });
 
+  it('keeps the launching mark; files written before it existed read as launched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'handles-'));
+    writeHandlesFile(dir, { ...handles, launching: true });
+    expect(readHandlesFile(dir)?.launching).toBe(true);
+    writeFileSync(join(dir, HANDLES_FILE), JSON.stringify(handles));
+    expect(readHandlesFile(dir)?.launching).toBeUndefined();
+  });
+
   it('treats corrupt or foreign content as absent', () => {
     const dir = mkdtempSync(join(tmpdir(), 'handles-'));
     writeFileSync(join(dir, HANDLES_FILE), '{"pid": "x"');

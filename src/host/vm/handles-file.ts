@@ -17,6 +17,12 @@ export const vmHandles = z.object({
   tap: z.string(),
   /** When the VM was started (ISO 8601), for uptime across daemon restarts. */
   startedAt: z.string(),
+  /**
+   * Set from Firecracker's spawn until its launch (configuration and boot)
+   * completed. A daemon that finds it set died mid-launch: that process was
+   * never acknowledged, so it is stopped rather than adopted.
+   */
+  launching: z.literal(true).optional(),
 });
 export type VmHandles = z.infer<typeof vmHandles>;
 
