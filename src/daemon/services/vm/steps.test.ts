@@ -1,6 +1,8 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { KeyedMutex } from './keyed-mutex.js';
 import { failpointsFromEnv, runSteps, type Step } from './steps.js';
+import { testPauseFromEnv } from './test-pause.js';
 
 function recorder() {
   const log: string[] = [];
@@ -58,6 +60,23 @@ describe('runSteps', () => {
       runSteps([step('first'), bad, last], { operation: 'x', onUndoError: (s) => log.push(s.name) }),
     ).rejects.toThrow('last broke');
     expect(log).toEqual(['bad']);
+  });
+
+  it('awaits beforeStep before each step runs; a test pause holds the operation there', async () => {
+    const { log, step } = recorder();
+    const pause = testPauseFromEnv({ BANGER_TEST_PAUSE: 'create:b' }, pino({ level: 'silent' }));
+    const running = runSteps([step('a'), step('b')], {
+      operation: 'create',
+      beforeStep: (s) => pause(`create:${s.name}`),
+    });
+    let settled = false;
+    void running.then(() => {
+      settled = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(log).toEqual(['run a']);
+    expect(settled).toBe(false);
+    await expect(testPauseFromEnv({}, pino({ level: 'silent' }))('create:b')).resolves.toBeUndefined();
   });
 
   it('stops at an aborted signal', async () => {

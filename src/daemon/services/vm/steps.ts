@@ -12,6 +12,8 @@ export interface Step {
 export interface StepRunOptions {
   /** Called before each step with its name and message. */
   onStep?: (step: Step) => void;
+  /** Awaited before each step runs (after onStep): the test-only pause seam (test-pause.ts). */
+  beforeStep?: (step: Step) => Promise<void>;
   /** Called after each step with how long it took. */
   onDone?: (step: Step, ms: number) => void;
   /** Called for an undo that failed; the original error is still the one thrown. */
@@ -34,6 +36,7 @@ export async function runSteps(steps: readonly Step[], o: StepRunOptions): Promi
     for (const step of steps) {
       if (o.signal?.aborted) throw new AppError('cancelled', `${o.operation} cancelled`);
       o.onStep?.(step);
+      await o.beforeStep?.(step);
       const started = Date.now();
       if (o.failpoints?.has(`${o.operation}:${step.name}`)) {
         throw new AppError('operation_failed', `failpoint ${o.operation}:${step.name} injected`);
