@@ -7,10 +7,10 @@ import { z } from 'zod';
 
 /**
  * What the daemon observes, not only what was asked: `running` means the
- * Firecracker process is alive and verified; `starting`/`stopping` while an
- * operation is in flight. Why a VM last stopped or failed is in `lastError`.
+ * Firecracker process is alive and verified; `creating`/`starting`/`stopping`
+ * while an operation is in flight. Why a VM last stopped or failed is in `lastError`.
  */
-export const vmState = z.enum(['stopped', 'starting', 'running', 'stopping']);
+export const vmState = z.enum(['creating', 'stopped', 'starting', 'running', 'stopping']);
 export type VmStateView = z.infer<typeof vmState>;
 
 export const specSource = z.enum(['flag', 'vm_defaults', 'host', 'built-in']);

@@ -37,9 +37,13 @@ export class VmRuntime {
     return new Set(this.live.keys());
   }
 
-  /** Records a running VM (file first, so a crash right after still leaves a trace) and watches its process. */
+  /**
+   * Records a running VM (file first, so a crash right after still leaves a
+   * trace; rewriting it without the `launching` mark is what acknowledges a
+   * launch) and watches its process.
+   */
   track(vmId: string, vmDir: string, handles: VmHandles): void {
-    writeHandlesFile(vmDir, handles);
+    writeHandlesFile(vmDir, { ...handles, launching: undefined });
     this.live.get(vmId)?.unwatch();
     this.live.set(vmId, { handles, vmDir, unwatch: this.watchLogs(vmDir) });
     this.driver
@@ -50,6 +54,15 @@ export class VmRuntime {
         this.onExit(vmId, handles);
       })
       .catch((err: unknown) => this.logger.warn({ vmId, err }, 'watching firecracker failed'));
+  }
+
+  /**
+   * Records a Firecracker whose launch has begun (handles.json marked
+   * `launching`), without tracking it: if the daemon dies before `track`,
+   * the next one finds the process and stops it (see adopt-vm.ts).
+   */
+  recordLaunch(vmDir: string, handles: VmHandles): void {
+    writeHandlesFile(vmDir, { ...handles, launching: true });
   }
 
   /** Drops the VM from memory and removes its handles.json. Idempotent. */

@@ -5,7 +5,7 @@ import { AppError } from '../../../domain/errors.js';
 import { guestNetwork } from '../../../domain/network.js';
 import type { VmRecord } from '../../../domain/vm.js';
 import type { EmitStage } from '../../ndjson.js';
-import type { BootArtifacts, VmNetwork } from './ports.js';
+import type { BootArtifacts, LaunchSpec, ProcessHandle, VmNetwork } from './ports.js';
 import type { VmRuntime } from './runtime.js';
 import type { Step } from './steps.js';
 import type { VmServiceDeps } from './vm-service.js';
@@ -44,7 +44,7 @@ export function startSteps(
         const vm = getVm();
         if (!tap) throw new AppError('internal', 'start: no TAP attached');
         const net = guestNetwork(deps.config.cidr, deps.config.bridgeIp, vm.guestIp);
-        const handle = await deps.driver.launch({
+        const spec: LaunchSpec = {
           vmId: vm.id,
           vmDir: dir,
           firecrackerBin: await deps.firecrackerBin(),
@@ -65,14 +65,24 @@ export function startSteps(
           net: tap,
           // Guest CID 3 (the first non-reserved one): each VM's vsock is its own Unix socket.
           vsock: { cid: 3, udsPath: join(dir, 'vsock.sock') },
+        };
+        const attached = tap.tap;
+        const startedAt = new Date().toISOString();
+        const handles = (h: ProcessHandle) => ({
+          pid: h.pid,
+          startTime: h.startTime,
+          apiSock: h.apiSock,
+          tap: attached,
+          startedAt,
         });
-        runtime.track(vm.id, dir, {
-          pid: handle.pid,
-          startTime: handle.startTime,
-          apiSock: handle.apiSock,
-          tap: tap.tap,
-          startedAt: new Date().toISOString(),
+        // Recorded before any API call, so a daemon killed mid-launch leaves the process findable.
+        const handle = await deps.driver.launch(spec, undefined, {
+          onSpawned: async (h) => {
+            runtime.recordLaunch(dir, handles(h));
+            await deps.testPause?.('launch:spawned');
+          },
         });
+        runtime.track(vm.id, dir, handles(handle));
       },
       undo: async () => {
         const id = getVm().id;

@@ -10,7 +10,6 @@ import type { Logger } from '../../../host/logger.js';
 import type { VmHandles } from '../../../host/vm/handles-file.js';
 import type { VmRepository } from '../../../store/vm-repository.js';
 import type { EmitStage } from '../../ndjson.js';
-import { adoptVm } from './adopt-vm.js';
 import { createSteps, validateCreate } from './create-vm.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type {
@@ -21,9 +20,11 @@ import type {
   VmDriver,
   VmNetwork,
 } from './ports.js';
+import { reconcileVms } from './reconcile.js';
 import { VmRuntime } from './runtime.js';
 import { startSteps, waitUntilReady } from './start-vm.js';
 import { runSteps, type Step } from './steps.js';
+import type { TestPause } from './test-pause.js';
 import { vmSshInfo, vmStats } from './vm-queries.js';
 import { toVmView } from './vm-view.js';
 
@@ -45,6 +46,8 @@ export interface VmServiceDeps {
   /** Name servers written into the guest's resolv.conf: banger's first. */
   guestDns: readonly string[];
   failpoints: ReadonlySet<string>;
+  /** Test-only: stops the daemon at named points so tests can kill -9 it there (test-pause.ts). */
+  testPause?: TestPause;
   /** Keeps a running VM's console and Firecracker logs size-capped; returns the stop function. */
   watchLogs?: (vmDir: string) => () => void;
   /** How long create/start wait for the guest's SSH port. */
@@ -98,12 +101,13 @@ export class VmService {
     const plan = await validateCreate(this.deps, req, emit, signal);
     const { id } = plan;
     return this.locks.run(id, async () => {
-      this.inFlight.set(id, 'starting');
+      this.inFlight.set(id, 'creating');
       try {
         const steps: Step[] = createSteps(this.deps, plan, this.vmDir(id));
         if (req.start !== false) steps.push(...this.startStepsFor(id, plan.artifacts));
         await runSteps(steps, this.stepOptions('create', emit, signal));
-        if (req.start !== false) this.deps.repo.setDesiredState(id, 'running');
+        // Until here the row is marked creating: a daemon killed before this line leaves a half-made VM that the next one removes.
+        this.deps.repo.finishCreate(id, req.start !== false ? 'running' : 'stopped');
       } finally {
         this.inFlight.delete(id);
       }
@@ -235,9 +239,9 @@ export class VmService {
     return vmStats(this, ref);
   }
 
-  /** Daemon start: adopt verified Firecracker processes, release what dead ones held (see adopt-vm.ts). */
-  adopt(vm: VmRecord): Promise<'adopted' | 'released' | 'stopped'> {
-    return adoptVm(this, vm);
+  /** Daemon start, before serving: adopt, stop strays, remove unfinished creates (see reconcile.ts). */
+  reconcile() {
+    return reconcileVms(this);
   }
 
   private startStepsFor(id: string, artifacts: Parameters<typeof startSteps>[2]): Step[] {
@@ -299,6 +303,7 @@ export class VmService {
       failpoints: this.deps.failpoints,
       ...(signal ? { signal } : {}),
       onStep: (s: Step) => emit({ stage: s.name, message: s.message }),
+      beforeStep: async (s: Step) => this.deps.testPause?.(`${operation}:${s.name}`),
       onDone: (s: Step, ms: number) => this.deps.logger.info({ operation, step: s.name, ms }, 'step done'),
       onUndoError: (s: Step, err: unknown) =>
         this.deps.logger.warn({ operation, step: s.name, err }, 'undo failed'),
