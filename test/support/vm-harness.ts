@@ -2,6 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parsePoolTapName, tapOwnerPrefix } from '../../src/domain/network.js';
 import { createNetns, destroyNetns, normaliseIptablesSave, type TestNetns } from './netns.js';
 import { STANDIN } from './qemu-standin.js';
 import { BANGER, BANGERD } from './sandbox.js';
@@ -204,4 +205,23 @@ export async function vmIptables(h: VmHarness): Promise<string> {
     )
     .filter((l) => !l.includes('"banger:dns"'))
     .join('\n');
+}
+
+/** The link name of an `ip -o link show` line (`12: bg0-1a2b@NONE: <...>` → `bg0-1a2b`). */
+function linkName(line: string): string | undefined {
+  return /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
+}
+
+/** True for an `ip -o link show` line of one of this user's idle pool TAPs (capacity, not a VM's). */
+export function isPoolTapLine(line: string): boolean {
+  const name = linkName(line);
+  return name !== undefined && parsePoolTapName(name, process.getuid?.() ?? 0) !== undefined;
+}
+
+/** The `ip -o link show` lines of the VMs' TAPs in the namespace: this user's TAPs minus the pool's. */
+export async function vmTapLines(h: VmHarness): Promise<string[]> {
+  const prefix = tapOwnerPrefix(process.getuid?.() ?? 0);
+  return (await h.netns.sh('ip -o link show')).stdout
+    .split('\n')
+    .filter((l) => linkName(l)?.startsWith(prefix) && !isPoolTapLine(l));
 }

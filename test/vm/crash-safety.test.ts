@@ -11,6 +11,7 @@ import {
   registerPlaceholderImage,
   type VmHarness,
   vmIptables,
+  vmTapLines,
 } from '../support/vm-harness.js';
 
 /**
@@ -24,8 +25,7 @@ let h: VmHarness;
 
 const ok = (args: string[]) => mustRun(h, args);
 const vmList = async () => json<VmView[]>(await ok(['vm', 'list', '--json']));
-const vmTaps = async () =>
-  (await h.netns.sh('ip -o link show')).stdout.split('\n').filter((l) => /\bbgr-[0-9a-f]+/.test(l));
+const vmTaps = () => vmTapLines(h);
 const daemonLog = () => join(h.stateDir, 'bangerd.log');
 const knownHosts = () => {
   const file = join(h.stateDir, 'ssh', 'known_hosts');
