@@ -46,4 +46,5 @@ const helper = await build({
 });
 const imports = Object.values(helper.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
 const foreign = imports.filter((path) => !path.startsWith('node:'));
-if (foreign.length > 0) throw new Error(`the root helper must import only node:*, found ${foreign.join(', ')}`);
+if (foreign.length > 0)
+  throw new Error(`the root helper must import only node:*, found ${foreign.join(', ')}`);

@@ -51,7 +51,10 @@ export const configSchema = z.strictObject({
     .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected a CIDR such as "172.16.0.0/24"')
     .optional(),
   tap_pool_size: z.number().int().min(0).max(64).optional(),
-  root_helper: z.string().regex(/^\/[A-Za-z0-9/_.+-]*$/, 'expected an absolute path').optional(),
+  root_helper: z
+    .string()
+    .regex(/^\/[A-Za-z0-9/_.+-]*$/, 'expected an absolute path')
+    .optional(),
   dns_listen_addr: listenAddr.optional(),
   web_listen_addr: listenAddr.optional(),
   system_overlay_size: sizeString.optional(),

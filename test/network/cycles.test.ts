@@ -65,6 +65,6 @@ describe('the network part of 200 VM create/delete cycles', () => {
     expect(await networkSnapshot(runner, POOL_LINE)).toEqual(before);
     expect(pool.idleCount).toBe(4);
     expect(net.log.warnings).toEqual([]);
-    expect(await pool.release('cycle0')).toBe(false);
+    expect(await pool.release(testVmId(1))).toBe(false);
   });
 });

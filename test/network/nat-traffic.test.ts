@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testVmId } from '../../src/testing/grant.js';
 import { createNetns, destroyAllNetns, type TestNetns } from '../support/netns.js';
 import { type HostNetwork, hostNetwork } from './harness.js';
 import { probe, startServer } from './tcp-probe.js';
@@ -22,7 +23,7 @@ describe('per-VM NAT, verified by traffic', () => {
   let guest1: TestNetns;
   let guest2: TestNetns;
   let upstream: TestNetns;
-  const vm1 = { vmId: 'guestone', guestIp: '172.16.0.2', bridge: 'banger0' };
+  const vm1 = { vmId: testVmId('guestone'), guestIp: '172.16.0.2', bridge: 'banger0' };
 
   async function plugGuest(guest: TestNetns, hostEnd: string, ip: string): Promise<void> {
     await net.ns.sh(

@@ -3,6 +3,7 @@ import { AppError } from '../../src/domain/errors.js';
 import { tapNameForVm } from '../../src/domain/network.js';
 import { ensureBridge, inspectBridge } from '../../src/host/network/bridge.js';
 import { listLinks } from '../../src/host/network/links.js';
+import { PrivilegedRunner } from '../../src/host/network/privileged.js';
 import { TapPool } from '../../src/host/network/tap-pool.js';
 import type { Runner, RunOptions } from '../../src/host/runner.js';
 import { testVmId } from '../../src/testing/grant.js';
@@ -68,9 +69,10 @@ describe('TAP pool and bridge in a real namespace', () => {
   });
 
   it('reuses an existing TAP of the same VM instead of failing', async () => {
-    const first = await net.pool.acquire('again');
-    expect(await net.pool.acquire('again')).toBe(first);
-    await net.pool.release('again');
+    const again = testVmId('again');
+    const first = await net.pool.acquire(again);
+    expect(await net.pool.acquire(again)).toBe(first);
+    await net.pool.release(again);
     await net.pool.settled();
   });
 
@@ -119,14 +121,19 @@ describe('TAP pool and bridge in a real namespace', () => {
     expect(await networkSnapshot(net.runner)).toEqual(before);
 
     const moved = { ...config, gatewayIp: '10.20.0.1', cidr: '10.20.0.0/24' };
-    const err = await ensureBridge(net.runner, net.priv, moved, { vmsRunning: true }).catch(
+    // a daemon whose config moved the bridge (its grant moved with it)
+    const movedPriv = new PrivilegedRunner(net.runner, {
+      asRoot: true,
+      grant: { ...net.priv.grant, bridgeIp: moved.gatewayIp, cidr: moved.cidr },
+    });
+    const err = await ensureBridge(net.runner, movedPriv, moved, { vmsRunning: true }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('conflict');
     expect(await networkSnapshot(net.runner)).toEqual(before);
 
-    expect(await ensureBridge(net.runner, net.priv, moved, { vmsRunning: false })).toEqual({
+    expect(await ensureBridge(net.runner, movedPriv, moved, { vmsRunning: false })).toEqual({
       created: false,
       readdressed: true,
     });

@@ -13,9 +13,10 @@ import { resolvePaths } from '../../src/host/paths.js';
 import { systemSetup } from '../../src/host/system/setup.js';
 import { openDatabase } from '../../src/store/db.js';
 import { VmRepository } from '../../src/store/vm-repository.js';
+import { TEST_GRANT } from '../../src/testing/grant.js';
 import { createNetns, destroyAllNetns, type TestNetns } from '../support/netns.js';
 import { type PrivateResolved, startPrivateResolved } from '../support/private-resolved.js';
-import { BANGERD, createSandbox, type Sandbox } from '../support/sandbox.js';
+import { BANGERD, createSandbox, HELPER_PROGRAM, type Sandbox } from '../support/sandbox.js';
 
 /**
  * Host DNS routing against a real systemd-resolved (Debian 12's, 252),
@@ -38,6 +39,10 @@ describe('DNS routing with a private systemd-resolved', () => {
       configFile,
       installSudoers: true,
       sudoersFile: join(scratch, 'banger'),
+      legacySudoersFile: join(scratch, 'legacy'),
+      helperDir: join(scratch, 'libexec'),
+      grantsDir: join(scratch, 'grants'),
+      helperProgram: HELPER_PROGRAM,
       tools: { resolvectl: resolved.resolvectl },
     });
 
@@ -101,7 +106,7 @@ describe('DNS routing with a private systemd-resolved', () => {
       config: applyDefaults({}),
       paths: resolvePaths({ HOME: sb.env.HOME! }),
       runner: resolved.runner,
-      privileged: { asRoot: true, tools: { resolvectl: resolved.resolvectl } },
+      privileged: { asRoot: true, grant: TEST_GRANT, tools: { resolvectl: resolved.resolvectl } },
       dns: { listening: ['127.0.0.1:42069', '172.16.0.1:42069'] },
     };
     const byId = async () => Object.fromEntries((await runChecks(networkChecks, ctx)).map((c) => [c.id, c]));

@@ -1,13 +1,21 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemSetupReport } from '../../src/api/local.js';
-import { PRIVILEGE_GROUPS } from '../../src/host/network/allow-list.js';
-import { checkPrivileges } from '../../src/host/network/privileged.js';
 import { type Runner, SpawnRunner } from '../../src/host/runner.js';
 import { createNetns, destroyAllNetns, networkSnapshot, type TestNetns } from '../support/netns.js';
 import { BANGER } from '../support/sandbox.js';
-import { createTestUser, sudoersPath, type TestUser } from '../support/test-user.js';
+import { createTestUser, sudoersDirPath, type TestUser } from '../support/test-user.js';
 
 /**
  * `sudo banger system setup` end to end: the built CLI runs as root inside a
@@ -20,6 +28,8 @@ describe('banger system setup', () => {
   let ns: TestNetns;
   let user: TestUser;
   let configFile: string;
+  let root: string;
+  const sudoersFile = () => join(sudoersDirPath(user), 'banger-4242');
   const env = (extra: Record<string, string> = {}) => ({
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: '/root',
@@ -27,11 +37,24 @@ describe('banger system setup', () => {
     ...extra,
   });
   const setup = (runner: Runner, args: string[], extra: Record<string, string> = {}) =>
-    runner.run([process.execPath, BANGER, 'system', 'setup', '--sudoers-file', sudoersPath(user), ...args], {
-      check: false,
-      env: env(extra),
-      timeoutMs: 60_000,
-    });
+    runner.run(
+      [
+        process.execPath,
+        BANGER,
+        'system',
+        'setup',
+        '--helper-dir',
+        join(root, 'libexec'),
+        '--grants-dir',
+        join(root, 'grants'),
+        ...args,
+      ],
+      {
+        check: false,
+        env: env(extra),
+        timeoutMs: 60_000,
+      },
+    );
   const json = async (args: string[]): Promise<SystemSetupReport> => {
     const r = await setup(user.asRoot, ['--json', ...args]);
     expect(r.stderr).toBe('');
@@ -41,6 +64,8 @@ describe('banger system setup', () => {
 
   beforeAll(async () => {
     ns = await createNetns('setup');
+    root = mkdtempSync(join(tmpdir(), 'banger-setup-'));
+    chmodSync(root, 0o755);
     user = createTestUser(ns.runner);
     mkdirSync(join(user.home, '.config', 'banger'), { recursive: true });
     configFile = join(user.home, '.config', 'banger', 'config.toml');
@@ -49,48 +74,89 @@ describe('banger system setup', () => {
   afterAll(async () => {
     await destroyAllNetns();
     user?.remove();
+    if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it("creates the bridge from the invoking user's config and installs validated sudoers lines", async () => {
+  it("creates the bridge from the invoking user's config, installs the helper, the grant and a validated sudoers line", async () => {
     const report = await json(['--install-sudoers']);
     expect(report.user).toEqual({ name: 'bangertest', uid: 4242, home: user.home });
     expect(report.configFile).toBe(configFile);
     expect(report.bridge).toEqual({ name: 'bgtest0', address: '10.77.0.1/24', action: 'created' });
     expect(report.dnsRouting).toMatchObject({ resolver: 'other', action: 'skipped' });
     expect(report.ipForwarding).toBe('on-demand');
-    expect(report.sudoers).toMatchObject({ action: 'installed', file: sudoersPath(user) });
+    expect(report.sudoers).toMatchObject({ action: 'installed', file: '/etc/sudoers.d/banger-4242' });
+    expect(report.helper).toMatchObject({
+      action: 'installed',
+      path: join(root, 'libexec', 'banger-root'),
+      grant: {
+        uid: 4242,
+        bridgeName: 'bgtest0',
+        bridgeIp: '10.77.0.1',
+        cidr: '10.77.0.0/24',
+        dnsPort: 42069,
+      },
+    });
 
     const addr = await ns.runner.run(['ip', '-o', '-4', 'addr', 'show', 'dev', 'bgtest0']);
     expect(addr.stdout).toContain('inet 10.77.0.1/24');
     expect((await ns.runner.run(['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('0');
-    expect(statSync(sudoersPath(user)).mode & 0o777).toBe(0o440);
-    const visudo = await new SpawnRunner().run(['visudo', '-c', '-f', sudoersPath(user)], { check: false });
+    expect(statSync(sudoersFile()).mode & 0o777).toBe(0o440);
+    const visudo = await new SpawnRunner().run(['visudo', '-c', '-f', sudoersFile()], { check: false });
     expect(visudo.exitCode).toBe(0);
-    expect(readFileSync(sudoersPath(user), 'utf8')).toContain(
-      'bangertest ALL=(root) NOPASSWD: /usr/sbin/ip link add * address * type bridge',
-    );
+    const lines = readFileSync(sudoersFile(), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    expect(lines).toEqual([`bangertest ALL=(root) NOPASSWD: ${join(root, 'libexec', 'banger-root')}`]);
   });
 
-  it('the installed lines let the user run every network command through sudo -n', async () => {
-    const groups = PRIVILEGE_GROUPS.filter((g) => g !== 'dns'); // no systemd-resolved here
-    const checks = await checkPrivileges(user.asUser, { asRoot: false, user: 'bangertest', groups });
-    expect(checks.length).toBeGreaterThan(10);
-    expect(checks.filter((c) => !c.allowed)).toEqual([]);
+  it('the installed line lets the user ask the helper for the grant, and nothing more', async () => {
+    const helper = join(root, 'libexec', 'banger-root');
+    const grant = await user.asUser.run(['sudo', '-n', helper, '--grant']);
+    expect(JSON.parse(grant.stdout)).toMatchObject({ uid: 4242, bridgeName: 'bgtest0' });
+    const other = await user.asUser.run(['sudo', '-n', '/usr/sbin/ip', 'link'], { check: false });
+    expect(other.exitCode).not.toBe(0);
+  });
+
+  it('refuses a second user whose bridge or subnet is taken: one line, exit 5, nothing changed', async () => {
+    const other = createTestUser(ns.runner, 'bangertwo', 4343);
+    try {
+      mkdirSync(join(other.home, '.config', 'banger'), { recursive: true });
+      const config = join(other.home, '.config', 'banger', 'config.toml');
+      writeFileSync(config, 'bridge_name = "bgtest1"\nbridge_ip = "10.77.0.129"\ncidr = "10.77.0.128/25"\n');
+      const before = await networkSnapshot(ns.runner);
+      const r = await setup(other.asRoot, ['--install-sudoers'], { SUDO_USER: 'bangertwo' });
+      expect(r.stderr).toBe(
+        'banger: uid 4242 already uses 10.77.0.0/24, which overlaps 10.77.0.128/25; give this user another cidr and bridge_ip in config.toml\n',
+      );
+      expect(r.exitCode).toBe(5);
+      expect(await networkSnapshot(ns.runner)).toEqual(before);
+      expect(readdirSync(sudoersDirPath(other))).toEqual([]);
+      writeFileSync(config, 'bridge_name = "bgtest1"\nbridge_ip = "10.78.0.1"\ncidr = "10.78.0.0/24"\n');
+      const ok = await setup(other.asRoot, ['--install-sudoers', '--json'], { SUDO_USER: 'bangertwo' });
+      expect(ok.exitCode).toBe(0);
+      expect(readdirSync(join(root, 'grants')).sort()).toEqual(['4242.json', '4343.json']);
+    } finally {
+      other.remove();
+    }
   });
 
   it('is idempotent: a second run reports unchanged and leaves the namespace exactly as it was', async () => {
     const before = await networkSnapshot(ns.runner);
-    const sudoers = readFileSync(sudoersPath(user), 'utf8');
+    const sudoers = readFileSync(sudoersFile(), 'utf8');
     const report = await json(['--install-sudoers']);
     expect(report.bridge.action).toBe('unchanged');
     expect(report.sudoers.action).toBe('unchanged');
     expect(await networkSnapshot(ns.runner)).toEqual(before);
-    expect(readFileSync(sudoersPath(user), 'utf8')).toBe(sudoers);
+    expect(readFileSync(sudoersFile(), 'utf8')).toBe(sudoers);
 
     const text = await setup(user.asRoot, []);
     expect(text.exitCode).toBe(0);
     expect(text.stdout).toMatch(/^bridge: +bgtest0 10\.77\.0\.1\/24: unchanged$/m);
-    expect(text.stdout).toMatch(/^sudoers: +.*\(\d+ lines\): unchanged$/m);
+    expect(text.stdout).toMatch(/^sudoers: +\/etc\/sudoers\.d\/banger-4242: unchanged$/m);
+    expect(text.stdout).toMatch(/^root helper: +\/.*\/banger-root: unchanged$/m);
+    expect(text.stdout).toMatch(
+      /^grant: +.*4242\.json: bridge bgtest0 10\.77\.0\.1, subnet 10\.77\.0\.0\/24, DNS port 42069, TAPs of uid 4242$/m,
+    );
     expect(text.stdout).toMatch(/^DNS routing: +skipped, no systemd-resolved/m);
   });
 

@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const BANGER = join(REPO, 'dist', 'banger.js');
 export const BANGERD = join(REPO, 'dist', 'bangerd.js');
+/** The root helper's program, which `system setup` copies to a root-owned directory. */
+export const HELPER_PROGRAM = join(REPO, 'dist', 'banger-root.mjs');
 
 /** A private HOME and runtime dir so a test's daemon never meets the user's. */
 export interface Sandbox {

@@ -6,8 +6,8 @@ import type { Runner, RunOptions, RunResult } from '../../src/host/runner.js';
 /**
  * An ordinary user that exists only for one test: /etc/passwd, group, shadow
  * and sudoers are copies in a temp dir with the user added, bind-mounted
- * over /etc in a private mount namespace (`unshare -m`) for each command.
- * The host's /etc is never written.
+ * over /etc in a private mount namespace (`unshare -m`) for each command,
+ * with an empty private /etc/sudoers.d. The host's /etc is never written.
  */
 export interface TestUser {
   name: string;
@@ -35,7 +35,7 @@ class PrivateEtcRunner implements Runner {
       this.uid === undefined
         ? 'exec "$@"'
         : `exec setpriv --reuid=${this.uid} --regid=${this.uid} --clear-groups "$@"`;
-    const script = `d=$1; shift; for f in passwd group shadow sudoers; do mount --bind "$d/$f" /etc/$f; done; ${become}`;
+    const script = `d=$1; shift; for f in passwd group shadow sudoers sudoers.d; do mount --bind "$d/$f" /etc/$f; done; ${become}`;
     return this.inner.run(['unshare', '-m', 'sh', '-c', script, 'sh', this.etc, ...argv], options);
   }
 }
@@ -46,6 +46,7 @@ export function createTestUser(inner: Runner, name = 'bangertest', uid = 4242): 
   const etc = join(dir, 'etc');
   const home = join(dir, 'home');
   mkdirSync(etc);
+  mkdirSync(join(etc, 'sudoers.d'), { mode: 0o755 });
   mkdirSync(home);
   for (const f of ['passwd', 'group', 'shadow']) copyFileSync(`/etc/${f}`, join(etc, f));
   const append = (f: string, line: string) =>
@@ -54,7 +55,11 @@ export function createTestUser(inner: Runner, name = 'bangertest', uid = 4242): 
   append('group', `${name}:x:${uid}:`);
   append('shadow', `${name}:*:19000:0:99999:7:::`);
   const writeSudoers = (lines: readonly string[]) =>
-    writeFileSync(join(etc, 'sudoers'), `Defaults !syslog, !lecture\n${lines.join('\n')}\n`, { mode: 0o440 });
+    writeFileSync(
+      join(etc, 'sudoers'),
+      `Defaults !syslog, !lecture\n${lines.join('\n')}\n@includedir /etc/sudoers.d\n`,
+      { mode: 0o440 },
+    );
   writeSudoers([]);
   return {
     name,
@@ -70,4 +75,9 @@ export function createTestUser(inner: Runner, name = 'bangertest', uid = 4242): 
 /** The private sudoers file, for `visudo -c -f`. */
 export function sudoersPath(user: TestUser): string {
   return join(user.home, '..', 'etc', 'sudoers');
+}
+
+/** The private /etc/sudoers.d (included by the private sudoers). */
+export function sudoersDirPath(user: TestUser): string {
+  return join(user.home, '..', 'etc', 'sudoers.d');
 }

@@ -12,7 +12,7 @@ export function registerSystemCommands(program: Command): void {
     )
     .option(
       '--install-sudoers',
-      'write the sudoers line that lets the user run the root helper (checked with visudo first); removes an older banger\'s unsafe /etc/sudoers.d/banger',
+      "write the sudoers line that lets the user run the root helper (checked with visudo first); removes an older banger's unsafe /etc/sudoers.d/banger",
     )
     .option('--sudoers-file <path>', 'where --install-sudoers writes (default: /etc/sudoers.d/banger-<uid>)')
     .option('--user <name>', 'prepare for this user instead of the one running sudo (SUDO_USER)')

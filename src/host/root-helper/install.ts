@@ -82,6 +82,13 @@ function writeAtomic(path: string, content: string | Buffer, mode: number): 'wri
   return 'written';
 }
 
+/** Creates `dir` if needed, readable by every user (their sudo runs the helper from it), changeable only by root. */
+function ensureTrustedDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755); // whatever the umask made of it
+  assertTrusted(dir, 'the directory', 'dir');
+}
+
 function findEnv(): string {
   const env = ['/usr/bin/env', '/bin/env'].find((p) => existsSync(p));
   if (env === undefined) throw new AppError('host_unsupported', 'env(1) is missing from /usr/bin and /bin');
@@ -96,10 +103,7 @@ export function installHelper(o: InstallHelperOptions): { path: string; action: 
   assertSafePath(o.node, 'node');
   assertTrusted(o.node, 'node');
   const env = findEnv();
-  for (const dir of [o.helperDir, o.grantsDir]) {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    assertTrusted(dir, 'the directory', 'dir');
-  }
+  for (const dir of [o.helperDir, o.grantsDir]) ensureTrustedDir(dir);
   const program = writeAtomic(join(o.helperDir, HELPER_PROGRAM), readFileSync(o.program), 0o644);
   const path = join(o.helperDir, HELPER_NAME);
   const wrapper = writeAtomic(path, wrapperScript({ ...o, env }), 0o755);
@@ -145,7 +149,6 @@ export function assertNoConflict(grantsDir: string, grant: NetworkGrant): void {
 /** Writes `<grantsDir>/<uid>.json` (0644: the user's doctor reads it; it holds no secret). */
 export function writeGrant(grantsDir: string, grant: NetworkGrant): 'written' | 'unchanged' {
   resolveGrant(grant);
-  mkdirSync(grantsDir, { recursive: true, mode: 0o755 });
-  assertTrusted(grantsDir, 'the grants directory', 'dir');
+  ensureTrustedDir(grantsDir);
   return writeAtomic(join(grantsDir, `${grant.uid}.json`), formatGrant(grant), 0o644);
 }

@@ -8,8 +8,8 @@ import {
   dnsRoutingRecipe,
   inspectDnsRoutingSettled,
 } from '../network/dns-routing.js';
-import { listLinks } from '../network/links.js';
 import { grantFromConfig, type NetworkGrant } from '../network/grant.js';
+import { listLinks } from '../network/links.js';
 import { PrivilegedRunner } from '../network/privileged.js';
 import { helperSudoersLine } from '../network/sudoers.js';
 import { DEFAULT_TOOL_PATHS, type ToolPaths } from '../network/tools.js';
@@ -73,7 +73,9 @@ export interface SystemSetupReport {
   /** IPv4 forwarding is left as it is; the daemon turns it on when the first VM with NAT needs it. */
   ipForwarding: 'on-demand';
   /** The root helper and the user's grant: what the user's daemon may do as root. */
-  helper: { action: 'not-needed'; reason: string } | { action: 'installed' | 'unchanged'; path: string; grant: NetworkGrant; grantFile: string };
+  helper:
+    | { action: 'not-needed'; reason: string }
+    | { action: 'installed' | 'unchanged'; path: string; grant: NetworkGrant; grantFile: string };
   sudoers:
     | { action: 'not-needed'; reason: string }
     | {

@@ -24,7 +24,7 @@ const HEADER = '# Written by `banger system setup`';
 export function sudoersFileContent(user: string, lines: readonly string[]): string {
   return [
     `${HEADER} for ${user}: bangerd runs its network commands as root through this helper.`,
-    '# The helper refuses every command that does not touch only this user\'s banger resources',
+    "# The helper refuses every command that does not touch only this user's banger resources",
     '# (its bridge, its TAPs, rules tagged banger:, addresses in its subnet); see `banger doctor`.',
     ...lines,
     '',

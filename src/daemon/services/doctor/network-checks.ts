@@ -171,9 +171,4 @@ const dnsRouting: CheckDefinition = {
 };
 
 /** In report order. */
-export const networkChecks: readonly CheckDefinition[] = [
-  rootHelper,
-  unsafeSudoers,
-  bridge,
-  dnsRouting,
-];
+export const networkChecks: readonly CheckDefinition[] = [rootHelper, unsafeSudoers, bridge, dnsRouting];
