@@ -13,6 +13,7 @@ import {
   registerGoldenImage,
   type VmHarness,
   vmIptables,
+  vmTapLines,
 } from '../support/vm-harness.js';
 
 /**
@@ -28,8 +29,7 @@ const ok = (args: string[], timeoutMs?: number) => mustRun(h, args, timeoutMs);
 const sshOut = async (vm: string, script: string) =>
   (await ok(['vm', 'ssh', vm, '--', 'sh', '-c', script])).stdout;
 const iptables = () => vmIptables(h);
-const vmTaps = async () =>
-  (await h.netns.sh('ip -o link show')).stdout.split('\n').filter((l) => /\bbgr-[0-9a-f]+/.test(l));
+const vmTaps = () => vmTapLines(h);
 
 beforeAll(async () => {
   h = await createVmHarness({ label: 'guest', config: ['[vm_defaults]', 'memory_mib = 1024', 'vcpu = 1'] });

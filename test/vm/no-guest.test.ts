@@ -5,12 +5,14 @@ import type { VmStatsView, VmView } from '../../src/api/vms.js';
 import { processAlive } from '../support/qemu-standin.js';
 import {
   createVmHarness,
+  isPoolTapLine,
   json,
   listTree,
   mustRun,
   registerPlaceholderImage,
   type VmHarness,
   vmIptables,
+  vmTapLines,
 } from '../support/vm-harness.js';
 
 /**
@@ -26,7 +28,7 @@ const ok = (args: string[]) => mustRun(h, args);
 const vmList = async () => json<VmView[]>(await ok(['vm', 'list', '--json']));
 const links = () => h.netns.sh('ip -o link show').then((r) => r.stdout);
 const iptables = () => vmIptables(h);
-const vmTaps = async () => (await links()).split('\n').filter((l) => /\bbgr-[0-9a-f]+/.test(l));
+const vmTaps = () => vmTapLines(h);
 
 beforeAll(async () => {
   h = await createVmHarness({
@@ -186,7 +188,7 @@ describe('vm lifecycle (no-guest stand-in)', () => {
     await ok(['vm', 'create', '--name', 'warm', '--image', 'test-image', '--nat', '--no-wait']);
     await ok(['vm', 'delete', 'warm']);
     // Pool TAPs are capacity: they are replaced as VMs take them, so they are not compared.
-    const ownLinks = async () => (await links()).split('\n').filter((l) => !/\bbgrpool-\d+/.test(l));
+    const ownLinks = async () => (await links()).split('\n').filter((l) => !isPoolTapLine(l));
     const base = {
       fds: daemonFds(),
       links: await ownLinks(),
