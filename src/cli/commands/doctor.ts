@@ -29,7 +29,8 @@ async function collect(): Promise<DoctorReport> {
     reachable.detail = paths.socket;
     return { ok: report.ok, checks: [...report.checks, reachable] };
   } catch (err) {
-    if (!(err instanceof AppError) || err.code === 'internal') throw err;
+    // A socket that may be someone else's is refused like every other command: one line, exit 6.
+    if (!(err instanceof AppError) || err.code === 'internal' || err.code === 'host_unsupported') throw err;
     reachable.status = 'fail';
     reachable.detail = err.message;
     reachable.fix =
