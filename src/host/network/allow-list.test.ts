@@ -167,6 +167,7 @@ describe('allow-list under a grant', () => {
         'bridge',
         'bridge32',
         'bridgeAddr',
+        'bridgeIpv6Off',
         'bridgeMac',
         'dnsPort',
         'dnsServer',
@@ -179,5 +180,168 @@ describe('allow-list under a grant', () => {
         'vmTag',
       ].sort(),
     );
+  });
+
+  describe('guest isolation', () => {
+    const filter = (op: string, chain: string, ...rule: string[]) => [
+      '-w',
+      '-t',
+      'filter',
+      op,
+      chain,
+      ...rule,
+    ];
+    const iso = ['-m', 'comment', '--comment', 'banger:isolate'];
+    const established = [
+      '-i',
+      'banger0',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'RELATED,ESTABLISHED',
+      ...iso,
+      '-j',
+      'ACCEPT',
+    ];
+    const dns = (proto: string, dst = '172.16.0.1/32', port = '42069', bridge = 'banger0') => [
+      '-d',
+      dst,
+      '-i',
+      bridge,
+      '-p',
+      proto,
+      '-m',
+      proto,
+      '--dport',
+      port,
+      ...iso,
+      '-j',
+      'ACCEPT',
+    ];
+    const drop = ['-i', 'banger0', ...iso, '-j', 'DROP'];
+    const fwdDrop = ['-i', 'banger0', '-o', 'banger0', ...iso, '-j', 'DROP'];
+    const isolated = (dev: string, value = 'on') => [
+      'link',
+      'set',
+      'dev',
+      dev,
+      'type',
+      'bridge_slave',
+      'isolated',
+      value,
+    ];
+    const swap = (args: string[], from: string, to: string) => args.map((a) => (a === from ? to : a));
+
+    it('accepts exactly the isolation rules, port flags and IPv6 switch of the grant', () => {
+      const ok: [string, string[]][] = [];
+      for (const op of ['-I', '-D']) {
+        ok.push(
+          ['iptables', filter(op, 'INPUT', ...established)],
+          ['iptables', filter(op, 'INPUT', ...dns('udp'))],
+          ['iptables', filter(op, 'INPUT', ...dns('tcp'))],
+          ['iptables', filter(op, 'INPUT', ...drop)],
+          ['iptables', filter(op, 'FORWARD', ...fwdDrop)],
+        );
+      }
+      // a stale accept (old bridge address or DNS port) on the granted bridge may go
+      ok.push(['iptables', filter('-D', 'INPUT', ...dns('udp', '10.0.0.1/32', '5353'))]);
+      ok.push(['ip', isolated(vmTap)], ['ip', isolated(vmTap, 'off')]);
+      ok.push(['sysctl', ['-w', 'net.ipv6.conf.banger0.disable_ipv6=1']]);
+      for (const [tool, args] of ok) expect(isAllowed(g, tool, args), `${tool} ${args.join(' ')}`).toBe(true);
+    });
+
+    it('refuses other interfaces, tags, ports, tables, chains, targets and devices', () => {
+      const refused: [string, string[]][] = [
+        // ACCEPT for everything from the bridge, or for everything at all
+        ['iptables', filter('-I', 'INPUT', ...swap(drop, 'DROP', 'ACCEPT'))],
+        ['iptables', filter('-I', 'INPUT', ...iso, '-j', 'ACCEPT')],
+        ['iptables', filter('-I', 'INPUT', '-i', 'banger0', '-j', 'ACCEPT')],
+        ['iptables', filter('-I', 'FORWARD', ...swap(fwdDrop, 'DROP', 'ACCEPT'))],
+        ['iptables', filter('-I', 'INPUT', ...swap(established, 'RELATED,ESTABLISHED', 'NEW'))],
+        [
+          'iptables',
+          filter('-I', 'INPUT', ...swap(established, 'RELATED,ESTABLISHED', 'NEW,RELATED,ESTABLISHED')),
+        ],
+        // another interface
+        ['iptables', filter('-I', 'INPUT', ...swap(established, 'banger0', 'eth0'))],
+        ['iptables', filter('-I', 'INPUT', ...swap(drop, 'banger0', 'eth0'))],
+        ['iptables', filter('-D', 'INPUT', ...swap(drop, 'banger0', 'eth0'))],
+        ['iptables', filter('-I', 'INPUT', ...swap(drop, 'banger0', 'lo'))],
+        ['iptables', filter('-I', 'FORWARD', ...fwdDrop.map((a, i) => (i === 3 ? 'eth0' : a)))],
+        ['iptables', filter('-I', 'INPUT', ...dns('udp', '172.16.0.1/32', '42069', 'eth0'))],
+        ['iptables', filter('-D', 'INPUT', ...dns('udp', '10.0.0.1/32', '5353', 'eth0'))],
+        // another port or address
+        ['iptables', filter('-I', 'INPUT', ...dns('tcp', '172.16.0.1/32', '22'))],
+        ['iptables', filter('-I', 'INPUT', ...dns('udp', '172.16.0.1/32', '53'))],
+        ['iptables', filter('-I', 'INPUT', ...dns('udp', '10.0.0.1/32'))],
+        ['iptables', filter('-I', 'INPUT', ...dns('udp', '0.0.0.0/0'))],
+        ['iptables', filter('-D', 'INPUT', ...dns('udp', '10.0.0.1/32', '0'))],
+        ['iptables', filter('-I', 'INPUT', ...swap(dns('udp'), 'udp', 'icmp'))],
+        // another tag (a VM's, the DNS redirect's, a prefix, text with a line break)
+        ['iptables', filter('-I', 'INPUT', ...swap(drop, 'banger:isolate', tag))],
+        ['iptables', filter('-I', 'INPUT', ...swap(established, 'banger:isolate', 'banger:dns'))],
+        ['iptables', filter('-I', 'INPUT', ...swap(drop, 'banger:isolate', 'banger:isolatex'))],
+        [
+          'iptables',
+          filter('-I', 'INPUT', ...swap(drop, 'banger:isolate', 'banger:isolate\nALL ALL=(ALL) ALL')),
+        ],
+        // another table, chain or operation
+        ['iptables', ['-w', '-t', 'nat', '-I', 'INPUT', ...drop]],
+        ['iptables', ['-w', '-t', 'raw', '-I', 'PREROUTING', ...drop]],
+        ['iptables', filter('-I', 'OUTPUT', ...drop)],
+        ['iptables', filter('-I', 'FORWARD', ...drop)],
+        ['iptables', filter('-I', 'INPUT', ...fwdDrop)],
+        ['iptables', filter('-A', 'INPUT', ...drop)],
+        ['iptables', filter('-R', 'INPUT', ...drop)],
+        ['iptables', filter('-F', 'INPUT')],
+        ['iptables', ['-w', '-t', 'filter', '-I', 'INPUT', '1', ...drop]],
+        ['iptables', ['-t', 'filter', '-I', 'INPUT', ...drop]],
+        ['iptables', [...filter('-I', 'INPUT', ...drop), '--log-prefix', 'x']],
+        // port isolation: only this user's VM TAPs, only on/off
+        ['ip', isolated('eth0')],
+        ['ip', isolated('banger0')],
+        ['ip', isolated(pool)],
+        ['ip', isolated(tapNameForVm(id, 1001))],
+        ['ip', isolated(vmTap, 'yes')],
+        ['ip', ['link', 'set', 'dev', vmTap, 'type', 'bridge_slave', 'learning', 'off']],
+        ['ip', ['link', 'set', 'dev', vmTap, 'type', 'bridge_slave', 'isolated', 'on', 'state', '3']],
+        ['ip', ['link', 'set', 'dev', 'banger0', 'type', 'bridge', 'stp_state', '1']],
+        // IPv6: only off, only on the bridge
+        ['sysctl', ['-w', 'net.ipv6.conf.banger0.disable_ipv6=0']],
+        ['sysctl', ['-w', 'net.ipv6.conf.eth0.disable_ipv6=1']],
+        ['sysctl', ['-w', 'net.ipv6.conf.all.disable_ipv6=1']],
+        ['sysctl', ['-w', 'net.ipv6.conf.default.disable_ipv6=1']],
+        ['sysctl', ['-w', 'net.ipv6.conf.banger0.forwarding=1']],
+        ['sysctl', ['-w', 'net/ipv6/conf/banger0/disable_ipv6=1']],
+        ['sysctl', ['net.ipv6.conf.banger0.disable_ipv6=1']],
+        ['sysctl', ['-p', '-w', 'net.ipv6.conf.banger0.disable_ipv6=1']],
+      ];
+      for (const [tool, args] of refused)
+        expect(isAllowed(g, tool, args), `${tool} ${args.join(' ')}`).toBe(false);
+    });
+
+    it('follows the grant: another bridge, no DNS port, a bridge name with a dot', () => {
+      const other = resolveGrant({
+        ...TEST_GRANT,
+        bridgeName: 'br1',
+        bridgeIp: '10.5.0.1',
+        cidr: '10.5.0.0/24',
+      });
+      expect(isAllowed(other, 'iptables', filter('-I', 'INPUT', ...drop))).toBe(false);
+      expect(isAllowed(other, 'iptables', filter('-I', 'INPUT', ...dns('udp')))).toBe(false);
+      expect(isAllowed(other, 'sysctl', ['-w', 'net.ipv6.conf.banger0.disable_ipv6=1'])).toBe(false);
+      expect(isAllowed(other, 'sysctl', ['-w', 'net.ipv6.conf.br1.disable_ipv6=1'])).toBe(true);
+      expect(
+        isAllowed(other, 'iptables', filter('-I', 'INPUT', ...dns('udp', '10.5.0.1/32', '42069', 'br1'))),
+      ).toBe(true);
+      const noDns = resolveGrant({ ...TEST_GRANT, dnsPort: 0 });
+      expect(isAllowed(noDns, 'iptables', filter('-I', 'INPUT', ...dns('udp', '172.16.0.1/32', '0')))).toBe(
+        false,
+      );
+      expect(isAllowed(noDns, 'iptables', filter('-I', 'INPUT', ...drop))).toBe(true);
+      // "a.b" is a valid interface name, but sysctl reads the dot as a separator: never let it name another key
+      const dotted = resolveGrant({ ...TEST_GRANT, bridgeName: 'all.b' });
+      expect(isAllowed(dotted, 'sysctl', ['-w', 'net.ipv6.conf.all.b.disable_ipv6=1'])).toBe(false);
+    });
   });
 });

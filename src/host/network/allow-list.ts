@@ -15,8 +15,8 @@ import type { ResolvedGrant } from './grant.js';
 /**
  * The complete list of commands banger runs as root, as argument shapes
  * pinned to one user's grant (grant.ts): the bridge it names, TAPs named for
- * its uid, addresses in its subnet, `banger:<16 hex>` / `banger:dns` tags,
- * its DNS port. A command runs only when its tool and every argument match
+ * its uid, addresses in its subnet, `banger:<16 hex>` / `banger:dns` /
+ * `banger:isolate` tags, its DNS port. A command runs only when its tool and every argument match
  * one shape exactly (same length, literals equal, placeholders valid). The
  * root helper enforces this list, so it is the security boundary: keep it
  * short, and never add a placeholder that accepts free text.
@@ -67,6 +67,8 @@ export type Placeholder =
   | { kind: 'dnsPort' }
   /** Exactly "<bridge ip>:<DNS port>" (never when the port is 0). */
   | { kind: 'dnsServer' }
+  /** Exactly "net.ipv6.conf.<bridge>.disable_ipv6=1" (never for a bridge name with a dot). */
+  | { kind: 'bridgeIpv6Off' }
   /** One of the given literals. */
   | { kind: 'oneOf'; values: readonly string[] };
 
@@ -136,6 +138,34 @@ function dnsRedirect(proto: 'udp' | 'tcp', op: '-I' | '-D'): CommandShape {
   ]);
 }
 
+/** The comment on the guest-isolation rules (isolation.ts); a fixed word, never a VM id. */
+const ISOLATE_COMMENT = ['-m', 'comment', '--comment', 'banger:isolate'] as const;
+
+/**
+ * Guest isolation (isolation.ts), in `filter INPUT`: guests may reach the
+ * host's bridge address only on the granted DNS port (what the `banger:dns`
+ * REDIRECT turns port 53 into). Only the granted address and port may be
+ * inserted; a stale accept on the granted bridge may be deleted.
+ */
+function isolateDnsAccept(proto: 'udp' | 'tcp', op: '-I' | '-D'): CommandShape {
+  const current = op === '-I';
+  return iptables('filter', [op], 'INPUT', [
+    '-d',
+    current ? p('bridge32') : p('anyHost32'),
+    '-i',
+    bridge,
+    '-p',
+    proto,
+    '-m',
+    proto,
+    '--dport',
+    current ? p('dnsPort') : p('anyPort'),
+    ...ISOLATE_COMMENT,
+    '-j',
+    'ACCEPT',
+  ]);
+}
+
 export const ALLOWED_SHAPES: readonly CommandShape[] = [
   // the bridge (system setup, and the daemon re-creating it after a reboot)
   ip('bridge', 'link', 'add', bridge, 'address', p('bridgeMac'), 'type', 'bridge'),
@@ -152,6 +182,11 @@ export const ALLOWED_SHAPES: readonly CommandShape[] = [
   // a pool TAP becomes a VM's TAP: renaming needs it down, which idle pool TAPs are
   ip('tap', 'link', 'set', 'dev', p('poolTap'), 'name', p('vmTap'), 'alias', vmTag, 'up'),
   ip('tap', 'link', 'del', 'dev', p('ownTap')),
+  // guest isolation: a VM TAP talks to the bridge (the host) only, never to another isolated port
+  ip('tap', 'link', 'set', 'dev', p('vmTap'), 'type', 'bridge_slave', 'isolated', {
+    kind: 'oneOf',
+    values: ['on', 'off'],
+  }),
   // per-VM NAT; the rule texts are what iptables-save prints, so saved rules can be deleted by spec
   iptables('nat', ['-A', '-D'], 'POSTROUTING', [
     '-s',
@@ -195,9 +230,29 @@ export const ALLOWED_SHAPES: readonly CommandShape[] = [
   dnsRedirect('tcp', '-I'),
   dnsRedirect('udp', '-D'),
   dnsRedirect('tcp', '-D'),
+  // guest isolation (isolation.ts): guests reach the host only for replies and DNS, and never each other
+  iptables('filter', ['-I', '-D'], 'INPUT', [
+    '-i',
+    bridge,
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'RELATED,ESTABLISHED',
+    ...ISOLATE_COMMENT,
+    '-j',
+    'ACCEPT',
+  ]),
+  isolateDnsAccept('udp', '-I'),
+  isolateDnsAccept('tcp', '-I'),
+  isolateDnsAccept('udp', '-D'),
+  isolateDnsAccept('tcp', '-D'),
+  iptables('filter', ['-I', '-D'], 'INPUT', ['-i', bridge, ...ISOLATE_COMMENT, '-j', 'DROP']),
+  iptables('filter', ['-I', '-D'], 'FORWARD', ['-i', bridge, '-o', bridge, ...ISOLATE_COMMENT, '-j', 'DROP']),
   // reading the rules: never with arguments (`-f FILE` would write any file as root)
   { group: 'iptables', tool: 'iptables-save', args: [] },
   { group: 'sysctl', tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
+  // guest isolation: no IPv6 on the bridge, so guests cannot reach the host over link-local addresses
+  { group: 'sysctl', tool: 'sysctl', args: ['-w', p('bridgeIpv6Off')] },
   // systemd-resolved: the bridge link's DNS server and routing domain (dns-routing.ts)
   resolvectl('dns', bridge, p('dnsServer')),
   resolvectl('domain', bridge, '~vm'),
@@ -245,6 +300,8 @@ function matchesPlaceholder(ph: Placeholder, value: string, g: ResolvedGrant): b
       return g.dnsPort !== 0 && value === String(g.dnsPort);
     case 'dnsServer':
       return g.dnsPort !== 0 && value === `${g.plan.gateway}:${g.dnsPort}`;
+    case 'bridgeIpv6Off':
+      return !g.bridgeName.includes('.') && value === `net.ipv6.conf.${g.bridgeName}.disable_ipv6=1`;
     case 'oneOf':
       return ph.values.includes(value);
   }
