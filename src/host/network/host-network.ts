@@ -1,3 +1,4 @@
+import { AppError, toAppError } from '../../domain/errors.js';
 import { macForIp } from '../../domain/network.js';
 import { parseListenAddress } from '../dns/listen-address.js';
 import type { Runner } from '../runner.js';
@@ -10,6 +11,13 @@ import {
 } from './bridge.js';
 import { ensureDnsRedirect } from './dns-redirect.js';
 import { applyDnsRouting, type DnsRoutingStatus, inspectDnsRoutingSettled } from './dns-routing.js';
+import {
+  applyIsolation,
+  ensureIsolationRules,
+  type IsolationReport,
+  type IsolationTarget,
+  setPortIsolation,
+} from './isolation.js';
 import type { NetworkLog } from './log.js';
 import { Nat } from './nat.js';
 import { type PrivilegedOptions, PrivilegedRunner } from './privileged.js';
@@ -37,6 +45,12 @@ export interface HostNetworkOptions {
    * `bridge_ip:53` to its port.
    */
   dnsServer?: string;
+  /**
+   * Config `guest_isolation`: guests reach the host only for DNS (and replies
+   * to the host's own connections) and never each other (isolation.ts).
+   * Off, `start` removes what an earlier daemon with it on left.
+   */
+  guestIsolation?: boolean;
 }
 
 /** What a VM needs to be wired to the host network. */
@@ -93,7 +107,7 @@ export class HostNetwork {
   /**
    * Daemon start, after the VM reconcile decided which VMs run: make sure the
    * bridge is right, route `*.vm` (host resolver and guests' port 53),
-   * remove TAPs and rules of every other VM, then adopt and refill the TAP pool. Needs privileges; on failure the daemon still serves
+   * remove TAPs and rules of every other VM, converge guest isolation, then adopt and refill the TAP pool. Needs privileges; on failure the daemon still serves
    * (doctor explains) and VM starts fail with the same one-line error.
    */
   async start(runningVmIds: ReadonlySet<string>): Promise<ReconcileReport> {
@@ -108,6 +122,7 @@ export class HostNetwork {
       keepVmIds: runningVmIds,
       uid: this.pool.uid,
     });
+    await this.isolateGuests();
     await this.pool.start();
     return report;
   }
@@ -169,14 +184,62 @@ export class HostNetwork {
     }
   }
 
+  /** The isolation rules' target: the bridge, its address and bangerd's DNS port (0: none). */
+  private isolationTarget(): IsolationTarget {
+    const port = this.o.dnsServer === undefined ? 0 : parseListenAddress(this.o.dnsServer).port;
+    return { bridge: this.bridge.name, bridgeIp: this.bridge.gatewayIp, dnsPort: port };
+  }
+
+  /**
+   * Converges guest isolation (isolation.ts) to `guestIsolation`: rules,
+   * the running VMs' TAP flags, IPv6 on the bridge. When isolation is on, a
+   * failure throws, so `start` fails and no VM starts unisolated; when it is
+   * off, a failure to remove leftovers is only logged. Resolves undefined
+   * then.
+   */
+  async isolateGuests(): Promise<IsolationReport | undefined> {
+    const enabled = this.o.guestIsolation === true;
+    try {
+      const report = await applyIsolation({
+        runner: this.o.runner,
+        priv: this.priv,
+        nat: this.nat,
+        log: this.o.log,
+        target: this.isolationTarget(),
+        uid: this.pool.uid,
+        enabled,
+      });
+      if (report.added > 0 || report.removed > 0 || report.ports.length > 0 || report.ipv6Disabled)
+        this.o.log.info({ enabled, ...report }, 'converged guest isolation');
+      return report;
+    } catch (err) {
+      if (enabled) {
+        const reason = toAppError(err);
+        throw new AppError(
+          reason.code === 'internal' ? 'host_unsupported' : reason.code,
+          `guest_isolation is on but could not be applied: ${reason.message}`,
+          { cause: err },
+        );
+      }
+      this.o.log.warn({ err, bridge: this.bridge.name }, 'could not remove the guest isolation rules');
+      return undefined;
+    }
+  }
+
   /**
    * Wires a starting VM: its TAP (for Firecracker's `host_dev_name`), its
-   * MAC (`guest_mac`), and NAT when asked. All or nothing: if NAT fails, the
-   * TAP is released before the error is rethrown.
+   * MAC (`guest_mac`), and NAT when asked. With guest isolation the TAP is
+   * an isolated bridge port and the isolation rules are re-checked (a
+   * firewall reload may have flushed them since `start`). All or nothing: if
+   * any of it fails, the TAP is released before the error is rethrown.
    */
   async attach(vm: VmNetworkSpec): Promise<{ tap: string; mac: string }> {
     const tap = await this.pool.acquire(vm.vmId);
     try {
+      if (this.o.guestIsolation === true) {
+        await setPortIsolation(this.priv, tap, true);
+        await ensureIsolationRules(this.nat, this.priv, this.isolationTarget(), this.o.log);
+      }
       await this.setNat(vm);
     } catch (err) {
       await this.nat.disable(vm.vmId).catch(() => undefined);

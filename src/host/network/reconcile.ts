@@ -2,6 +2,7 @@ import { tapNameForVm, vmIdFromTag } from '../../domain/network.js';
 import type { Runner } from '../runner.js';
 import { DNS_REDIRECT_TAG } from './dns-redirect.js';
 import { parseIptablesSave } from './iptables-save.js';
+import { ISOLATE_TAG } from './isolation.js';
 import { listLinks } from './links.js';
 import type { NetworkLog } from './log.js';
 import { deleteSavedRule } from './nat.js';
@@ -43,14 +44,15 @@ export interface ReconcileReport {
  *   is one banger creates for this daemon's grant (its bridge and subnet), so
  *   another user's VMs' rules are never touched.
  * Everything else, look-alike names and comments included, is never touched;
- * so is the `banger:dns` redirect (dns-redirect.ts), which is not a VM's.
+ * so are the `banger:dns` redirect (dns-redirect.ts) and the `banger:isolate`
+ * rules (isolation.ts), which are not a VM's.
  * Idle pool TAPs are left for `TapPool.start` to adopt.
  */
 export async function reconcileNetwork(o: ReconcileOptions): Promise<ReconcileReport> {
   const report: ReconcileReport = { removedTaps: [], removedRules: [], skippedRules: [] };
   const orphan = (tag: string | undefined): string | undefined => {
-    // The guests' DNS redirect is the daemon's own, whatever `isVmId` accepts: HostNetwork.start converges it.
-    if (tag === undefined || tag === DNS_REDIRECT_TAG) return undefined;
+    // The guests' DNS redirect and isolation rules are the daemon's own, whatever `isVmId` accepts: HostNetwork.start converges them.
+    if (tag === undefined || tag === DNS_REDIRECT_TAG || tag === ISOLATE_TAG) return undefined;
     const id = vmIdFromTag(tag, o.isVmId);
     return id !== undefined && !o.keepVmIds.has(id) ? id : undefined;
   };
