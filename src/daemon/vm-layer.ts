@@ -60,6 +60,7 @@ export async function startVmLayer(
     privileged: { helper: config.rootHelper },
     // systemd-resolved forgets per-link DNS with the link; start() re-applies it (docs/dns-routing.md)
     dnsServer: bridgeDnsServer(config.bridgeIp, config.dnsListenAddr),
+    guestIsolation: config.guestIsolation,
   });
   const logCap = new ConsoleCap(2000, (path, err) => logger.warn({ path, err }, 'capping a VM log failed'));
   logCap.start();

@@ -61,6 +61,7 @@ export const configSchema = z.strictObject({
   vm_defaults: vmDefaults.optional(),
   file_sync: z.array(fileSyncEntry).optional(),
   insecure_skip_kernel_signature: z.boolean().optional(),
+  guest_isolation: z.boolean().optional(),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
@@ -85,6 +86,8 @@ export interface Config {
   fileSync: z.infer<typeof fileSyncEntry>[];
   /** Pull catalog kernels without checking the signature of Debian's index (hosts without its keyring). */
   insecureSkipKernelSignature: boolean;
+  /** Guests may reach the host only for DNS, and never each other (host/network/isolation.ts). */
+  guestIsolation: boolean;
 }
 
 export const DEFAULT_DNS_LISTEN_ADDR = '127.0.0.1:42069';
@@ -107,5 +110,6 @@ export function applyDefaults(file: ConfigFile, env: Record<string, string | und
     vmDefaults: file.vm_defaults ?? {},
     fileSync: file.file_sync ?? [],
     insecureSkipKernelSignature: file.insecure_skip_kernel_signature ?? false,
+    guestIsolation: file.guest_isolation ?? false,
   };
 }
