@@ -57,7 +57,11 @@ describe('privilege boundary: what the user may run as root', () => {
   let canaryDir: string;
   const snapshot = async () => ({
     net: await networkSnapshot(ns.runner),
-    sysctl: (await ns.sh('sysctl -n net.ipv4.ip_default_ttl net.ipv4.conf.all.rp_filter')).stdout,
+    sysctl: (
+      await ns.sh(
+        'sysctl -n net.ipv4.ip_default_ttl net.ipv4.conf.all.rp_filter net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.lo.disable_ipv6',
+      )
+    ).stdout,
     files: readdirSync(canaryDir).map((f) => [f, readFileSync(join(canaryDir, f), 'utf8')]),
     sudoersD: readdirSync(sudoersDirPath(testUser)).map((f) => [
       f,
@@ -474,6 +478,46 @@ function hostileCorpus(canaryDir: string): string[][] {
     ['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=0'],
     ['sysctl', '-p', precious],
     ['sysctl', '--system'],
+    ['sysctl', '-w', 'net.ipv6.conf.all.disable_ipv6=1'],
+    ['sysctl', '-w', 'net.ipv6.conf.lo.disable_ipv6=1'],
+    ['sysctl', '-w', `net.ipv6.conf.${BRIDGE}.disable_ipv6=0`],
+    ['sysctl', '-w', `net.ipv6.conf.${BRIDGE}/../lo.disable_ipv6=1`],
+    // guest isolation's shapes, aimed elsewhere
+    [
+      'iptables',
+      '-w',
+      '-t',
+      'filter',
+      '-I',
+      'INPUT',
+      '-i',
+      'lo',
+      '-m',
+      'comment',
+      '--comment',
+      'banger:isolate',
+      '-j',
+      'DROP',
+    ],
+    [
+      'iptables',
+      '-w',
+      '-t',
+      'filter',
+      '-I',
+      'FORWARD',
+      '-i',
+      'canary0',
+      '-o',
+      'canary0',
+      '-m',
+      'comment',
+      '--comment',
+      'banger:isolate',
+      '-j',
+      'DROP',
+    ],
+    ['ip', 'link', 'set', 'dev', tapNameForVm(VM, OTHER_UID), 'type', 'bridge_slave', 'isolated', 'on'],
     // resolved
     ['resolvectl', 'dns', 'canary0', '10.99.0.1'],
     ['resolvectl', 'dns', BRIDGE, '1.2.3.4'],
