@@ -13,12 +13,17 @@ export function parseLevel(text: string): Level | undefined {
 }
 
 /**
- * Opens an existing file or FIFO for writing without creating it, the way
- * Firecracker opens log and metrics targets (O_NONBLOCK, no O_CREAT).
+ * Opens an existing file or FIFO the way Firecracker opens its log and
+ * metrics targets (utils `open_file_nonblock`: read + write + O_NONBLOCK):
+ * no O_APPEND and no O_TRUNC, so writes start at offset 0 over whatever the
+ * file holds and go on from this process's own offset; a file shortened
+ * under it gets a hole (NUL bytes) up to that offset at the next write. No
+ * O_CREAT: Firecracker 1.8 needs the file to exist (newer sources of
+ * utils/mod.rs add create(true); the stand-in keeps the stricter rule).
  * Throws the Node error (ENOENT...) for the caller to word.
  */
 export function openTarget(path: string): number {
-  return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK);
+  return openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
 }
 
 function timestamp(): string {
