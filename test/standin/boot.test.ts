@@ -147,7 +147,7 @@ describe('firecracker stand-in booting real guests', () => {
       expect(console_).toContain('STANDIN-DRIVE vdb ro=1 head=DATA-MARK-1');
       expect(console_).toContain(`STANDIN-MAC ${GUEST_MAC.toLowerCase()}`);
       expect(console_).toMatch(
-        /STANDIN-CMDLINE console=ttyS0 reboot=k panic=1 root=\/dev\/vda rw( tsc_early_khz=\d+ tsc=reliable)?\r?\n/,
+        /STANDIN-CMDLINE console=ttyS0 reboot=k panic=1 pci=off root=\/dev\/vda rw( tsc_early_khz=\d+ tsc=reliable)?\r?\n/,
       );
       expect(console_).toContain('reboot: Power down');
       const log = readFileSync(logFile, 'utf8');

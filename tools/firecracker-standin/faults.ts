@@ -40,6 +40,7 @@ export const msg = {
   memSize:
     'Machine config error: The memory size (MiB) is either 0, or not a multiple of the configured page size.',
   kernelOpen: (io: string) => `Boot source error: The kernel file cannot be opened: ${io}`,
+  bootArgs: (why: string) => `Boot source error: The kernel command line is invalid: ${why}`,
   initrdOpen: (io: string) =>
     `Boot source error: The initrd file cannot be opened due to invalid path or invalid permissions. ${io}`,
   rootExists: 'Drive config error: A root block device already exists!',

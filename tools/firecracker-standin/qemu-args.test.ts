@@ -50,7 +50,7 @@ describe('qemuArgs', () => {
     expect(values(args, '-kernel')).toEqual(['/k/vmlinux']);
     expect(values(args, '-initrd')).toEqual(['/k/initrd.img']);
     expect(values(args, '-append')).toEqual([
-      'console=ttyS0 root=/dev/vda ro tsc_early_khz=2000000 tsc=reliable',
+      'console=ttyS0 pci=off root=/dev/vda ro tsc_early_khz=2000000 tsc=reliable',
     ]);
   });
 
@@ -84,11 +84,16 @@ describe('qemuArgs', () => {
   it('uses -cpu host and no TSC hints under KVM, and keeps TSC options the user set', () => {
     const kvm = qemuArgs(configured(), { accel: 'kvm', tscKhz: undefined, qmpFd: 3 });
     expect(values(kvm, '-cpu')).toEqual(['host']);
-    expect(values(kvm, '-append')).toEqual(['console=ttyS0 root=/dev/vda ro']);
+    expect(values(kvm, '-append')).toEqual(['console=ttyS0 pci=off root=/dev/vda ro']);
     const r = configured();
     if (r.bootSource) r.bootSource.boot_args = 'console=ttyS0 tsc_early_khz=5 tsc=unstable';
     expect(guestCmdline(r, { accel: 'tcg', tscKhz: 9 })).toBe(
-      'console=ttyS0 tsc_early_khz=5 tsc=unstable root=/dev/vda ro',
+      'console=ttyS0 tsc_early_khz=5 tsc=unstable pci=off root=/dev/vda ro',
+    );
+    // Hints stay among the kernel's arguments when init's follow ` -- `.
+    if (r.bootSource) r.bootSource.boot_args = 'console=ttyS0 -- single';
+    expect(guestCmdline(r, { accel: 'tcg', tscKhz: 9 })).toBe(
+      'console=ttyS0 pci=off root=/dev/vda ro tsc_early_khz=9 tsc=reliable -- single',
     );
   });
 

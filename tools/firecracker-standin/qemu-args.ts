@@ -4,7 +4,7 @@
 //   Firecracker                          QEMU 7.2
 //   x86_64 microVM, ACPI (>= 1.8)        -M microvm,...,acpi=on (devices found through ACPI, not the cmdline)
 //   kernel_image_path (ELF vmlinux)      -kernel: QEMU boots an ELF with a Xen PVH note directly
-//   initrd_path / boot_args              -initrd / -append (+ root= for a root drive, + TSC hints under TCG)
+//   initrd_path / boot_args              -initrd / -append (+ pci=off and root= as Firecracker adds them, + TSC hints under TCG)
 //   vcpu_count / mem_size_mib            -smp / -m
 //   drives, in Firecracker's order       -drive if=none,readonly=... + -device virtio-blk-device
 //   cache_type Unsafe / Writeback        cache=unsafe / cache=writeback
@@ -32,15 +32,16 @@ export function qemuEscape(value: string): string {
   return value.replaceAll(',', ',,');
 }
 
-/** The kernel command line QEMU passes: Firecracker's, plus TSC hints when emulated. */
+/** The kernel command line QEMU passes: Firecracker's (without its MMIO device list), plus TSC hints when emulated. */
 export function guestCmdline(resources: Resources, plan: Pick<QemuPlan, 'accel' | 'tscKhz'>): string {
-  let line = resources.kernelCmdline();
+  const line = resources.guestCmdline();
   if (plan.accel === 'tcg') {
-    if (plan.tscKhz !== undefined && !/(^|\s)tsc_early_khz=/.test(line))
-      line += ` tsc_early_khz=${plan.tscKhz}`;
-    if (!/(^|\s)tsc=/.test(line)) line += ' tsc=reliable';
+    // Inserted as boot arguments, so they stay before a ` -- ` that starts init's arguments.
+    if (plan.tscKhz !== undefined && !/(^|\s)tsc_early_khz=/.test(line.bootArgs))
+      line.insert(`tsc_early_khz=${plan.tscKhz}`);
+    if (!/(^|\s)tsc=/.test(line.bootArgs)) line.insert('tsc=reliable');
   }
-  return line;
+  return line.toString();
 }
 
 export function qemuArgs(resources: Resources, plan: QemuPlan): string[] {

@@ -40,15 +40,23 @@ describe('Resources', () => {
     expect(r2.drives.map((d) => d.drive_id)).toEqual(['b', 'a']);
   });
 
-  it('adds root= to the command line as Firecracker does', () => {
+  it('adds pci=off, root= and the MMIO device list to the command line as Firecracker does', () => {
     const r = new Resources();
     r.bootSource = { kernel_image_path: '/k' };
-    expect(r.kernelCmdline()).toBe(DEFAULT_KERNEL_CMDLINE);
+    expect(r.firecrackerCmdline()).toBe(`${DEFAULT_KERNEL_CMDLINE} pci=off`);
     r.bootSource.boot_args = 'console=ttyS0';
     r.putDrive({ drive_id: 'root', is_root_device: true, is_read_only: true });
-    expect(r.kernelCmdline()).toBe('console=ttyS0 root=/dev/vda ro');
+    r.putDrive({ drive_id: 'data', is_root_device: false });
+    r.putNet({ iface_id: 'eth0', host_dev_name: 'tap0' });
+    r.vsock = { guest_cid: 3, uds_path: '/v.sock' };
+    expect(r.firecrackerCmdline()).toBe(
+      'console=ttyS0 pci=off root=/dev/vda ro virtio_mmio.device=4K@0xc0001000:5 virtio_mmio.device=4K@0xc0002000:6 virtio_mmio.device=4K@0xc0003000:7 virtio_mmio.device=4K@0xc0004000:8',
+    );
+    expect(r.guestCmdline().toString()).toBe('console=ttyS0 pci=off root=/dev/vda ro');
     r.putDrive({ drive_id: 'root', is_root_device: true, partuuid: 'abc' });
-    expect(r.kernelCmdline()).toBe('console=ttyS0 root=PARTUUID=abc rw');
+    expect(r.guestCmdline().toString()).toBe('console=ttyS0 pci=off root=PARTUUID=abc rw');
+    r.bootSource.boot_args = 'x'.repeat(1900);
+    expect(() => r.firecrackerCmdline()).toThrow(/Inserting string would make command line too long/);
   });
 
   it('refuses a guest MAC or TAP used by another interface, but allows replacing one', () => {

@@ -2,6 +2,7 @@
 // them (vmm_config/*.rs): machine-config validation, drive ordering (the root
 // device is always first, so it becomes /dev/vda), unique MACs and TAPs, and
 // the GET /vm/config view.
+import { type BootDevices, buildBootCmdline, type Cmdline } from './cmdline.js';
 import { Fault, msg } from './faults.js';
 
 export interface MachineConfig {
@@ -139,16 +140,36 @@ export class Resources {
     if (update.tx_rate_limiter !== undefined) net.tx_rate_limiter = update.tx_rate_limiter;
   }
 
+  /** What Firecracker adds to the command line at InstanceStart: the root drive and its virtio devices. */
+  bootDevices(): BootDevices {
+    const root = this.drives[0]?.is_root_device ? this.drives[0] : undefined;
+    return {
+      root: root ? { partuuid: root.partuuid, readOnly: root.is_read_only === true } : undefined,
+      virtio: this.drives.length + this.nets.length + (this.vsock ? 1 : 0) + (this.entropy ? 1 : 0),
+    };
+  }
+
   /**
    * The kernel command line Firecracker boots with: `boot_args` (or its
-   * default) plus `root=` for a root drive (builder.rs attach_block_devices).
+   * default) plus what it appends at InstanceStart (cmdline.ts). Throws the
+   * Fault Firecracker answers InstanceStart with when it does not fit.
    */
-  kernelCmdline(): string {
-    const base = this.bootSource?.boot_args ?? DEFAULT_KERNEL_CMDLINE;
-    const root = this.drives[0]?.is_root_device ? this.drives[0] : undefined;
-    if (!root) return base;
-    const dev = root.partuuid ? `root=PARTUUID=${root.partuuid}` : 'root=/dev/vda';
-    return `${base} ${dev} ${root.is_read_only ? 'ro' : 'rw'}`;
+  firecrackerCmdline(): string {
+    const args = this.bootSource?.boot_args ?? DEFAULT_KERNEL_CMDLINE;
+    return buildBootCmdline(args, this.bootDevices(), { mmioArgs: true }).toString();
+  }
+
+  /**
+   * The same line for the QEMU guest, without the `virtio_mmio.device=`
+   * arguments (QEMU's microvm puts its devices elsewhere and describes them
+   * through ACPI) and without a size limit (the stand-in adds TSC hints).
+   */
+  guestCmdline(): Cmdline {
+    const args = this.bootSource?.boot_args ?? DEFAULT_KERNEL_CMDLINE;
+    return buildBootCmdline(args, this.bootDevices(), {
+      mmioArgs: false,
+      capacity: Number.POSITIVE_INFINITY,
+    });
   }
 
   machineView(): Record<string, unknown> {

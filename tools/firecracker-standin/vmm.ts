@@ -2,16 +2,18 @@
 // before and after InstanceStart (rpc_interface.rs: PrebootApiController and
 // RuntimeApiController), and what each supported operation does.
 import { closeSync, constants, openSync } from 'node:fs';
+import { Cmdline } from './cmdline.js';
 import { Fault, ioDebug, ioDisplay, msg } from './faults.js';
 import type { Guest } from './guest.js';
 import { type Logger, type Metrics, parseLevel } from './logger.js';
-import type {
-  BootSource,
-  DriveConfig,
-  MachineConfig,
-  NetConfig,
-  Resources,
-  VsockConfig,
+import {
+  type BootSource,
+  DEFAULT_KERNEL_CMDLINE,
+  type DriveConfig,
+  type MachineConfig,
+  type NetConfig,
+  type Resources,
+  type VsockConfig,
 } from './resources.js';
 import type { Routed } from './routes.js';
 import type { VsockBackend } from './vsock.js';
@@ -160,6 +162,8 @@ export class Vmm {
       case 'InstanceStart': {
         if (booted) throw new Fault(msg.postBoot);
         if (!this.deps.resources.bootSource) throw new Fault(msg.missingKernel);
+        // Firecracker appends pci=off, root= and one virtio_mmio.device= per device; over 2048 bytes it refuses.
+        this.deps.resources.firecrackerCmdline();
         try {
           await this.deps.guest.start(this.deps.resources);
         } catch (err) {
@@ -193,6 +197,12 @@ export class Vmm {
       } catch (err) {
         throw new Fault(msg.initrdOpen(ioDisplay(err)));
       }
+    }
+    // linux-loader's Cmdline::try_from: the size is checked here, the characters are not.
+    try {
+      Cmdline.tryFrom(cfg.boot_args ?? DEFAULT_KERNEL_CMDLINE);
+    } catch (err) {
+      throw new Fault(msg.bootArgs(err instanceof Error ? err.message : String(err)));
     }
     this.deps.resources.bootSource = cfg;
     return done();
