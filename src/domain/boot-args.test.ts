@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../testing/app-error.js';
-import { BASE_KERNEL_ARGS, bootArgs, KERNEL_CMDLINE_MAX } from './boot-args.js';
+import {
+  BANGER_VIRTIO_DEVICES,
+  BASE_KERNEL_ARGS,
+  bootArgs,
+  checkKernelCmdline,
+  firecrackerCmdlineBytes,
+  KERNEL_CMDLINE_MAX,
+} from './boot-args.js';
 
 const base = { address: '172.16.0.2/24', gateway: '172.16.0.1', dns: ['172.16.0.1'], hostname: 'e2e-a' };
 
@@ -35,10 +42,54 @@ describe('bootArgs', () => {
     [{ hostname: '../x' }, 'hostname'],
     [{ extra: ['a b'] }, 'one word'],
     [{ extra: [''] }, 'one word'],
+    [{ extra: ['café'] }, 'printable ASCII'],
+    [{ extra: ['a\tb'] }, 'one word'],
     [{ extra: ['x'.repeat(KERNEL_CMDLINE_MAX)] }, 'Firecracker allows 2048'],
   ])('rejects %j', (override, message) => {
     const err = errorOf(() => bootArgs({ ...base, ...override }));
     expect(err.code).toBe('invalid_argument');
     expect(err.message).toContain(message);
+  });
+});
+
+describe("Firecracker's kernel command line limit", () => {
+  const banger = { root: { readOnly: true }, virtioDevices: BANGER_VIRTIO_DEVICES };
+
+  it('counts the NUL and what Firecracker appends: pci=off, root=/dev/vda ro, one virtio_mmio.device= per device', () => {
+    // 13 + NUL + " pci=off" 8 + " root=/dev/vda" 14 + " ro" 3 + 5 x " virtio_mmio.device=4K@0xc0001000:5" 35
+    expect(firecrackerCmdlineBytes('console=ttyS0', banger)).toBe(13 + 1 + 8 + 14 + 3 + 5 * 35);
+    // IRQs from 5: the sixth device's is 10, one digit more.
+    expect(
+      firecrackerCmdlineBytes('a', { virtioDevices: 6 }) - firecrackerCmdlineBytes('a', { virtioDevices: 5 }),
+    ).toBe(36);
+    expect(
+      firecrackerCmdlineBytes('a', { root: { partuuid: 'abcd-01', readOnly: false }, virtioDevices: 0 }),
+    ).toBe(1 + 1 + 8 + ' root=PARTUUID=abcd-01'.length + 3);
+    // Bytes, not characters.
+    expect(firecrackerCmdlineBytes('é', { virtioDevices: 0 })).toBe(2 + 1 + 8);
+  });
+
+  it('lets a line through up to exactly 2048 bytes in the guest and refuses one byte more', () => {
+    const room = KERNEL_CMDLINE_MAX - firecrackerCmdlineBytes('', banger);
+    expect(() => checkKernelCmdline('x'.repeat(room), banger)).not.toThrow();
+    const err = errorOf(() => checkKernelCmdline('x'.repeat(room + 1), banger));
+    expect(err.code).toBe('invalid_argument');
+    expect(err.message).toBe(
+      'the kernel command line would be 2049 bytes with what Firecracker appends (pci=off, root=, one virtio_mmio.device= per device, the NUL); Firecracker allows 2048',
+    );
+  });
+
+  it("refuses in bootArgs a line that fits 2048 bytes by itself but not with Firecracker's additions", () => {
+    const line = bootArgs(base);
+    const room = KERNEL_CMDLINE_MAX - firecrackerCmdlineBytes(line, banger);
+    // One extra argument of `room - 1` bytes (plus its space) fills the line exactly.
+    const fits = bootArgs({ ...base, extra: ['x'.repeat(room - 1)] });
+    expect(firecrackerCmdlineBytes(fits, banger)).toBe(KERNEL_CMDLINE_MAX);
+    expect(new TextEncoder().encode(fits).length).toBeLessThan(KERNEL_CMDLINE_MAX - 150);
+    const err = errorOf(() => bootArgs({ ...base, extra: ['x'.repeat(room)] }));
+    expect(err.code).toBe('invalid_argument');
+    expect(err.message).toContain('2049 bytes');
+    // Fewer devices leave more room.
+    expect(() => bootArgs({ ...base, extra: ['x'.repeat(room)], virtioDevices: 4 })).not.toThrow();
   });
 });

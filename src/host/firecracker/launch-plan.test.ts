@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { firecrackerCmdlineBytes, KERNEL_CMDLINE_MAX } from '../../domain/boot-args.js';
 import { errorOf } from '../../testing/app-error.js';
 import type { VmLaunchSpec } from './driver.js';
 import { checkLaunchSpec, launchRequests, SOCKET_PATH_MAX, vmFiles } from './launch-plan.js';
@@ -65,5 +66,18 @@ describe('launch plan', () => {
       { id: 'b', path: '/y', readOnly: false, isRoot: true },
     ];
     expect(errorOf(() => checkLaunchSpec(spec({ drives: roots }))).message).toContain('one drive');
+  });
+
+  it("refuses boot args that would not fit Firecracker's command line with this spec's devices", () => {
+    // This spec: a read-only root and one more drive, eth0, and (here) vsock: 4 virtio devices.
+    const vsock = { cid: 3, udsPath: '/s/v.sock' };
+    const devices = { root: { readOnly: true }, virtioDevices: 4 };
+    const room = KERNEL_CMDLINE_MAX - firecrackerCmdlineBytes('', devices);
+    expect(() => checkLaunchSpec(spec({ vsock, bootArgs: 'x'.repeat(room) }))).not.toThrow();
+    const err = errorOf(() => checkLaunchSpec(spec({ vsock, bootArgs: 'x'.repeat(room + 1) })));
+    expect(err.code).toBe('invalid_argument');
+    expect(err.message).toContain('Firecracker allows 2048');
+    // Without vsock one device fewer: 35 bytes more room.
+    expect(() => checkLaunchSpec(spec({ bootArgs: 'x'.repeat(room + 35) }))).not.toThrow();
   });
 });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { checkKernelCmdline } from '../../domain/boot-args.js';
 import { AppError } from '../../domain/errors.js';
 import { type FcRequest, fcRequests } from './api-types.js';
 import type { VmLaunchSpec } from './driver.js';
@@ -51,6 +52,13 @@ export function checkLaunchSpec(spec: VmLaunchSpec): void {
   if (spec.drives.filter((d) => d.isRoot).length > 1) {
     throw new AppError('invalid_argument', 'only one drive can be the root device');
   }
+  // Firecracker refuses InstanceStart when the line no longer fits once it appends its own arguments:
+  // refuse before a process exists, counting this spec's devices (drives, eth0, vsock).
+  const root = spec.drives.find((d) => d.isRoot);
+  checkKernelCmdline(spec.bootArgs, {
+    ...(root ? { root: { readOnly: root.readOnly } } : {}),
+    virtioDevices: spec.drives.length + 1 + (spec.vsock ? 1 : 0),
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreateVmRequest } from '../../../api/vms.js';
+import { bootArgs } from '../../../domain/boot-args.js';
 import { AppError } from '../../../domain/errors.js';
 import { parseSize } from '../../../domain/size.js';
 import { newVmId, validateVmName } from '../../../domain/vm.js';
@@ -20,8 +21,8 @@ export interface CreatePlan {
 }
 
 /**
- * Everything a create checks before it creates anything: name, sizing (the
- * `spec:` line is emitted first), the image (the default one is built or
+ * Everything a create checks before it creates anything: name, the kernel
+ * command line it will boot with, sizing (the `spec:` line is emitted first), the image (the default one is built or
  * pulled on demand, an explicitly named one must exist), Firecracker, and
  * host networking when the VM is to be started.
  */
@@ -44,6 +45,15 @@ export async function validateCreate(
     deps.config,
     deps.hostFacts,
   );
+  // The kernel command line is built at each start, with the address allocated below. Checked now,
+  // before anything exists, with the widest address there is, so a VM whose line would not fit
+  // Firecracker's limit (with what Firecracker appends) is refused rather than created unbootable.
+  bootArgs({
+    address: '255.255.255.255/32',
+    gateway: deps.config.bridgeIp,
+    dns: [...deps.guestDns],
+    hostname: name,
+  });
   const image = req.image ?? deps.config.defaultImageName;
   // An explicitly named image must exist (one line, nothing printed before); the default one is
   // built or pulled on first use, after the spec line.
