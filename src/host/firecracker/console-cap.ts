@@ -1,9 +1,14 @@
-// Keeps a VM's append-only logs (console.log above all, also firecracker.log
-// and metrics.json) under a size cap, so a chatty or hostile guest can never
-// fill the host's disk. The writer is Firecracker, holding the file open with
-// O_APPEND: after the file is truncated its next write lands at the new end,
-// so the file can be shrunk in place under it, and a file never blocks the
-// writer the way a full pipe would.
+// Keeps a VM's console.log under a size cap, so a chatty or hostile guest can
+// never fill the host's disk. Its writer is Firecracker's stdout and stderr,
+// which banger opened with O_APPEND (spawn.ts): after the file is truncated
+// the next write lands at the new end, so the file can be shrunk in place
+// under it, and a file never blocks the writer the way a full pipe would.
+//
+// Only files written through an O_APPEND descriptor may be capped this way.
+// Firecracker opens its own log (firecracker.log) and metrics (metrics.json)
+// read-write at offset 0 WITHOUT O_APPEND: shrinking one under it would leave
+// a hole of NUL bytes up to its offset at its next write. Those two are never
+// capped; the driver gives each run fresh ones instead (process-driver.ts).
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -29,7 +34,8 @@ function readRange(fd: number, from: number, to: number): Buffer {
  * When `path` is bigger than `maxBytes`, keeps only its newest `keepBytes`
  * (default half the cap, so capping does not run on every check), starting
  * at a line boundary when one is near, behind a one-line marker saying how
- * much was dropped. Safe while another process appends with O_APPEND.
+ * much was dropped. Safe while another process appends with O_APPEND;
+ * never use it on a file whose writer does not append (see the top of this file).
  * Limits, by design: bytes appended in the few microseconds between the last
  * read and the truncate are lost (as is a line being written at that moment),
  * and bytes appended between the truncate and the rewrite land just before
@@ -83,9 +89,9 @@ export function capConsoleLog(
 }
 
 /**
- * Caps a set of files periodically. The daemon adds a VM's console.log
- * (and firecracker.log, metrics.json) when it starts the VM and removes them
- * when it stops. The timer does not keep the process alive.
+ * Caps a set of files periodically. The daemon adds a VM's console.log when
+ * it starts the VM and removes it when it stops. Add only files whose writer
+ * holds them with O_APPEND. The timer does not keep the process alive.
  */
 export class ConsoleCap {
   private readonly files = new Map<string, number>();
@@ -128,25 +134,18 @@ export class ConsoleCap {
   }
 }
 
-/** Caps for the other files Firecracker appends to in a VM dir. */
-export const VM_LOG_CAPS = { 'firecracker.log': 2 * 1024 * 1024, 'metrics.json': 4 * 1024 * 1024 } as const;
-
 /**
- * Puts a VM's console.log (at `consoleCapBytes`), firecracker.log and
- * metrics.json under `cap`; call it when a VM is launched or adopted, and
- * the returned function when it has stopped.
+ * Puts a VM's console.log (at `consoleCapBytes`) under `cap`; call it when a
+ * VM is launched or adopted, and the returned function when it has stopped.
+ * firecracker.log and metrics.json are deliberately left out (see the top of
+ * this file): they grow for the life of one run and start empty at the next.
  */
 export function watchVmLogs(
   cap: ConsoleCap,
   vmDir: string,
   consoleCapBytes = DEFAULT_CONSOLE_CAP_BYTES,
 ): () => void {
-  const files: [string, number][] = [
-    [join(vmDir, 'console.log'), consoleCapBytes],
-    ...Object.entries(VM_LOG_CAPS).map(([name, bytes]): [string, number] => [join(vmDir, name), bytes]),
-  ];
-  for (const [path, bytes] of files) cap.add(path, bytes);
-  return () => {
-    for (const [path] of files) cap.remove(path);
-  };
+  const path = join(vmDir, 'console.log');
+  cap.add(path, consoleCapBytes);
+  return () => cap.remove(path);
 }

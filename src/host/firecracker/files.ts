@@ -1,4 +1,4 @@
-// File helpers for a VM dir: creating Firecracker's log targets, reading the
+// File helpers for a VM dir: fresh files for Firecracker's log and metrics, reading the
 // tail of a log for error messages, clearing a stale socket.
 import {
   closeSync,
@@ -7,6 +7,7 @@ import {
   fstatSync,
   openSync,
   readSync,
+  renameSync,
   statSync,
   unlinkSync,
 } from 'node:fs';
@@ -14,15 +15,29 @@ import { connect } from 'node:net';
 import { AppError } from '../../domain/errors.js';
 
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+const FRESH_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** Opens `path` for appending (created 0600; never through a symlink). The caller closes the fd. */
 export function openAppend(path: string): number {
   return openSync(path, APPEND_FLAGS, 0o600);
 }
 
-/** Makes sure `path` exists (0600), keeping what it holds: Firecracker opens log and metrics targets without O_CREAT. */
-export function touchFile(path: string): void {
-  closeSync(openAppend(path));
+/**
+ * Gives Firecracker a fresh, empty `path` (0600) for its log or metrics:
+ * Firecracker opens them read-write at offset 0, without O_APPEND and
+ * without truncating, so whatever an earlier run left would show through
+ * after the new run's bytes. The old file is renamed to `keepAs` when given
+ * (one earlier run is kept), otherwise removed; either way a process still
+ * holding it open keeps writing to the old inode, not the new file.
+ */
+export function freshFile(path: string, keepAs?: string): void {
+  try {
+    if (keepAs) renameSync(path, keepAs);
+    else unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  closeSync(openSync(path, FRESH_FLAGS, 0o600));
 }
 
 /** Current size of a file; 0 when it does not exist. */

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lastLines, readTail } from './files.js';
+import { freshFile, lastLines, readTail } from './files.js';
 import { lastMetricsLine } from './metrics.js';
 import { hasApiSock } from './process-driver.js';
 import { vmmArgv } from './spawn.js';
@@ -38,6 +38,30 @@ describe('driver helpers', () => {
     expect(readTail(f, 1000, 8)).toBe('new run\n');
     expect(readTail(f, 1000, 999)).toBe('');
     expect(readTail(join(dir, 'nope'), 10)).toBe('');
+  });
+
+  it('freshFile leaves an empty 0600 file, keeping the old one under keepAs or dropping it', () => {
+    const log = join(dir, 'firecracker.log');
+    const kept = join(dir, 'firecracker.log.1');
+    writeFileSync(log, 'previous run\n');
+    freshFile(log, kept);
+    expect(readFileSync(log, 'utf8')).toBe('');
+    expect(statSync(log).mode & 0o777).toBe(0o600);
+    expect(readFileSync(kept, 'utf8')).toBe('previous run\n');
+    const metrics = join(dir, 'metrics.json');
+    freshFile(metrics); // missing is fine
+    writeFileSync(metrics, '{"old":1}\n');
+    freshFile(metrics);
+    expect(readFileSync(metrics, 'utf8')).toBe('');
+    // A symlink planted in its place is replaced, never followed.
+    const target = join(dir, 'target');
+    writeFileSync(target, 'keep me');
+    rmSync(metrics);
+    symlinkSync(target, metrics);
+    freshFile(metrics);
+    expect(readFileSync(target, 'utf8')).toBe('keep me');
+    expect(statSync(metrics).isFile()).toBe(true);
+    expect(existsSync(target)).toBe(true);
   });
 
   it('lastLines keeps the last non-empty lines on one bounded line', () => {

@@ -6,7 +6,6 @@ export {
   ConsoleCap,
   capConsoleLog,
   DEFAULT_CONSOLE_CAP_BYTES,
-  VM_LOG_CAPS,
   watchVmLogs,
 } from './console-cap.js';
 export * from './driver.js';

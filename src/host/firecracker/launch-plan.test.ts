@@ -25,6 +25,7 @@ describe('launch plan', () => {
     expect(vmFiles('/d')).toEqual({
       apiSock: '/d/firecracker.sock',
       log: '/d/firecracker.log',
+      previousLog: '/d/firecracker.log.1',
       metrics: '/d/metrics.json',
       console: '/d/console.log',
     });

@@ -8,6 +8,8 @@ import type { VmLaunchSpec } from './driver.js';
 export interface VmFiles {
   apiSock: string;
   log: string;
+  /** The previous run's firecracker.log, kept once when a VM is started again. */
+  previousLog: string;
   metrics: string;
   console: string;
 }
@@ -16,6 +18,7 @@ export function vmFiles(vmDir: string): VmFiles {
   return {
     apiSock: join(vmDir, 'firecracker.sock'),
     log: join(vmDir, 'firecracker.log'),
+    previousLog: join(vmDir, 'firecracker.log.1'),
     metrics: join(vmDir, 'metrics.json'),
     console: join(vmDir, 'console.log'),
   };

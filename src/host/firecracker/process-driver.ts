@@ -13,7 +13,7 @@ import type {
   VmLaunchSpec,
   VmmPresence,
 } from './driver.js';
-import { clearStaleSocket, fileSize, lastLines, readTail, touchFile } from './files.js';
+import { clearStaleSocket, fileSize, freshFile, lastLines, readTail } from './files.js';
 import { findVmmProcesses } from './find-processes.js';
 import { checkLaunchSpec, launchRequests, vmFiles } from './launch-plan.js';
 import { lastMetricsLine } from './metrics.js';
@@ -59,8 +59,10 @@ export class ProcessFirecrackerDriver implements FirecrackerDriver {
     await clearStaleSocket(files.apiSock, 'the Firecracker API socket');
     if (spec.vsock) await clearStaleSocket(spec.vsock.udsPath, 'the vsock socket');
     try {
-      touchFile(files.log);
-      touchFile(files.metrics);
+      // Firecracker writes these from offset 0 without O_APPEND: each run gets empty ones
+      // (the previous run's log is kept as firecracker.log.1).
+      freshFile(files.log, files.previousLog);
+      freshFile(files.metrics);
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code ?? String(err);
       throw new AppError('operation_failed', `cannot create Firecracker's files in ${spec.vmDir} (${why})`);
