@@ -1,4 +1,6 @@
-import { GRANT_QUERY } from '../root-helper/protocol.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GRANT_QUERY, HELPER_PROGRAM } from '../root-helper/protocol.js';
 import type { Runner } from '../runner.js';
 import { type NetworkGrant, parseGrant, sameGrant } from './grant.js';
 import { isSudoRefusal } from './privileged.js';
@@ -33,6 +35,20 @@ export async function inspectHelper(
     return { state: 'granted', grant, matches: sameGrant(grant, o.wanted) };
   } catch (err) {
     return { state: 'refused', reason: (err as Error).message };
+  }
+}
+
+/**
+ * Whether the installed helper program is the one this banger ships
+ * (`bundled`, next to the daemon's bundle): setup copies it, so an upgrade
+ * needs setup again. 'unknown' when either file cannot be read.
+ */
+export function helperProgramStatus(helper: string, bundled: string): 'current' | 'outdated' | 'unknown' {
+  try {
+    const installed = readFileSync(join(dirname(helper), HELPER_PROGRAM));
+    return installed.equals(readFileSync(bundled)) ? 'current' : 'outdated';
+  } catch {
+    return 'unknown';
   }
 }
 

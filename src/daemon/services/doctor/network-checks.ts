@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { DoctorCheck } from '../../../api/schemas.js';
 import { inspectBridge } from '../../../host/network/bridge.js';
 import {
@@ -8,7 +9,11 @@ import {
   inspectDnsRouting,
 } from '../../../host/network/dns-routing.js';
 import { grantFromConfig, type NetworkGrant } from '../../../host/network/grant.js';
-import { findUnsafeSudoers, inspectHelper } from '../../../host/network/privilege-status.js';
+import {
+  findUnsafeSudoers,
+  helperProgramStatus,
+  inspectHelper,
+} from '../../../host/network/privilege-status.js';
 import { DEFAULT_TOOL_PATHS } from '../../../host/network/tools.js';
 import type { CheckDefinition, DoctorContext } from './registry.js';
 
@@ -61,6 +66,15 @@ const rootHelper: CheckDefinition = {
         status: 'fail',
         detail: `the grant is for ${describeGrant(status.grant)}; config asks for ${describeGrant(wanted)}`,
         fix: `run \`${SETUP} --install-sudoers\` again after changing bridge_name, bridge_ip, cidr or dns_listen_addr`,
+      };
+    }
+    // The daemon's bundle sits next to the helper program this banger ships (dist/banger-root.mjs).
+    const bundled = fileURLToPath(new URL('./banger-root.mjs', import.meta.url));
+    if (helperProgramStatus(helper, bundled) === 'outdated') {
+      return {
+        status: 'fail',
+        detail: `the root helper at ${helper} is from another banger version, so newer commands may be refused`,
+        fix: `run \`${SETUP} --install-sudoers\` again after upgrading banger`,
       };
     }
     return {
