@@ -20,7 +20,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BANGER, BANGERD } from '../support/sandbox.js';
+import { BANGER, BANGERD, REPO } from '../support/sandbox.js';
 
 /** The ordinary user running the CLI, and the other local user who plants files. */
 const USER = 4343;
@@ -117,11 +117,16 @@ function makeDir(path: string, owner: number, mode: number): void {
  * process's listener can answer while the CLI runs.
  */
 function banger(args: readonly string[]): Promise<Result> {
-  const script =
-    't=$1; u=$2; shift 2; mount --bind "$t" /tmp && exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"';
+  // A checkout under /tmp (a CI clone, say) would vanish under the fake /tmp: bind it back in first.
+  const script = [
+    't=$1; u=$2; r=$3; shift 3',
+    'if [ -n "$r" ]; then mkdir -p "$t/$r" && mount --bind "/tmp/$r" "$t/$r"; fi',
+    'mount --rbind "$t" /tmp && exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"',
+  ].join('; ');
+  const repoUnderTmp = REPO.startsWith('/tmp/') ? REPO.slice('/tmp/'.length) : '';
   const child = spawn(
     'unshare',
-    ['-m', 'sh', '-c', script, 'sh', fakeTmp, String(USER), process.execPath, BANGER, ...args],
+    ['-m', 'sh', '-c', script, 'sh', fakeTmp, String(USER), repoUnderTmp, process.execPath, BANGER, ...args],
     {
       cwd: '/',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp/home', BANGER_DAEMON_BIN: BANGERD },
