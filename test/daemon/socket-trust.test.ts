@@ -20,7 +20,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BANGER, BANGERD, REPO } from '../support/sandbox.js';
+import { REPO } from '../support/sandbox.js';
 
 /** The ordinary user running the CLI, and the other local user who plants files. */
 const USER = 4343;
@@ -117,19 +117,35 @@ function makeDir(path: string, owner: number, mode: number): void {
  * process's listener can answer while the CLI runs.
  */
 function banger(args: readonly string[]): Promise<Result> {
-  // A checkout under /tmp (a CI clone, say) would vanish under the fake /tmp: bind it back in first.
+  // The checkout may be below /tmp (hidden by the fake one) or below a directory only root may
+  // enter (/root): bind it into the fake /tmp, where the user can reach it, and run it from there.
   const script = [
     't=$1; u=$2; r=$3; shift 3',
-    'if [ -n "$r" ]; then mkdir -p "$t/$r" && mount --bind "/tmp/$r" "$t/$r"; fi',
+    'mkdir -p "$t/.repo" && mount --bind "$r" "$t/.repo"',
     'mount --rbind "$t" /tmp && exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"',
   ].join('; ');
-  const repoUnderTmp = REPO.startsWith('/tmp/') ? REPO.slice('/tmp/'.length) : '';
   const child = spawn(
     'unshare',
-    ['-m', 'sh', '-c', script, 'sh', fakeTmp, String(USER), repoUnderTmp, process.execPath, BANGER, ...args],
+    [
+      '-m',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      fakeTmp,
+      String(USER),
+      REPO,
+      process.execPath,
+      '/tmp/.repo/dist/banger.js',
+      ...args,
+    ],
     {
       cwd: '/',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp/home', BANGER_DAEMON_BIN: BANGERD },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: '/tmp/home',
+        BANGER_DAEMON_BIN: '/tmp/.repo/dist/bangerd.js',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -162,7 +162,10 @@ describe('banger system setup', () => {
 
   it('refuses to run as an ordinary user: one line, exit 6, nothing changed', async () => {
     const before = await networkSnapshot(ns.runner);
-    const r = await setup(user.asUser, []);
+    const r = await user.asUser.run(
+      [process.execPath, join(user.repo, 'dist', 'banger.js'), 'system', 'setup'],
+      { check: false, env: env(), timeoutMs: 60_000 },
+    );
     expect(r.exitCode).toBe(6);
     expect(r.stderr).toBe(
       'banger: banger system setup changes host networking and must run as root: sudo banger system setup\n',

@@ -1,7 +1,16 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runner, RunOptions, RunResult } from '../../src/host/runner.js';
+import { REPO } from './sandbox.js';
 
 /**
  * An ordinary user that exists only for one test: /etc/passwd, group, shadow
@@ -14,6 +23,13 @@ export interface TestUser {
   uid: number;
   /** The user's home directory (a temp dir, owned by root; tests only read it as the user). */
   home: string;
+  /**
+   * This checkout as the user can reach it: the repository bind-mounted on a
+   * root-owned 0755 directory in each command's mount namespace, since a
+   * clone may live below a directory only root may enter (/root). Run the
+   * built CLI, daemon and tools from here (e.g. `join(user.repo, 'dist', 'banger.js')`).
+   */
+  repo: string;
   /** Commands as root, but seeing the private /etc (the user exists, sudoers is the test's). */
   asRoot: Runner;
   /** Commands as the user (setpriv), seeing the private /etc. */
@@ -26,6 +42,7 @@ export interface TestUser {
 class PrivateEtcRunner implements Runner {
   constructor(
     private readonly etc: string,
+    private readonly repo: string,
     private readonly inner: Runner,
     private readonly uid?: number,
   ) {}
@@ -35,14 +52,16 @@ class PrivateEtcRunner implements Runner {
       this.uid === undefined
         ? 'exec "$@"'
         : `exec setpriv --reuid=${this.uid} --regid=${this.uid} --clear-groups "$@"`;
-    const script = `d=$1; shift; for f in passwd group shadow sudoers sudoers.d; do mount --bind "$d/$f" /etc/$f; done; ${become}`;
-    return this.inner.run(['unshare', '-m', 'sh', '-c', script, 'sh', this.etc, ...argv], options);
+    const script = `d=$1; r=$2; shift 2; for f in passwd group shadow sudoers sudoers.d; do mount --bind "$d/$f" /etc/$f; done; mount --bind "$r" "${this.repo}"; ${become}`;
+    return this.inner.run(['unshare', '-m', 'sh', '-c', script, 'sh', this.etc, REPO, ...argv], options);
   }
 }
 
 /** `inner` decides where commands run (e.g. a NetnsRunner); the user is `name` with uid = gid = `uid`. */
 export function createTestUser(inner: Runner, name = 'bangertest', uid = 4242): TestUser {
   const dir = mkdtempSync(join(tmpdir(), 'banger-user-'));
+  const repo = mkdtempSync(join(tmpdir(), 'banger-repo-'));
+  chmodSync(repo, 0o755);
   const etc = join(dir, 'etc');
   const home = join(dir, 'home');
   mkdirSync(etc);
@@ -65,10 +84,14 @@ export function createTestUser(inner: Runner, name = 'bangertest', uid = 4242): 
     name,
     uid,
     home,
-    asRoot: new PrivateEtcRunner(etc, inner),
-    asUser: new PrivateEtcRunner(etc, inner, uid),
+    repo,
+    asRoot: new PrivateEtcRunner(etc, repo, inner),
+    asUser: new PrivateEtcRunner(etc, repo, inner, uid),
     writeSudoers,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(repo, { recursive: true, force: true });
+    },
   };
 }
 

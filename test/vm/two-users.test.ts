@@ -7,8 +7,7 @@ import type { VmView } from '../../src/api/vms.js';
 import { tapNameForVm } from '../../src/domain/network.js';
 import type { RunResult } from '../../src/host/runner.js';
 import { createNetns, destroyAllNetns, type TestNetns } from '../support/netns.js';
-import { STANDIN } from '../support/qemu-standin.js';
-import { BANGER, BANGERD } from '../support/sandbox.js';
+import { BANGER } from '../support/sandbox.js';
 import { createTestUser, type TestUser } from '../support/test-user.js';
 
 /**
@@ -34,6 +33,8 @@ const users: BangerUser[] = [];
 
 async function makeUser(name: string, uid: number, n: number): Promise<BangerUser> {
   const user = createTestUser(ns.runner, name, uid);
+  // The user runs the CLI, daemon and stand-in from the checkout as it can reach it.
+  const dist = join(user.repo, 'dist');
   const dir = join(root, name);
   const home = join(dir, 'home');
   const run = join(dir, 'run');
@@ -44,7 +45,7 @@ async function makeUser(name: string, uid: number, n: number): Promise<BangerUse
   writeFileSync(
     join(home, '.config', 'banger', 'config.toml'),
     [
-      `firecracker_bin = ${JSON.stringify(STANDIN)}`,
+      `firecracker_bin = ${JSON.stringify(join(dist, 'tools', 'firecracker-standin.js'))}`,
       `root_helper = "${join(root, 'libexec', 'banger-root')}"`,
       `bridge_name = "${bridge}"`,
       `bridge_ip = "${subnet}.1"`,
@@ -71,7 +72,7 @@ async function makeUser(name: string, uid: number, n: number): Promise<BangerUse
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     HOME: home,
     XDG_RUNTIME_DIR: run,
-    BANGER_DAEMON_BIN: BANGERD,
+    BANGER_DAEMON_BIN: join(dist, 'bangerd.js'),
     BANGER_STANDIN_NO_GUEST: '1',
   };
   const setup = await user.asRoot.run(
@@ -93,7 +94,11 @@ async function makeUser(name: string, uid: number, n: number): Promise<BangerUse
   expect(setup.stderr).toBe('');
   expect(setup.exitCode).toBe(0);
   const cli = (args: string[]) =>
-    user.asUser.run([process.execPath, BANGER, ...args], { check: false, env, timeoutMs: 120_000 });
+    user.asUser.run([process.execPath, join(dist, 'banger.js'), ...args], {
+      check: false,
+      env,
+      timeoutMs: 120_000,
+    });
   const registered = await cli([
     'image',
     'register',
