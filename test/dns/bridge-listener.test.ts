@@ -75,7 +75,8 @@ describe('bangerd listening on the bridge address', () => {
     await waitFor(() => dnsAddresses().includes(`172.16.0.1:${port}`), 12_000);
 
     const db = openDatabase(join(sb.env.HOME!, '.local', 'state', 'banger', 'state.db'));
-    new VmRepository(db).create(
+    const vms = new VmRepository(db);
+    vms.create(
       {
         id: 'b0b0b0b0b0b0b0b0',
         name: 'box',
@@ -87,6 +88,8 @@ describe('bangerd listening on the bridge address', () => {
       },
       { cidr: '172.16.0.0/24', gateway: '172.16.0.1' },
     );
+    // A finished create: a daemon restarting later would remove a half-made VM, and its name with it.
+    vms.finishCreate('b0b0b0b0b0b0b0b0', 'stopped');
     db.close();
     const dig = await ns.runner.run([
       'dig',
