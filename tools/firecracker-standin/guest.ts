@@ -9,7 +9,7 @@ export interface Guest {
    * caller answers InstanceStart with it). Called at most once.
    */
   start(resources: Resources): Promise<void>;
-  /** Asks the guest to power off (ACPI power button); returns once the request is delivered. */
+  /** Presses the ACPI power button (the guest decides what follows); returns once it is delivered. */
   powerDown(): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
@@ -22,7 +22,7 @@ export interface Guest {
 /**
  * --no-guest: the full API and state machine without a VM. After
  * InstanceStart the "guest" runs until SendCtrlAltDel, which it answers like a
- * guest that powered off (status 0), or until the stand-in is signalled.
+ * guest that reboots on Ctrl+Alt+Del (status 0), or until the stand-in is signalled.
  */
 export class NoGuest implements Guest {
   private listener: ((status: number) => void) | undefined;

@@ -43,6 +43,7 @@ describe('qemuArgs', () => {
     expect(values(args, '-m')).toEqual(['512M']);
     expect(args).toContain('-S');
     expect(args).toContain('-no-reboot');
+    expect(args).toContain('-no-shutdown'); // a guest power-off leaves the VMM running, as on Firecracker
     expect(values(args, '-chardev')).toContain('socket,id=qmp,fd=3');
   });
 

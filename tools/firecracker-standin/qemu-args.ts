@@ -12,7 +12,8 @@
 //   entropy                              -device virtio-rng-device
 //   vsock                                (nothing: no vhost-vsock on these hosts; see vsock.ts)
 //   serial to stdout or serial_out_path  -serial chardev: stdio, or a file opened in append mode
-//   guest reboot ends the VMM            -no-reboot
+//   guest reboot ends the VMM            -no-reboot (a reset becomes a shutdown) + qemu.ts quits on it
+//   guest power-off leaves it running    -no-shutdown: QEMU stays, the VM stopped (vCPUs halted)
 import type { Accel } from './accel.js';
 import type { Resources } from './resources.js';
 
@@ -50,8 +51,9 @@ export function qemuArgs(resources: Resources, plan: QemuPlan): string[] {
   const m = resources.machine;
   const args = ['-M', MICROVM, '-accel', plan.accel, '-cpu', plan.accel === 'kvm' ? 'host' : 'max'];
   args.push('-smp', String(m.vcpu_count), '-m', `${m.mem_size_mib}M`);
+  // -no-reboot -no-shutdown: a guest reboot or power-off stops the VM; qemu.ts decides whether QEMU ends.
   // -S: the guest stays paused until the stand-in has QMP and says `cont`.
-  args.push('-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-S');
+  args.push('-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-no-shutdown', '-S');
   args.push('-chardev', `socket,id=qmp,fd=${plan.qmpFd}`, '-mon', 'chardev=qmp,mode=control');
   const serialPath = resources.serial?.serial_out_path;
   args.push(

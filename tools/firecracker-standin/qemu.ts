@@ -6,6 +6,14 @@
 // QEMU: the kernel kills QEMU when the stand-in's main thread (the one that
 // forked it) dies. QMP travels over a socketpair passed as fd 3, so no extra
 // socket file is left behind.
+//
+// Guest power-off vs reboot, as on Firecracker: a guest power-off or halt
+// leaves Firecracker running (no ACPI _S5; its FAQ: "the Firecracker process
+// will remain alive"), with the vCPUs halted and the instance still "Running";
+// a guest reboot (reboot=k, i8042 reset) ends it with status 0. QEMU runs with
+// -no-reboot -no-shutdown, so both stop the VM instead of exiting, and the
+// QMP SHUTDOWN event's reason tells them apart: guest-reset ends QEMU (`quit`),
+// anything else (guest-shutdown) leaves it stopped and alive.
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { type Accel, chooseAccel, hostTscKhz } from './accel.js';
@@ -34,6 +42,8 @@ export class QemuGuest implements Guest {
   private readonly env: NodeJS.ProcessEnv;
   /** Set once InstanceStart succeeded: from then on QEMU's exit ends the stand-in. */
   private running = false;
+  /** Set once the guest powered off: QEMU stays, stopped for good (`cont` would need a reset). */
+  private poweredOff = false;
   accel: Accel | undefined;
 
   constructor(private readonly options: QemuGuestOptions) {
@@ -70,6 +80,7 @@ export class QemuGuest implements Guest {
     child.stderr?.on('data', (text: string) => this.onStderr(text));
     const qmp = new Qmp(child.stdio[QMP_FD] as Duplex);
     this.qmp = qmp;
+    qmp.onEvent((event, data) => this.onQmpEvent(event, data));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<string>((resolve) => {
       timer = setTimeout(
@@ -99,8 +110,24 @@ export class QemuGuest implements Guest {
 
   private ended(code: number | null, signal: NodeJS.Signals | null): void {
     this.options.logger.info('fc_vmm', `Vmm is stopping: ${this.describeExit(code, signal)}`);
-    // Guest power-off and reboot (-no-reboot) end QEMU with status 0, as they end Firecracker with 0.
+    // A guest reboot (through `quit`, see onQmpEvent) ends QEMU with status 0, as it ends Firecracker with 0.
     this.listener?.(code === 0 ? 0 : 1);
+  }
+
+  private onQmpEvent(event: string, data: unknown): void {
+    if (event !== 'SHUTDOWN') return;
+    const reason = (data as { reason?: unknown } | undefined)?.reason;
+    const log = this.options.logger;
+    if (guestShutdownEndsVmm(reason)) {
+      log.info('fc_vmm', `The guest rebooted (${String(reason)}): ending the VMM, as Firecracker does`);
+      this.qmp?.execute('quit').catch(() => this.kill());
+      return;
+    }
+    this.poweredOff = true;
+    log.info(
+      'fc_vmm',
+      `The guest powered off (${String(reason)}): its vCPUs are halted and the VMM keeps running, as Firecracker does`,
+    );
   }
 
   async powerDown(): Promise<void> {
@@ -112,6 +139,8 @@ export class QemuGuest implements Guest {
   }
 
   async resume(): Promise<void> {
+    // A powered-off guest's vCPUs stay halted on Firecracker whatever the API says; QEMU refuses `cont` then.
+    if (this.poweredOff) return;
     await this.qmp?.execute('cont');
   }
 
@@ -136,4 +165,13 @@ export class QemuGuest implements Guest {
       if (this.stderrTail.length > 5) this.stderrTail.shift();
     }
   }
+}
+
+/**
+ * Whether QEMU's SHUTDOWN event (reason from QMP's ShutdownCause) ends the
+ * VMM: a guest reset does (with -no-reboot it arrives as a shutdown),
+ * Firecracker exits on a guest reboot; a guest power-off does not.
+ */
+export function guestShutdownEndsVmm(reason: unknown): boolean {
+  return reason === 'guest-reset';
 }
