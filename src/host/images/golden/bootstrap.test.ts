@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { mmdebstrapArgv, sourceLines } from './bootstrap.js';
 import { BootstrapProgress } from './bootstrap-progress.js';
-import { CONFIGURE_MARKER, customizeScript, SSHD_DROP_IN } from './guest-config.js';
+import {
+  CONFIGURE_MARKER,
+  customizeScript,
+  REBOOT_ALIASED_TARGETS,
+  SHUTDOWN_HOOK,
+  SHUTDOWN_HOOK_PATH,
+  SSHD_DROP_IN,
+} from './guest-config.js';
 
 describe('mmdebstrap command line', () => {
   it('ties the build to its parent, wraps root mode in its own PID and mount namespace, writes a tarball', () => {
@@ -50,6 +57,16 @@ describe('mmdebstrap command line', () => {
     expect(script).toContain(`'${SSHD_DROP_IN.replaceAll("'", `'\\''`)}'`);
     expect(script).toContain('rm -f "$root"/etc/ssh/ssh_host_*');
     expect(script).toContain('passwd --lock root');
+  });
+
+  it('the customize hook turns power-off and halt into a reboot (Firecracker stays alive after a power-off)', () => {
+    const script = customizeScript();
+    expect(REBOOT_ALIASED_TARGETS).toEqual(['poweroff.target', 'halt.target']);
+    for (const t of REBOOT_ALIASED_TARGETS)
+      expect(script).toContain(`ln -sfn /lib/systemd/system/reboot.target "$root/etc/systemd/system/${t}"`);
+    expect(script).toContain(`'${SHUTDOWN_HOOK}' > "$root${SHUTDOWN_HOOK_PATH}"`);
+    expect(script).toContain(`chmod 0755 "$root${SHUTDOWN_HOOK_PATH}"`);
+    expect(SHUTDOWN_HOOK).toMatch(/poweroff\|halt\) sync; echo b > \/proc\/sysrq-trigger/);
   });
 });
 

@@ -110,6 +110,27 @@ export const SSH_SERVICE_DROP_IN = `# Written by banger: sshd -t ran when the im
 ExecStartPre=
 `;
 
+/**
+ * Firecracker has no ACPI _S5: a guest power-off or halt leaves its process
+ * alive with the vCPUs halted (its FAQ), so the VM would look running with
+ * SSH dead. A guest reboot (reboot=k) ends it. So the golden image turns both
+ * into a reboot: poweroff.target and halt.target are aliases of reboot.target
+ * (`poweroff`, `halt`, `shutdown -h`, the power button), and a systemd-shutdown
+ * hook reboots what still reaches the final stage as a power-off or halt
+ * (`poweroff -f`). Only `poweroff -ff` (the reboot(2) call at once) escapes.
+ * banger's initramfs writes the same aliases into other systemd roots.
+ */
+export const REBOOT_ALIASED_TARGETS: readonly string[] = ['poweroff.target', 'halt.target'];
+
+/** systemd-shutdown runs every executable here with the verb (poweroff, halt, reboot, kexec) after unmounting. */
+export const SHUTDOWN_HOOK_PATH = '/usr/lib/systemd/system-shutdown/banger-reboot';
+export const SHUTDOWN_HOOK = `#!/bin/sh
+# Written by banger: Firecracker stays alive after a guest power-off or halt; a reboot ends it.
+case "$1" in
+  poweroff|halt) sync; echo b > /proc/sysrq-trigger ;;
+esac
+`;
+
 function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
@@ -171,6 +192,13 @@ export function customizeScript(): string {
     // banger builds its own initramfs from the kernel; Debian's is dead weight.
     'rm -f "$root"/boot/initrd.img-* "$root/initrd.img" "$root/initrd.img.old"',
     `chroot "$root" systemctl mask ${MASKED_UNITS.join(' ')} >&2`,
+    // Power-off and halt become a reboot, which ends Firecracker (see REBOOT_ALIASED_TARGETS).
+    ...REBOOT_ALIASED_TARGETS.map(
+      (t) => `ln -sfn /lib/systemd/system/reboot.target "$root/etc/systemd/system/${t}"`,
+    ),
+    `mkdir -p "$root${SHUTDOWN_HOOK_PATH.slice(0, SHUTDOWN_HOOK_PATH.lastIndexOf('/'))}"`,
+    `printf '%s' ${shellQuote(SHUTDOWN_HOOK)} > "$root${SHUTDOWN_HOOK_PATH}"`,
+    `chmod 0755 "$root${SHUTDOWN_HOOK_PATH}"`,
     ...DISABLED_UNITS.map((u) => `if ${unitExists(u)}; then chroot "$root" systemctl disable ${u} >&2; fi`),
     // The partial download dirs are _apt's in Debian; mmdebstrap leaves them root's when it cannot
     // sandbox apt (its chroot lives in banger's private 0700 state dir).

@@ -23,10 +23,17 @@
  *   vdc  per-VM work disk, mounted on /root
  *
  * On any failure the init prints a framed "BOOT FAILED" reason, waits 5 s and
- * runs `reboot -f`: Firecracker on x86 exits when the guest reboots (it keeps
- * running after a poweroff), and QEMU exits with -no-reboot, so the VMM
- * process ends and the daemon sees it. There is no console input, so a
- * rescue shell would only hang the VM.
+ * runs `reboot -f` (or, failing that, a SysRq reboot): Firecracker on x86
+ * exits when the guest reboots but keeps running after a power-off or halt
+ * (no ACPI _S5), and the stand-in does the same, so only a reboot ends the VMM
+ * process and lets the daemon see it. There is no console input, so a rescue
+ * shell would only hang the VM.
+ *
+ * For the same reason a root with systemd gets poweroff.target and halt.target
+ * as aliases of reboot.target in /etc/systemd/system (in the overlay's upper
+ * layer; in the image itself when persistent) unless it has its own, so a
+ * `poweroff`, `halt` or power button in the guest ends the VM. Pulled images
+ * get this too; the golden image also has it built in, plus a shutdown hook.
  */
 export const INIT_SCRIPT = `#!/bin/sh
 # banger initramfs init: see src/host/images/initramfs/init-script.ts for the contract.
@@ -49,7 +56,7 @@ fail() {
   sleep 5
   reboot -f
   sleep 30
-  echo o > /proc/sysrq-trigger
+  echo b > /proc/sysrq-trigger
 }
 
 wait_for_disk() {
@@ -183,6 +190,20 @@ log "work disk mounted on /root"
 if [ ! -e "/newroot$init" ] && [ ! -L "/newroot$init" ]; then
   fail "init $init does not exist in the root filesystem; install one (e.g. systemd-sysv) or pass banger.init="
 fi
+# Firecracker stays alive after a guest power-off or halt; a reboot ends it (see the contract above).
+if [ -d /newroot/etc/systemd/system ]; then
+  target=
+  for dir in /usr/lib/systemd/system /lib/systemd/system; do
+    if [ -z "$target" ] && [ -e "/newroot$dir/reboot.target" ]; then target=$dir/reboot.target; fi
+  done
+  if [ -n "$target" ]; then
+    for unit in poweroff.target halt.target; do
+      link=/newroot/etc/systemd/system/$unit
+      [ -e "$link" ] || [ -L "$link" ] || ln -s "$target" "$link" || log "could not alias $unit to reboot.target"
+    done
+  fi
+fi
+
 for fs in dev proc sys; do
   mkdir -p "/newroot/$fs" && mount --move "/$fs" "/newroot/$fs" || fail "could not move /$fs into the new root"
 done

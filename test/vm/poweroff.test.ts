@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VmView } from '../../src/api/vms.js';
+import { processAlive } from '../support/qemu-standin.js';
+import {
+  createVmHarness,
+  json,
+  mustRun,
+  registerGoldenImage,
+  type VmHarness,
+} from '../support/vm-harness.js';
+
+/**
+ * Issue 17: on Firecracker a guest power-off or halt leaves the process
+ * alive (no ACPI _S5), so the VM would look running with SSH dead and no exit
+ * event. The stand-in does the same now (QEMU -no-shutdown), and banger's
+ * guests turn power-off and halt into a reboot, which ends Firecracker: the
+ * daemon sees the VM exit and shows it stopped. One golden VM, booted four times.
+ */
+
+let h: VmHarness;
+const ok = (args: string[], timeoutMs?: number) => mustRun(h, args, timeoutMs);
+const show = async (vm: string) => json<VmView>(await ok(['vm', 'show', vm, '--json']));
+
+beforeAll(async () => {
+  h = await createVmHarness({
+    label: 'poweroff',
+    config: ['[vm_defaults]', 'memory_mib = 1024', 'vcpu = 1'],
+  });
+  await registerGoldenImage(h, 'golden');
+}, 900_000);
+
+afterAll(async () => {
+  await h?.cleanup();
+});
+
+/** Runs `command` in the guest detached (SSH returns first), then waits for the VM to end on its own. */
+async function guestEnds(vm: string, command: string): Promise<{ seconds: number; console: string }> {
+  const before = await show(vm);
+  expect(before.state).toBe('running');
+  const consolePath = join(before.vmDir, 'console.log');
+  const consoleOffset = readFileSync(consolePath).length;
+  await ok(['vm', 'ssh', vm, '--', 'sh', '-c', `nohup sh -c 'sleep 1; ${command}' >/dev/null 2>&1 &`]);
+  const started = Date.now();
+  let view = before;
+  while (Date.now() - started < 90_000) {
+    view = await show(vm);
+    if (view.state === 'stopped') break;
+    await sleep(1000);
+  }
+  const console_ = readFileSync(consolePath).subarray(consoleOffset).toString('utf8');
+  expect(
+    view.state,
+    `the VM still looks ${view.state} 90 s after \`${command}\` in the guest; console tail: ${console_.slice(-1500)}`,
+  ).toBe('stopped');
+  expect(processAlive(before.pid!), 'Firecracker outlived the guest').toBe(false);
+  return { seconds: (Date.now() - started) / 1000, console: console_ };
+}
+
+describe('a guest power-off or halt under a Firecracker that stays alive', () => {
+  it('poweroff and halt end the VM (shown stopped, Firecracker gone); stop and delete still work', {
+    timeout: 1_200_000,
+  }, async () => {
+    await ok(['vm', 'create', '--name', 'off', '--image', 'golden'], 300_000);
+
+    const off = await guestEnds('off', 'poweroff');
+    console.log(`poweroff: VM stopped ${off.seconds.toFixed(1)} s after the command`);
+    expect(off.console).toContain('reboot: Restarting system'); // turned into a reboot, which ends Firecracker
+    expect(off.console).not.toContain('reboot: Power down');
+    expect((await show('off')).lastError).toBeUndefined();
+
+    await ok(['vm', 'start', 'off'], 300_000);
+    const halted = await guestEnds('off', 'halt');
+    console.log(`halt: VM stopped ${halted.seconds.toFixed(1)} s after the command`);
+    expect(halted.console).toContain('reboot: Restarting system');
+    expect(halted.console).not.toContain('reboot: System halted');
+
+    // vm stop and delete still end the VM. (How: the stand-in's SendCtrlAltDel is an ACPI power
+    // button press, which this guest does not act on here, so the stop ends by SIGTERM after its wait.)
+    await ok(['vm', 'start', 'off'], 300_000);
+    const pid = (await show('off')).pid!;
+    const stopStarted = Date.now();
+    await ok(['vm', 'stop', 'off'], 120_000);
+    console.log(`vm stop: ${((Date.now() - stopStarted) / 1000).toFixed(1)} s`);
+    expect((await show('off')).state).toBe('stopped');
+    expect(processAlive(pid)).toBe(false);
+
+    await ok(['vm', 'start', 'off'], 300_000);
+    const lastPid = (await show('off')).pid!;
+    await ok(['vm', 'delete', 'off'], 120_000);
+    expect(json<VmView[]>(await ok(['vm', 'list', '--json']))).toEqual([]);
+    expect(processAlive(lastPid)).toBe(false);
+  });
+});
