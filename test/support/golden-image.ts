@@ -10,6 +10,7 @@ import {
   GOLDEN_BUILDER_VERSION,
   type GoldenBuildResult,
 } from '../../src/host/images/golden/build-golden.js';
+import { INIT_SCRIPT } from '../../src/host/images/initramfs/init-script.js';
 import { SpawnRunner } from '../../src/host/runner.js';
 
 /** What the cache keeps next to the image: the build result plus how long the build took. */
@@ -28,15 +29,17 @@ export function goldenCacheRoot(): string {
 }
 
 /**
- * The cache key: the package list, the builder version and the exact
- * mmdebstrap command line (which embeds the guest configuration hook), so
- * any change to what the image would contain builds a new one.
+ * The cache key: the package list, the builder version, the exact
+ * mmdebstrap command line (which embeds the guest configuration hook) and
+ * banger's initramfs `/init` (the image carries a copy of it), so any change
+ * to what the image would contain builds a new one.
  */
 async function cacheKey(packagesFile: string): Promise<string> {
   const hash = createHash('sha256');
   hash.update(`builder ${GOLDEN_BUILDER_VERSION}\n`);
   hash.update(await readFile(packagesFile));
   hash.update(mmdebstrapArgv({ mode: 'root', packages: [], tarPath: '' }).join('\0'));
+  hash.update(INIT_SCRIPT);
   return hash.digest('hex').slice(0, 16);
 }
 
