@@ -25,22 +25,25 @@ const START_TOO_LONG =
 const DEVICE_TOO_LONG =
   'Start microvm error: Could not attach device: MMIO transport error: Failed to allocate requested resourc: Inserting string would make command line too long.';
 
-let fc: StandinProcess | undefined;
+/** Every stand-in a test started (one test may start several): all are killed after it. */
+const started: StandinProcess[] = [];
 let run = 0;
 
 async function standin(): Promise<StandinProcess> {
   const sub = join(dir, `run-${++run}`);
   mkdirSync(sub);
-  fc = await spawnStandin({ dir: sub, args: ['--no-guest', '--id', `fidelity-${run}`] });
+  const fc = await spawnStandin({ dir: sub, args: ['--no-guest', '--id', `fidelity-${run}`] });
+  started.push(fc);
   return fc;
 }
 
 afterEach(async () => {
-  if (fc && fc.child.exitCode === null && fc.child.signalCode === null) {
-    fc.child.kill('SIGKILL');
-    await fc.exited;
+  for (let fc = started.pop(); fc !== undefined; fc = started.pop()) {
+    if (fc.child.exitCode === null && fc.child.signalCode === null) {
+      fc.child.kill('SIGKILL');
+      await fc.exited;
+    }
   }
-  fc = undefined;
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
