@@ -32,11 +32,6 @@ export const PRIVILEGED_TOOLS: readonly PrivilegedTool[] = [
   'resolvectl',
 ];
 
-/** What a command is for; doctor reports by group. `dns` (resolvectl) is only used on systemd-resolved hosts. */
-export type PrivilegeGroup = 'bridge' | 'tap' | 'iptables' | 'sysctl' | 'dns';
-
-export const PRIVILEGE_GROUPS: readonly PrivilegeGroup[] = ['bridge', 'tap', 'iptables', 'sysctl', 'dns'];
-
 /** A placeholder stands for one argument, checked against the grant. */
 export type Placeholder =
   /** Exactly the granted bridge. */
@@ -75,7 +70,6 @@ export type Placeholder =
 export type ArgPattern = string | Placeholder;
 
 export interface CommandShape {
-  readonly group: PrivilegeGroup;
   readonly tool: PrivilegedTool;
   readonly args: readonly ArgPattern[];
 }
@@ -86,13 +80,13 @@ const guest32 = p('guest32');
 const vmTag = p('vmTag');
 const comment = ['-m', 'comment', '--comment', vmTag] as const;
 
-function ip(group: PrivilegeGroup, ...args: ArgPattern[]): CommandShape {
-  return { group, tool: 'ip', args };
+function ip(...args: ArgPattern[]): CommandShape {
+  return { tool: 'ip', args };
 }
 
 /** Per-link settings that route `*.vm` to the daemon (docs/dns-routing.md). */
 function resolvectl(...args: ArgPattern[]): CommandShape {
-  return { group: 'dns', tool: 'resolvectl', args };
+  return { tool: 'resolvectl', args };
 }
 
 /** iptables with `-w` (wait for the xtables lock) and an explicit table. */
@@ -103,7 +97,6 @@ function iptables(
   rule: ArgPattern[],
 ): CommandShape {
   return {
-    group: 'iptables',
     tool: 'iptables',
     args: ['-w', '-t', table, { kind: 'oneOf', values: op }, chain, ...rule],
   };
@@ -168,22 +161,22 @@ function isolateDnsAccept(proto: 'udp' | 'tcp', op: '-I' | '-D'): CommandShape {
 
 export const ALLOWED_SHAPES: readonly CommandShape[] = [
   // the bridge (system setup, and the daemon re-creating it after a reboot)
-  ip('bridge', 'link', 'add', bridge, 'address', p('bridgeMac'), 'type', 'bridge'),
-  ip('bridge', 'addr', 'add', p('bridgeAddr'), 'dev', bridge),
-  ip('bridge', 'addr', 'del', p('anyIfaddr'), 'dev', bridge),
-  ip('bridge', 'link', 'set', 'dev', bridge, 'alias', BRIDGE_ALIAS, 'up'),
-  ip('bridge', 'link', 'set', 'dev', bridge, 'up'),
+  ip('link', 'add', bridge, 'address', p('bridgeMac'), 'type', 'bridge'),
+  ip('addr', 'add', p('bridgeAddr'), 'dev', bridge),
+  ip('addr', 'del', p('anyIfaddr'), 'dev', bridge),
+  ip('link', 'set', 'dev', bridge, 'alias', BRIDGE_ALIAS, 'up'),
+  ip('link', 'set', 'dev', bridge, 'up'),
   // a half-made bridge when creating it fails
-  ip('bridge', 'link', 'del', 'dev', bridge),
+  ip('link', 'del', 'dev', bridge),
   // TAPs: created owned by the daemon's user so Firecracker opens them unprivileged
-  ip('tap', 'tuntap', 'add', 'dev', p('ownTap'), 'mode', 'tap', 'user', p('uid')),
-  ip('tap', 'link', 'set', 'dev', p('poolTap'), 'master', bridge, 'alias', POOL_TAP_ALIAS),
-  ip('tap', 'link', 'set', 'dev', p('vmTap'), 'master', bridge, 'alias', vmTag, 'up'),
+  ip('tuntap', 'add', 'dev', p('ownTap'), 'mode', 'tap', 'user', p('uid')),
+  ip('link', 'set', 'dev', p('poolTap'), 'master', bridge, 'alias', POOL_TAP_ALIAS),
+  ip('link', 'set', 'dev', p('vmTap'), 'master', bridge, 'alias', vmTag, 'up'),
   // a pool TAP becomes a VM's TAP: renaming needs it down, which idle pool TAPs are
-  ip('tap', 'link', 'set', 'dev', p('poolTap'), 'name', p('vmTap'), 'alias', vmTag, 'up'),
-  ip('tap', 'link', 'del', 'dev', p('ownTap')),
+  ip('link', 'set', 'dev', p('poolTap'), 'name', p('vmTap'), 'alias', vmTag, 'up'),
+  ip('link', 'del', 'dev', p('ownTap')),
   // guest isolation: a VM TAP talks to the bridge (the host) only, never to another isolated port
-  ip('tap', 'link', 'set', 'dev', p('vmTap'), 'type', 'bridge_slave', 'isolated', {
+  ip('link', 'set', 'dev', p('vmTap'), 'type', 'bridge_slave', 'isolated', {
     kind: 'oneOf',
     values: ['on', 'off'],
   }),
@@ -249,10 +242,10 @@ export const ALLOWED_SHAPES: readonly CommandShape[] = [
   iptables('filter', ['-I', '-D'], 'INPUT', ['-i', bridge, ...ISOLATE_COMMENT, '-j', 'DROP']),
   iptables('filter', ['-I', '-D'], 'FORWARD', ['-i', bridge, '-o', bridge, ...ISOLATE_COMMENT, '-j', 'DROP']),
   // reading the rules: never with arguments (`-f FILE` would write any file as root)
-  { group: 'iptables', tool: 'iptables-save', args: [] },
-  { group: 'sysctl', tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
+  { tool: 'iptables-save', args: [] },
+  { tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
   // guest isolation: no IPv6 on the bridge, so guests cannot reach the host over link-local addresses
-  { group: 'sysctl', tool: 'sysctl', args: ['-w', p('bridgeIpv6Off')] },
+  { tool: 'sysctl', args: ['-w', p('bridgeIpv6Off')] },
   // systemd-resolved: the bridge link's DNS server and routing domain (dns-routing.ts)
   resolvectl('dns', bridge, p('dnsServer')),
   resolvectl('domain', bridge, '~vm'),

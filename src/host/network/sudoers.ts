@@ -1,5 +1,5 @@
 import { AppError } from '../../domain/errors.js';
-import type { PrivilegedTool } from './allow-list.js';
+import { PRIVILEGED_TOOLS, type PrivilegedTool } from './allow-list.js';
 
 /**
  * The sudoers side of banger's privilege boundary. A user is granted one
@@ -21,8 +21,6 @@ export function helperSudoersLine(user: string, helperPath: string): string {
   return `${user} ALL=(root) NOPASSWD: ${helperPath}`;
 }
 
-const RAW_TOOLS: readonly PrivilegedTool[] = ['ip', 'iptables', 'iptables-save', 'sysctl', 'resolvectl'];
-
 /**
  * Commands in `sudo -l` output that grant one of the network tools directly,
  * as older banger releases did: each gives root (e.g. `iptables-save -f`
@@ -36,7 +34,7 @@ export function unsafeGrants(sudoList: string): string[] {
     for (const command of m[1].split(/,\s+(?=\/)/)) {
       const path = command.trim().split(/\s+/)[0] ?? '';
       const base = path.slice(path.lastIndexOf('/') + 1);
-      if (RAW_TOOLS.includes(base as PrivilegedTool)) found.push(command.trim());
+      if (PRIVILEGED_TOOLS.includes(base as PrivilegedTool)) found.push(command.trim());
     }
   }
   return found;
