@@ -138,7 +138,7 @@ const bridge: CheckDefinition = {
   },
 };
 
-/** resolved's answer, or the recipe for hosts without it. (the `dns-routing` check). */
+/** resolved's answer, or the recipe for hosts without it (the `dns-routing` check). */
 function describeRouting(ctx: DoctorContext, status: DnsRoutingStatus): Result {
   const target = dnsTarget(ctx);
   if (status.resolver === 'other') {
