@@ -77,17 +77,26 @@ describe('a guest power-off or halt under a Firecracker that stays alive', () =>
     expect(halted.console).toContain('reboot: Restarting system');
     expect(halted.console).not.toContain('reboot: System halted');
 
-    // vm stop and delete still end the VM. (How: the stand-in's SendCtrlAltDel is an ACPI power
-    // button press, which this guest does not act on here, so the stop ends by SIGTERM after its wait.)
+    // vm stop ends the guest through its own reboot path: SendCtrlAltDel reaches the guest's PS/2
+    // keyboard, systemd runs ctrl-alt-del.target (a reboot, with disks synced and unmounted), and
+    // the reboot ends Firecracker. No SIGTERM: the daemon logs how the stop ended.
     await ok(['vm', 'start', 'off'], 300_000);
     const pid = (await show('off')).pid!;
+    await ok(['vm', 'ssh', 'off', '--', 'sh', '-c', 'echo kept > /root/written-before-stop']); // no sync
     const stopStarted = Date.now();
     await ok(['vm', 'stop', 'off'], 120_000);
     console.log(`vm stop: ${((Date.now() - stopStarted) / 1000).toFixed(1)} s`);
     expect((await show('off')).state).toBe('stopped');
     expect(processAlive(pid)).toBe(false);
-
+    const stops = readFileSync(join(h.stateDir, 'bangerd.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"msg":"vm stopped"'));
+    expect(stops.at(-1), 'the stop needed a signal: the guest did not reboot on Ctrl+Alt+Del').toContain(
+      '"how":"graceful"',
+    );
     await ok(['vm', 'start', 'off'], 300_000);
+    expect((await ok(['vm', 'ssh', 'off', '--', 'cat', '/root/written-before-stop'])).stdout).toBe('kept\n');
+
     const lastPid = (await show('off')).pid!;
     await ok(['vm', 'delete', 'off'], 120_000);
     expect(json<VmView[]>(await ok(['vm', 'list', '--json']))).toEqual([]);

@@ -9,8 +9,12 @@ export interface Guest {
    * caller answers InstanceStart with it). Called at most once.
    */
   start(resources: Resources): Promise<void>;
-  /** Presses the ACPI power button (the guest decides what follows); returns once it is delivered. */
-  powerDown(): Promise<void>;
+  /**
+   * Presses Ctrl+Alt+Del on the guest's PS/2 keyboard, as Firecracker's
+   * SendCtrlAltDel does (the guest decides what follows); returns once the
+   * keys are delivered.
+   */
+  ctrlAltDel(): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   /** Registers the one listener told when a started guest has ended, with the stand-in's exit status. */
@@ -35,7 +39,7 @@ export class NoGuest implements Guest {
     this.keepAlive = setInterval(() => {}, 1 << 30);
   }
 
-  async powerDown(): Promise<void> {
+  async ctrlAltDel(): Promise<void> {
     if (!this.started) return;
     // Let the API answer 204 first, as Firecracker does before the guest goes away.
     setTimeout(() => {

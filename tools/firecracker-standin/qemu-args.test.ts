@@ -47,6 +47,10 @@ describe('qemuArgs', () => {
     expect(values(args, '-chardev')).toContain('socket,id=qmp,fd=3');
   });
 
+  it("has Firecracker's PS/2 controller, which SendCtrlAltDel and a reboot=k reset go through", () => {
+    expect(values(args, '-device')).toContain('i8042');
+  });
+
   it("boots the ELF kernel directly with the initrd and Firecracker's command line plus TSC hints", () => {
     expect(values(args, '-kernel')).toEqual(['/k/vmlinux']);
     expect(values(args, '-initrd')).toEqual(['/k/initrd.img']);

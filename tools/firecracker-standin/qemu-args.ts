@@ -12,6 +12,7 @@
 //   entropy                              -device virtio-rng-device
 //   vsock                                (nothing: no vhost-vsock on these hosts; see vsock.ts)
 //   serial to stdout or serial_out_path  -serial chardev: stdio, or a file opened in append mode
+//   i8042 (SendCtrlAltDel, reboot=k)     -device i8042: described in the DSDT as PNP0303/PNP0F13, as Firecracker >= 1.8 does
 //   guest reboot ends the VMM            -no-reboot (a reset becomes a shutdown) + qemu.ts quits on it
 //   guest power-off leaves it running    -no-shutdown: QEMU stays, the VM stopped (vCPUs halted)
 import type { Accel } from './accel.js';
@@ -55,6 +56,8 @@ export function qemuArgs(resources: Resources, plan: QemuPlan): string[] {
   // -S: the guest stays paused until the stand-in has QMP and says `cont`.
   args.push('-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-no-shutdown', '-S');
   args.push('-chardev', `socket,id=qmp,fd=${plan.qmpFd}`, '-mon', 'chardev=qmp,mode=control');
+  // Firecracker's PS/2 controller: SendCtrlAltDel arrives through it, and a reboot=k guest resets through it.
+  args.push('-device', 'i8042');
   const serialPath = resources.serial?.serial_out_path;
   args.push(
     '-chardev',

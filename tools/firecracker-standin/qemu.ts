@@ -130,8 +130,8 @@ export class QemuGuest implements Guest {
     );
   }
 
-  async powerDown(): Promise<void> {
-    await this.qmp?.execute('system_powerdown');
+  async ctrlAltDel(): Promise<void> {
+    await this.qmp?.execute('send-key', CTRL_ALT_DEL);
   }
 
   async pause(): Promise<void> {
@@ -166,6 +166,16 @@ export class QemuGuest implements Guest {
     }
   }
 }
+
+/**
+ * Firecracker's SendCtrlAltDel puts the Ctrl, Alt and Del make codes into its
+ * i8042's buffer and raises the keyboard interrupt; QMP's send-key does the
+ * same through QEMU's i8042 (then releases them, which Firecracker never
+ * does; the kernel acts on the Del press either way).
+ */
+export const CTRL_ALT_DEL = {
+  keys: ['ctrl', 'alt', 'delete'].map((key) => ({ type: 'qcode', data: key })),
+};
 
 /**
  * Whether QEMU's SHUTDOWN event (reason from QMP's ShutdownCause) ends the

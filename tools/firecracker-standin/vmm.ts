@@ -176,7 +176,7 @@ export class Vmm {
       }
       case 'SendCtrlAltDel':
         if (!booted) throw new Fault(msg.preBoot);
-        await this.deps.guest.powerDown();
+        await this.deps.guest.ctrlAltDel();
         return done();
       default: // FlushMetrics
         if (!booted) throw new Fault(msg.preBoot);
