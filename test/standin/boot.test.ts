@@ -218,13 +218,16 @@ describe('firecracker stand-in booting real guests', () => {
       await expect204(fc, 'PUT', '/actions', { action_type: 'InstanceStart' });
       await fc.waitForOutput('STANDIN-WAITING', BOOT_TIMEOUT_MS);
       // Firecracker >= 1.8 describes its i8042 in ACPI as PNP0303 (keyboard) and PNP0F13 (mouse).
-      expect(fc.stdout()).toMatch(/STANDIN-I8042 .*i8042: PNP: PS\/2 Controller \[PNP0303:KBD,PNP0f13:MOU\] at 0x60,0x64/);
+      expect(fc.stdout()).toMatch(
+        /STANDIN-I8042 .*i8042: PNP: PS\/2 Controller \[PNP0303:KBD,PNP0f13:MOU\] at 0x60,0x64/,
+      );
       await expect204(fc, 'PUT', '/actions', { action_type: 'SendCtrlAltDel' });
       const exit = await Promise.race([
         fc.exited,
         new Promise<never>((_, reject) =>
           setTimeout(
-            () => reject(new Error(`the guest did not reboot after SendCtrlAltDel: ${fc.stdout().slice(-3000)}`)),
+            () =>
+              reject(new Error(`the guest did not reboot after SendCtrlAltDel: ${fc.stdout().slice(-3000)}`)),
             30_000,
           ),
         ),
