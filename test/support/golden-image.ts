@@ -10,6 +10,7 @@ import {
   GOLDEN_BUILDER_VERSION,
   type GoldenBuildResult,
 } from '../../src/host/images/golden/build-golden.js';
+import { BOOT_MODULES } from '../../src/host/images/initramfs/build-initramfs.js';
 import { INIT_SCRIPT } from '../../src/host/images/initramfs/init-script.js';
 import { SpawnRunner } from '../../src/host/runner.js';
 
@@ -31,8 +32,9 @@ export function goldenCacheRoot(): string {
 /**
  * The cache key: the package list, the builder version, the exact
  * mmdebstrap command line (which embeds the guest configuration hook) and
- * banger's initramfs `/init` (the image carries a copy of it), so any change
- * to what the image would contain builds a new one.
+ * banger's initramfs `/init` and module list (the image's kernel/ carries
+ * an initramfs built with them), so any change to what the image would
+ * contain builds a new one.
  */
 async function cacheKey(packagesFile: string): Promise<string> {
   const hash = createHash('sha256');
@@ -40,6 +42,7 @@ async function cacheKey(packagesFile: string): Promise<string> {
   hash.update(await readFile(packagesFile));
   hash.update(mmdebstrapArgv({ mode: 'root', packages: [], tarPath: '' }).join('\0'));
   hash.update(INIT_SCRIPT);
+  hash.update(JSON.stringify(BOOT_MODULES));
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -51,12 +51,14 @@ describe('a real guest through the stand-in', () => {
 
     const facts = await sshOut(
       'e2e-a',
-      'findmnt -n -o FSTYPE /; findmnt -n -o SOURCE /root; hostname; cat /etc/resolv.conf',
+      'findmnt -n -o FSTYPE /; findmnt -n -o SOURCE /root; hostname; ls -d /sys/module/vmw_vsock_virtio_transport; cat /etc/resolv.conf',
     );
-    const [rootType, rootSource, hostname] = facts.split('\n');
+    const [rootType, rootSource, hostname, vsock] = facts.split('\n');
     expect(rootType).toBe('overlay');
     expect(rootSource).toBe('/dev/vdc');
     expect(hostname).toBe('e2e-a');
+    // Loaded by banger's initramfs (the stand-in has no vsock device for udev to load it for).
+    expect(vsock).toBe('/sys/module/vmw_vsock_virtio_transport');
     expect(facts).toMatch(/^nameserver 172\.16\.0\.1$/m);
     // The guest's resolver reaches banger's DNS through the bridge address (port 53 redirected).
     const [vm] = json<VmView[]>(await ok(['vm', 'list', '--json']));

@@ -13,9 +13,11 @@ import { indexModuleTree, moduleVermagic, treeLookup } from './module-tree.js';
 import { type CpioEntry, writeNewc } from './newc.js';
 
 /**
- * The modules the boot contract needs before `/` exists (DESIGN §3): virtio
- * transport and disks/network, ext4 for all three disks, overlay for `/`.
- * Everything else (vsock, ...) loads later from the image's own modules.
+ * The modules the boot contract needs before `/` exists: virtio transport and
+ * disks/network, ext4 for all three disks, overlay for `/`, and the virtio
+ * vsock transport, which stays loaded after switch_root because a pulled
+ * image carries no modules of its own (the guest agent talks over vsock).
+ * Everything else loads later from the image's own modules, if it has any.
  */
 export const BOOT_MODULES: readonly ModuleRequest[] = [
   { name: 'virtio', required: true },
@@ -28,6 +30,8 @@ export const BOOT_MODULES: readonly ModuleRequest[] = [
   // ext4 and jbd2 look up the crc32c algorithm at mount time; without
   // modprobe config in the initramfs it must already be loaded.
   { name: 'crc32c_generic', required: false },
+  // Optional: a kernel may have vsock built in, or none (then the VM simply has no vsock).
+  { name: 'vmw_vsock_virtio_transport', required: false },
   // No PCI on Firecracker or QEMU microvm; harmless, and lets a PCI machine boot too.
   { name: 'virtio_pci', required: false },
 ];
