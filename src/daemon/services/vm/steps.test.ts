@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KeyedMutex } from './keyed-mutex.js';
 import { failpointsFromEnv, runSteps, type Step } from './steps.js';
 import { testPauseFromEnv } from './test-pause.js';
@@ -87,6 +87,109 @@ describe('runSteps', () => {
       code: 'cancelled',
     });
     expect(log).toEqual([]);
+  });
+});
+
+describe('runSteps hooks and edges', () => {
+  it('calls onStep, then beforeStep, then the step, then onDone with the time it took', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_000 });
+    try {
+      const events: string[] = [];
+      const step = (name: string, ms: number): Step => ({
+        name,
+        message: `doing ${name}`,
+        run: async () => {
+          events.push(`run ${name}`);
+          vi.setSystemTime(Date.now() + ms);
+        },
+      });
+      await runSteps([step('a', 5), step('b', 0)], {
+        operation: 'op',
+        onStep: (s) => events.push(`onStep ${s.name} ${s.message}`),
+        beforeStep: async (s) => {
+          events.push(`beforeStep ${s.name}`);
+        },
+        onDone: (s, ms) => events.push(`onDone ${s.name} ${ms}`),
+      });
+      expect(events).toEqual([
+        'onStep a doing a',
+        'beforeStep a',
+        'run a',
+        'onDone a 5',
+        'onStep b doing b',
+        'beforeStep b',
+        'run b',
+        'onDone b 0',
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reports no onDone for the failing step, and skips steps without an undo', async () => {
+    const { log, step } = recorder();
+    const plain: Step = { name: 'plain', message: '', run: async () => void log.push('run plain') };
+    const done: string[] = [];
+    await expect(
+      runSteps([step('a'), plain, step('b', true)], { operation: 'x', onDone: (s) => done.push(s.name) }),
+    ).rejects.toThrow('b broke');
+    expect(log).toEqual(['run a', 'run plain', 'run b', 'undo b', 'undo a']);
+    expect(done).toEqual(['a', 'plain']);
+  });
+
+  it('passes the failing step and its error to onUndoError, and still throws the original error', async () => {
+    const undoErr = new Error('undo broke');
+    const seen: [string, unknown][] = [];
+    const bad: Step = {
+      name: 'bad',
+      message: '',
+      run: async () => {
+        throw new Error('run broke');
+      },
+      undo: async () => {
+        throw undoErr;
+      },
+    };
+    await expect(
+      runSteps([bad], { operation: 'x', onUndoError: (s, e) => seen.push([s.name, e]) }),
+    ).rejects.toThrow('run broke');
+    expect(seen).toEqual([['bad', undoErr]]);
+    // Without a handler a failing undo is swallowed too: the caller sees the original error.
+    await expect(runSteps([bad], { operation: 'x' })).rejects.toThrow('run broke');
+  });
+
+  it('a failpoint names exactly one operation and step', async () => {
+    const { log, step } = recorder();
+    const failpoints = new Set(['create:b', 'delete:a', 'createa']);
+    await runSteps([step('a')], { operation: 'create', failpoints });
+    await expect(runSteps([step('a'), step('b')], { operation: 'create', failpoints })).rejects.toMatchObject(
+      {
+        code: 'operation_failed',
+        message: 'failpoint create:b injected',
+      },
+    );
+    expect(log).toEqual(['run a', 'run a', 'undo a']);
+  });
+
+  it('checks the signal before every step: an abort during a step undoes it and names the operation', async () => {
+    const { log, step } = recorder();
+    const aborter = new AbortController();
+    const aborting: Step = { ...step('a'), run: async () => void aborter.abort() };
+    await expect(
+      runSteps([aborting, step('b')], { operation: 'vm create', signal: aborter.signal }),
+    ).rejects.toMatchObject({ code: 'cancelled', message: 'vm create cancelled' });
+    expect(log).toEqual(['undo a']);
+  });
+});
+
+describe('failpointsFromEnv', () => {
+  it('splits on commas, trims, drops empty entries, and is empty when unset', () => {
+    expect([...failpointsFromEnv({ BANGER_FAILPOINTS: ' create:a ,, delete:b ,' })]).toEqual([
+      'create:a',
+      'delete:b',
+    ]);
+    expect(failpointsFromEnv({}).size).toBe(0);
+    expect(failpointsFromEnv({ BANGER_FAILPOINTS: ' , ' }).size).toBe(0);
   });
 });
 
