@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** The images and kernels part of the daemon contract (see schemas.ts for the rest). */
 
-export const imageSourceInfo = z.discriminatedUnion('kind', [
+const imageSourceInfo = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('build'),
     packages: z.array(z.string()),
@@ -13,7 +13,7 @@ export const imageSourceInfo = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('register'), rootfs: z.string(), workSeed: z.string().optional() }),
 ]);
 
-export const imageKernelInfo = z.discriminatedUnion('kind', [
+const imageKernelInfo = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('set'), name: z.string() }),
   z.object({
     kind: z.literal('files'),

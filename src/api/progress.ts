@@ -6,7 +6,7 @@ import { errorBody } from './schemas.js';
  * newline-delimited JSON events (`application/x-ndjson`). The stream ends with
  * exactly one `done` or `error` event.
  */
-export const progressEvent = z.discriminatedUnion('type', [
+const progressEvent = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('stage'),
     stage: z.string(),

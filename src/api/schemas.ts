@@ -27,10 +27,9 @@ export const daemonStatus = z.object({
 });
 export type DaemonStatus = z.infer<typeof daemonStatus>;
 
-export const checkStatus = z.enum(['pass', 'warn', 'fail']);
-export type CheckStatus = z.infer<typeof checkStatus>;
+const checkStatus = z.enum(['pass', 'warn', 'fail']);
 
-export const doctorCheck = z.object({
+const doctorCheck = z.object({
   id: z.string(),
   title: z.string(),
   status: checkStatus,

@@ -10,12 +10,12 @@ import { z } from 'zod';
  * Firecracker process is alive and verified; `creating`/`starting`/`stopping`
  * while an operation is in flight. Why a VM last stopped or failed is in `lastError`.
  */
-export const vmState = z.enum(['creating', 'stopped', 'starting', 'running', 'stopping']);
+const vmState = z.enum(['creating', 'stopped', 'starting', 'running', 'stopping']);
 export type VmStateView = z.infer<typeof vmState>;
 
-export const specSource = z.enum(['flag', 'vm_defaults', 'host', 'built-in']);
+const specSource = z.enum(['flag', 'vm_defaults', 'host', 'built-in']);
 
-export const vmView = z.object({
+const vmView = z.object({
   id: z.string(),
   name: z.string(),
   state: vmState,
@@ -41,8 +41,7 @@ export type VmView = z.infer<typeof vmView>;
 export const vmList = z.object({ vms: z.array(vmView) });
 
 const sourced = z.object({ value: z.number(), source: specSource });
-export const vmSpec = z.object({ vcpu: sourced, memoryMib: sourced, diskBytes: sourced });
-export type VmSpecView = z.infer<typeof vmSpec>;
+const vmSpec = z.object({ vcpu: sourced, memoryMib: sourced, diskBytes: sourced });
 
 export const createVmRequest = z.strictObject({
   name: z.string().optional(),

@@ -18,7 +18,7 @@ export function isControl(ch: string): boolean {
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** The visible form of one control character. */
-export function escapeControl(ch: string): string {
+function escapeControl(ch: string): string {
   const named = NAMED[ch];
   if (named !== undefined) return named;
   const code = ch.charCodeAt(0);

@@ -30,10 +30,6 @@ export const errorCodes = {
 
 export type ErrorCode = keyof typeof errorCodes;
 
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(errorCodes, value);
-}
-
 /** A failure with a stable code and a message that tells the user what to do next. */
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -11,8 +11,6 @@ export type ImageSource =
   | { kind: 'oci'; reference: string; manifestDigest: string }
   | { kind: 'register'; rootfs: string; workSeed?: string };
 
-export type ImageSourceKind = ImageSource['kind'];
-
 /**
  * The kernel an image boots: a kernel set by name (under the daemon's kernels
  * directory), or explicit files (a registered image's host files, or the
@@ -43,9 +41,4 @@ export function validateImageName(name: string): string {
 
 export function validateKernelName(name: string): string {
   return validateResourceName('kernel', name);
-}
-
-/** A short label for `image list`: the kernel set name, or `files` plus the version. */
-export function kernelLabel(kernel: ImageKernel): string {
-  return kernel.kind === 'set' ? kernel.name : `files (${kernel.version})`;
 }

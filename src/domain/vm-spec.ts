@@ -3,9 +3,9 @@ import { formatSize, parseSize } from './size.js';
 import { validateDiskBytes, validateMemoryMib, validateVcpu } from './vm.js';
 
 /** Where a sizing value came from, shown in the `spec:` line and by doctor. */
-export type SpecSource = 'flag' | 'vm_defaults' | 'host' | 'built-in';
+type SpecSource = 'flag' | 'vm_defaults' | 'host' | 'built-in';
 
-export interface Sourced<T> {
+interface Sourced<T> {
   value: T;
   source: SpecSource;
 }
@@ -28,10 +28,10 @@ export interface SizingFlags {
 }
 
 /** The floors: a VM never gets less unless a flag or vm_defaults asks for it explicitly. */
-export const BUILT_IN = { vcpu: 1, memoryMib: 1024, diskBytes: 8 * 1024 ** 3 } as const;
+const BUILT_IN = { vcpu: 1, memoryMib: 1024, diskBytes: 8 * 1024 ** 3 } as const;
 
 /** Host heuristics: about a quarter of the CPUs (at most 4), an eighth of the RAM (at most 8 GiB). */
-export function hostHeuristics(host: HostFacts): { vcpu: number; memoryMib: number; diskBytes: number } {
+function hostHeuristics(host: HostFacts): { vcpu: number; memoryMib: number; diskBytes: number } {
   return {
     vcpu: Math.min(4, Math.floor(host.cpus / 4)),
     memoryMib: Math.min(8192, Math.floor(host.memoryMib / 8 / 256) * 256),

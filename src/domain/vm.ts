@@ -4,9 +4,9 @@ import { AppError } from './errors.js';
 /** VM names: DNS-label-like, so `<name>.vm` resolves and paths stay plain. */
 export const VM_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export const VCPU_RANGE = { min: 1, max: 32 } as const;
-export const MEMORY_MIB_RANGE = { min: 128, max: 256 * 1024 } as const;
-export const DISK_BYTES_RANGE = { min: 64 * 1024 ** 2, max: 2 * 1024 ** 4 } as const;
+const VCPU_RANGE = { min: 1, max: 32 } as const;
+const MEMORY_MIB_RANGE = { min: 128, max: 256 * 1024 } as const;
+const DISK_BYTES_RANGE = { min: 64 * 1024 ** 2, max: 2 * 1024 ** 4 } as const;
 
 export type VmState = 'stopped' | 'running';
 

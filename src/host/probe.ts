@@ -16,7 +16,7 @@ export function which(name: string, path = process.env.PATH ?? ''): string | und
   return undefined;
 }
 
-export function isExecutable(file: string): boolean {
+function isExecutable(file: string): boolean {
   try {
     if (!statSync(file).isFile()) return false;
     accessSync(file, constants.X_OK);

@@ -108,7 +108,7 @@ export function malformedCorpus(): Array<[string, Buffer]> {
 }
 
 /** Small, fast, seedable PRNG (mulberry32) so a failing fuzz case can be replayed. */
-export function prng(seed: number): () => number {
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

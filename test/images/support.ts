@@ -8,7 +8,7 @@ import { SpawnRunner } from '../../src/host/runner.js';
 import { writeSyntheticKernelTree } from '../kernel/support/synthetic-kernel.js';
 import type { Sandbox } from '../support/sandbox.js';
 
-export const runner = new SpawnRunner();
+const runner = new SpawnRunner();
 
 /** The paths the sandbox's daemon uses. */
 export function pathsOf(sb: Sandbox): BangerPaths {

@@ -21,7 +21,7 @@ const LAYOUT = 'v1';
 const CATALOG_NAME = 'debian-bookworm-cloud';
 
 /** `~/.cache/banger-test/kernel`, shared by every test run on this machine. */
-export function testKernelCacheRoot(): string {
+function testKernelCacheRoot(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'banger-test', 'kernel');
 }
 

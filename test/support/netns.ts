@@ -31,7 +31,7 @@ const host = new SpawnRunner();
 const created = new Set<string>();
 
 /** Network tests need root (CAP_NET_ADMIN) to create namespaces; say so plainly instead of failing obscurely. */
-export function requireRoot(): void {
+function requireRoot(): void {
   if (process.getuid?.() !== 0) {
     throw new Error(
       'network integration tests create network namespaces and must run as root (e.g. in CI or sudo)',

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 const run = promisify(execFile);
 
 /** Debian's busybox-static; a dynamically linked busybox would need its libraries in the image. */
-export const BUSYBOX = '/bin/busybox';
+const BUSYBOX = '/bin/busybox';
 
 export interface InitramfsOptions {
   /** Scratch directory; the image is written to `<dir>/initrd.gz`. */

@@ -6,19 +6,14 @@ import { join, resolve } from 'node:path';
 /** The bundled stand-in; test/support/global-setup.ts builds dist/ before integration tests. */
 export const STANDIN = resolve('dist/tools/firecracker-standin.js');
 
-export interface ApiResponse {
+interface ApiResponse {
   status: number;
   /** Parsed JSON body, or undefined for an empty body. */
   body: unknown;
 }
 
 /** One HTTP request to a Firecracker(-like) API socket. `body` objects are JSON-encoded, strings sent as is. */
-export function fcRequest(
-  socketPath: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<ApiResponse> {
+function fcRequest(socketPath: string, method: string, path: string, body?: unknown): Promise<ApiResponse> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolvePromise, reject) => {
     const req = request(

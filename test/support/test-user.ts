@@ -95,11 +95,6 @@ export function createTestUser(inner: Runner, name = 'bangertest', uid = 4242): 
   };
 }
 
-/** The private sudoers file, for `visudo -c -f`. */
-export function sudoersPath(user: TestUser): string {
-  return join(user.home, '..', 'etc', 'sudoers');
-}
-
 /** The private /etc/sudoers.d (included by the private sudoers). */
 export function sudoersDirPath(user: TestUser): string {
   return join(user.home, '..', 'etc', 'sudoers.d');

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export type Accel = 'kvm' | 'tcg';
-export const ACCEL_ENV = 'BANGER_STANDIN_ACCEL';
-export const TSC_ENV = 'BANGER_STANDIN_TSC_KHZ';
+const ACCEL_ENV = 'BANGER_STANDIN_ACCEL';
+const TSC_ENV = 'BANGER_STANDIN_TSC_KHZ';
 
 const PROBE_EXIT = 0x31; // isa-debug-exit turns it into status (0x31 << 1) | 1 = 99
 
@@ -83,7 +83,7 @@ export function probeElf(): Buffer {
 }
 
 /** True when QEMU can really run a guest under KVM here. Never throws. */
-export async function kvmWorks(qemuBin: string, timeoutMs = 10_000): Promise<boolean> {
+async function kvmWorks(qemuBin: string, timeoutMs = 10_000): Promise<boolean> {
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {

@@ -22,8 +22,8 @@ export interface CliOptions {
   apiSpec: string | undefined;
 }
 
-export const NO_GUEST_ENV = 'BANGER_STANDIN_NO_GUEST';
-export const DEFAULT_API_SOCK = '/run/firecracker.socket';
+const NO_GUEST_ENV = 'BANGER_STANDIN_NO_GUEST';
+const DEFAULT_API_SOCK = '/run/firecracker.socket';
 export const DEFAULT_ID = 'anonymous-instance';
 
 /** Firecracker's flags and whether each takes a value. */

@@ -26,7 +26,7 @@ export const CMDLINE_ERROR = {
   tooLarge: 'Inserting string would make command line too long.',
 } as const;
 
-export class CmdlineError extends Error {}
+class CmdlineError extends Error {}
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 

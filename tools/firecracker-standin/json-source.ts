@@ -16,7 +16,7 @@ interface Span {
   before: Pos;
 }
 
-export interface JsonEntry {
+interface JsonEntry {
   key: string;
   keyEnd: Pos;
   value: JsonNode;

@@ -18,7 +18,7 @@
 import type { Accel } from './accel.js';
 import type { Resources } from './resources.js';
 
-export const MICROVM =
+const MICROVM =
   'microvm,x-option-roms=off,pit=off,pic=off,isa-serial=on,rtc=on,acpi=on,auto-kernel-cmdline=off';
 
 export interface QemuPlan {

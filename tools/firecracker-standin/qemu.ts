@@ -23,7 +23,7 @@ import { qemuArgs } from './qemu-args.js';
 import { Qmp } from './qmp.js';
 import type { Resources } from './resources.js';
 
-export const QEMU_ENV = 'BANGER_STANDIN_QEMU';
+const QEMU_ENV = 'BANGER_STANDIN_QEMU';
 const QMP_FD = 3;
 const START_TIMEOUT_MS = 60_000;
 
@@ -173,7 +173,7 @@ export class QemuGuest implements Guest {
  * same through QEMU's i8042 (then releases them, which Firecracker never
  * does; the kernel acts on the Del press either way).
  */
-export const CTRL_ALT_DEL = {
+const CTRL_ALT_DEL = {
   keys: ['ctrl', 'alt', 'delete'].map((key) => ({ type: 'qcode', data: key })),
 };
 

@@ -27,7 +27,7 @@ export interface Routed {
 const PARTIAL_BODY = new Set(['patchMachineConfiguration']);
 
 /** Path ids go through Firecracker's checked_id: non-empty, alphanumeric or underscore. */
-export function checkedId(id: string | undefined): string {
+function checkedId(id: string | undefined): string {
   if (id === undefined || id === '') throw new Fault(msg.emptyId);
   if (!/^[\p{L}\p{N}_]+$/u.test(id)) throw new Fault(msg.invalidId);
   return id;

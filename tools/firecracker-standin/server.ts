@@ -10,7 +10,7 @@ import type { ApiSpec } from './spec.js';
 import type { Reply, Vmm } from './vmm.js';
 
 /** Firecracker's default --http-api-max-payload-size. */
-export const MAX_PAYLOAD = 51200;
+const MAX_PAYLOAD = 51200;
 
 export class ApiSocketInUse extends Error {
   constructor(readonly path: string) {

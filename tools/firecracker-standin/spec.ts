@@ -6,8 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
-export const SPEC_ENV = 'BANGER_FIRECRACKER_API_SPEC';
-export const SPEC_FILE = 'firecracker-api-v1.16.1.yaml';
+const SPEC_ENV = 'BANGER_FIRECRACKER_API_SPEC';
+const SPEC_FILE = 'firecracker-api-v1.16.1.yaml';
 const ABSOLUTE_DEFAULT = `/work/shared/firecracker/${SPEC_FILE}`;
 
 /** The subset of a Swagger 2.0 schema the validator understands. */
@@ -25,7 +25,7 @@ export interface Schema {
   description?: string;
 }
 
-export type HttpMethod = 'GET' | 'PUT' | 'PATCH';
+type HttpMethod = 'GET' | 'PUT' | 'PATCH';
 
 export interface Operation {
   method: HttpMethod;

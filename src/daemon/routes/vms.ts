@@ -16,7 +16,7 @@ const logsQuery = z.object({
 });
 
 /** Parses `KILL`, `SIGKILL` or `9`-style names into a Node signal name; only real signals pass. */
-export function parseSignal(text: string | undefined): NodeJS.Signals {
+function parseSignal(text: string | undefined): NodeJS.Signals {
   if (text === undefined) return 'SIGKILL';
   const upper = text.toUpperCase();
   const name = (upper.startsWith('SIG') ? upper : `SIG${upper}`) as NodeJS.Signals;

@@ -4,7 +4,7 @@ import { formatSize } from '../../domain/size.js';
 import type { Runner } from '../runner.js';
 
 /** The smallest disk banger makes: below this ext4's own metadata and journal leave no room. */
-export const MIN_DISK_BYTES = 16 * 1024 * 1024;
+const MIN_DISK_BYTES = 16 * 1024 * 1024;
 
 /** Refuses sizes that are not a whole number of bytes or below MIN_DISK_BYTES. */
 export function checkDiskBytes(bytes: number, what: string): void {

@@ -1,7 +1,6 @@
 export type { Ext4FileEntry } from './ext4-entries.js';
-export { MIN_DISK_BYTES } from './format.js';
-export { type FileSyncEntry, planWorkDiskFiles } from './plan-files.js';
-export { createSystemDisk, OVERLAY_UPPER_DIR, OVERLAY_WORK_DIR } from './system-disk.js';
+export { planWorkDiskFiles } from './plan-files.js';
+export { createSystemDisk, OVERLAY_UPPER_DIR } from './system-disk.js';
 export { diskUsage } from './usage.js';
 export { createWorkDisk, growWorkDisk } from './work-disk.js';
 export { writeFilesIntoExt4 } from './write-files.js';

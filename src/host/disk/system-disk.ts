@@ -14,7 +14,7 @@ import { writeFilesIntoExt4 } from './write-files.js';
  * them the image's usual mode (0755 root) rather than a private one.
  */
 export const OVERLAY_UPPER_DIR = '/upper';
-export const OVERLAY_WORK_DIR = '/work';
+const OVERLAY_WORK_DIR = '/work';
 
 /**
  * Creates the VM's system disk (vdb): a sparse ext4 file of `bytes` at

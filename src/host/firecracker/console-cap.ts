@@ -12,7 +12,7 @@
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const DEFAULT_CONSOLE_CAP_BYTES = 8 * 1024 * 1024;
+const DEFAULT_CONSOLE_CAP_BYTES = 8 * 1024 * 1024;
 
 /** A partial first line is dropped when a line break is this close to the cut. */
 const LINE_SEARCH_BYTES = 4096;

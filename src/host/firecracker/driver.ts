@@ -1,8 +1,6 @@
 // The Firecracker driver's contract. The implementation is process-driver.ts;
 // the VM service depends only on these types.
-export { type BootArgsOptions, bootArgs } from '../../domain/boot-args.js';
-
-export interface VmDrive {
+interface VmDrive {
   /** Firecracker drive id: letters, digits, underscore. */
   id: string;
   /** A daemon-created file. */

@@ -83,7 +83,7 @@ export function lastLines(text: string, count: number, maxChars = 400): string {
 }
 
 /** True when something accepts connections on the Unix socket at `path` within `timeoutMs`. */
-export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> {
+function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = connect({ path });
     const done = (answer: boolean) => {

@@ -5,7 +5,7 @@ import type { FirecrackerHandle } from './driver.js';
 import { vmFiles } from './launch-plan.js';
 
 /** The value of `--api-sock` (or `--api-sock=`) in argv. */
-export function apiSockOf(argv: readonly string[]): string | undefined {
+function apiSockOf(argv: readonly string[]): string | undefined {
   for (const [i, a] of argv.entries()) {
     if (a === '--api-sock') return argv[i + 1];
     if (a.startsWith('--api-sock=')) return a.slice('--api-sock='.length);

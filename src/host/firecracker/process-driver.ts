@@ -41,7 +41,7 @@ export function hasApiSock(argv: readonly string[], sock: string): boolean {
 }
 
 /** Runs one Firecracker process per VM; see FirecrackerDriver for the contract. */
-export class ProcessFirecrackerDriver implements FirecrackerDriver {
+class ProcessFirecrackerDriver implements FirecrackerDriver {
   /** Processes this driver started and has not seen exit: their exit is an event, not a poll. */
   private readonly children = new Map<number, SpawnedVmm>();
 

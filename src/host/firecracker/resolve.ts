@@ -3,7 +3,7 @@ import { which } from '../probe.js';
 import type { Runner } from '../runner.js';
 
 /** banger relies on ACPI device discovery, which Firecracker has on x86_64 since 1.8. */
-export const MIN_FIRECRACKER = { major: 1, minor: 8 } as const;
+const MIN_FIRECRACKER = { major: 1, minor: 8 } as const;
 
 export interface FirecrackerBinary {
   path: string;
@@ -11,7 +11,7 @@ export interface FirecrackerBinary {
 }
 
 /** Parses `firecracker --version` output ("Firecracker v1.16.1" on its first line). */
-export function parseFirecrackerVersion(
+function parseFirecrackerVersion(
   output: string,
 ): { major: number; minor: number; patch: number } | undefined {
   const m = /Firecracker v?(\d+)\.(\d+)\.(\d+)/.exec(output);

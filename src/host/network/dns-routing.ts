@@ -28,7 +28,7 @@ export function bridgeDnsServer(bridgeIp: string, dnsListenAddr: string): string
 }
 
 /** The routing-only domain; `~` keeps `vm` from being appended to single-label names. */
-export const VM_ROUTING_DOMAIN = '~vm';
+const VM_ROUTING_DOMAIN = '~vm';
 
 /** One per-link resolved setting banger wants, with its resolvectl verb and value. */
 interface Setting {

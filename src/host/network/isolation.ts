@@ -98,7 +98,7 @@ const isDrop = (r: { args: readonly string[] }) => r.args.at(-1) === 'DROP';
  * (drops first). Tagged rules of other shapes are never touched. The
  * caller serialises iptables writes.
  */
-export async function convergeIsolationRules(
+async function convergeIsolationRules(
   priv: PrivilegedRunner,
   saved: readonly SavedRule[],
   wanted: readonly IsolationRule[],

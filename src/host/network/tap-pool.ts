@@ -24,7 +24,7 @@ export interface TapPoolOptions {
   log: NetworkLog;
 }
 
-export const DEFAULT_TAP_POOL_SIZE = 4;
+const DEFAULT_TAP_POOL_SIZE = 4;
 
 /**
  * The VMs' TAPs, with a warm pool of idle ones named `poolTapName(n, uid)` (alias

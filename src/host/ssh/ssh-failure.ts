@@ -1,7 +1,7 @@
 import { AppError } from '../../domain/errors.js';
 
 /** ssh's own exit status for "ssh failed" as opposed to the remote command's status. */
-export const SSH_FAILED = 255;
+const SSH_FAILED = 255;
 
 /**
  * Turns a failed `ssh` run into one actionable line. Returns undefined when

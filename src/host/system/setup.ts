@@ -55,7 +55,7 @@ export interface SystemSetupOptions {
   resolvedWaitMs?: number;
 }
 
-export type BridgeAction = 'created' | 'readdressed' | 'brought-up' | 'unchanged';
+type BridgeAction = 'created' | 'readdressed' | 'brought-up' | 'unchanged';
 
 /** What `banger system setup` found and did; `--json` prints it as is. */
 export interface SystemSetupReport {

@@ -9,7 +9,7 @@ import { z } from 'zod';
  * in `<vm dir>/handles.json`, so a restarted daemon can verify and adopt the
  * process, or release what a dead one held.
  */
-export const vmHandles = z.object({
+const vmHandles = z.object({
   pid: z.number().int().positive(),
   /** Start time of `pid` in clock ticks since boot (/proc/<pid>/stat field 22): tells PID reuse apart. */
   startTime: z.number().int().nonnegative(),

@@ -2,7 +2,7 @@ import { which } from '../../../host/probe.js';
 import type { CheckDefinition } from './registry.js';
 
 /** Host programs banger runs, with the Debian package providing each. */
-export const HOST_TOOLS: readonly { tool: string; pkg: string; purpose: string }[] = [
+const HOST_TOOLS: readonly { tool: string; pkg: string; purpose: string }[] = [
   { tool: 'ip', pkg: 'iproute2', purpose: 'bridge and TAP devices' },
   { tool: 'iptables', pkg: 'iptables', purpose: 'per-VM NAT' },
   { tool: 'mkfs.ext4', pkg: 'e2fsprogs', purpose: 'VM disks and images' },

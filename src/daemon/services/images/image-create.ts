@@ -24,7 +24,7 @@ import type { BuildGoldenFn } from './golden-builder.js';
 import type { KernelService } from './kernel-service.js';
 import type { OperationProgress, SharedOperations } from './shared-operations.js';
 
-export const DEFAULT_BUILD_SIZE = '4G';
+const DEFAULT_BUILD_SIZE = '4G';
 
 /** What creating an image needs; the composition root supplies the real parts, tests the fakes. */
 export interface CreateContext {

@@ -240,7 +240,7 @@ async function hostDir(path: string, what: string): Promise<string> {
  * looks like one (`/lib/modules/6.1.0-28-cloud-amd64`), else the
  * `Linux version X` banner inside vmlinux, else "unknown".
  */
-export async function kernelVersionOf(vmlinux: string, modulesDir: string | undefined): Promise<string> {
+async function kernelVersionOf(vmlinux: string, modulesDir: string | undefined): Promise<string> {
   const dirName = modulesDir ? basename(modulesDir) : '';
   if (/^\d+\.\d+[\w.+-]*$/.test(dirName)) return dirName;
   const bytes = await readFile(vmlinux);

@@ -14,10 +14,6 @@ import { KernelService, type PullKernelFn } from './kernel-service.js';
 import { SharedOperations } from './shared-operations.js';
 import { cleanStaleArtifacts } from './stale-artifacts.js';
 
-export type { BootArtifacts } from './boot-artifacts.js';
-export { ImageService } from './image-service.js';
-export { KernelService } from './kernel-service.js';
-
 export interface ImageServices {
   images: ImageService;
   kernels: KernelService;

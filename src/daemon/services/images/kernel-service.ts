@@ -13,7 +13,7 @@ import type { ImageRepository } from '../../../store/image-repository.js';
 import type { OperationProgress, SharedOperations } from './shared-operations.js';
 
 /** The files of one kernel set, as the VM service hands them to Firecracker. */
-export interface KernelFiles {
+interface KernelFiles {
   name: string;
   vmlinux: string;
   initrd: string;

@@ -145,7 +145,7 @@ export async function waitUntilReady(
 }
 
 /** The last lines of a console log, for error messages. */
-export async function consoleTail(path: string, lines = 15, maxBytes = 8192): Promise<string> {
+async function consoleTail(path: string, lines = 15, maxBytes = 8192): Promise<string> {
   try {
     const file = await open(path, 'r');
     try {

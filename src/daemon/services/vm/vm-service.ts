@@ -5,7 +5,7 @@ import type { Config } from '../../../domain/config.js';
 import { AppError } from '../../../domain/errors.js';
 import { parseSize } from '../../../domain/size.js';
 import { type VmRecord, validateDiskBytes, validateMemoryMib, validateVcpu } from '../../../domain/vm.js';
-import type { HostFacts, VmSizing } from '../../../domain/vm-spec.js';
+import type { HostFacts } from '../../../domain/vm-spec.js';
 import type { Logger } from '../../../host/logger.js';
 import type { VmHandles } from '../../../host/vm/handles-file.js';
 import type { VmRepository } from '../../../store/vm-repository.js';
@@ -54,12 +54,6 @@ export interface VmServiceDeps {
   readyTimeoutMs: number;
   /** How long a graceful stop waits before SIGTERM. */
   stopTimeoutMs: number;
-}
-
-/** The `done` result of a create. */
-export interface CreatedVm {
-  vm: VmView;
-  spec: VmSizing;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { BuildLog } from './build-log.js';
 import { customizeScript, essentialScript } from './guest-config.js';
 import type { MmdebstrapMode } from './mmdebstrap-mode.js';
 
-export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 const SUITE = 'bookworm';
 
 export interface BootstrapOptions {

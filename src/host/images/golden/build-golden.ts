@@ -10,9 +10,7 @@ import { ext4FromTree, splitRootHome, unpackTarball } from './image-files.js';
 import { mmdebstrapMode } from './mmdebstrap-mode.js';
 import { readPackageList } from './packages-file.js';
 
-export { DEFAULT_MIRROR } from './bootstrap.js';
-export { type MmdebstrapModeReport, mmdebstrapMode } from './mmdebstrap-mode.js';
-export { defaultPackagesFile, parsePackageList, readPackageList } from './packages-file.js';
+export { defaultPackagesFile } from './packages-file.js';
 
 export const DEFAULT_GOLDEN_SIZE_BYTES = 4 * 1024 ** 3;
 

@@ -29,7 +29,7 @@ HostKey /etc/ssh/ssh_host_ed25519_key
 
 /** Generates this VM's own SSH host key on its first boot (none is baked into the image). */
 export const HOST_KEY_UNIT_NAME = 'banger-ssh-hostkey.service';
-export const HOST_KEY_UNIT = `[Unit]
+const HOST_KEY_UNIT = `[Unit]
 Description=Generate this VM's SSH host key (banger)
 DefaultDependencies=no
 After=local-fs.target
@@ -75,7 +75,7 @@ export const MASKED_UNITS: readonly string[] = [
  * enabled and starts dockerd (and, through it, containerd) on first use,
  * which keeps a few seconds of daemon start-up out of every boot.
  */
-export const DISABLED_UNITS: readonly string[] = ['docker.service', 'containerd.service'];
+const DISABLED_UNITS: readonly string[] = ['docker.service', 'containerd.service'];
 
 /**
  * Docker's storage must not live on the overlay root: overlay2 refuses an

@@ -107,7 +107,7 @@ function readOrUndefined(file: string): string | undefined {
 }
 
 /** Reads the facts `decideMmdebstrapMode` needs from this host. */
-export async function hostModeFacts(runner: Runner): Promise<ModeFacts> {
+async function hostModeFacts(runner: Runner): Promise<ModeFacts> {
   const version = await runner
     .run(['mmdebstrap', '--version'], { check: false, timeoutMs: 20_000 })
     .then((r) => (r.exitCode === 0 ? r.stdout.trim() || 'mmdebstrap' : undefined))

@@ -11,7 +11,7 @@ export type ModuleSource<T> =
   | { kind: 'builtin' }
   | { kind: 'file'; relPath: string; deps: readonly string[]; payload: T };
 
-export interface LoadStep<T> {
+interface LoadStep<T> {
   name: string;
   relPath: string;
   required: boolean;

@@ -10,7 +10,7 @@ const PT_NOTE = 4;
 const SHT_NOTE = 7;
 
 /** Xen's ELF note type for the 32-bit PVH entry point (XEN_ELFNOTE_PHYS32_ENTRY). */
-export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 
 export interface ElfNote {
   name: string;

@@ -10,7 +10,7 @@ import { fsyncDir } from './verified-download.js';
 import { extractVmlinux } from './vmlinux.js';
 
 /** What to build a kernel set from. */
-export type KernelSetInput =
+type KernelSetInput =
   /** A linux-image .deb (already verified); `origin` is recorded in kernel.json. */
   | { kind: 'deb'; deb: string; origin?: Omit<Extract<KernelSource, { kind: 'deb' }>, 'kind'> }
   /** An image root directory containing boot/vmlinuz-<ver> and lib/modules/<ver>. */

@@ -8,7 +8,7 @@ export const KERNEL_MANIFEST = 'kernel.json';
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** Where a kernel set came from, recorded so `kernel show` can say so and a rebuild can repeat it. */
-export const kernelSourceSchema = z.discriminatedUnion('kind', [
+const kernelSourceSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('deb'),
     /** Catalog entry name, when fetched through the catalog. */

@@ -1,5 +1,5 @@
 /** A progress event from a long operation; the daemon maps these to its NDJSON stream. */
-export interface ProgressEvent {
+interface ProgressEvent {
   stage: string;
   message: string;
 }

@@ -17,7 +17,7 @@ export async function createStagingDir(tmpDir: string, name: string): Promise<st
 }
 
 /** fsyncs a regular file's data and metadata. */
-export async function fsyncFile(path: string): Promise<void> {
+async function fsyncFile(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();
