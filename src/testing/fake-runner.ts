@@ -8,18 +8,34 @@ export interface FakeResponse {
   stderr?: string;
 }
 
+export interface FakeRunnerOptions {
+  /**
+   * Let unscripted commands succeed with empty output. Only for tests whose
+   * subject runs commands that are not the point of the test; say why at the
+   * call site.
+   */
+  lenient?: boolean;
+}
+
 type Matcher = (argv: readonly string[]) => boolean;
 
 /**
  * A Runner that records every argv and replays scripted results. Rules are
- * matched in the order they were added; an unscripted command succeeds with
- * empty output unless `strict` is set, in which case it fails the test.
+ * matched in the order they were added. An unscripted command fails the test
+ * (run rejects with an Error naming it, and `unscripted` keeps it for a check
+ * after code that swallows errors) unless the runner is lenient.
  */
 export class FakeRunner implements Runner {
   readonly calls: string[][] = [];
+  /** Commands that matched no rule, in order, each joined with spaces. */
+  readonly unscripted: string[] = [];
   private readonly rules: { match: Matcher; respond: (argv: readonly string[]) => FakeResponse }[] = [];
+  private readonly lenient: boolean;
 
-  constructor(private readonly strict = false) {}
+  /** `true` is the old spelling of "strict", now the default; new code passes no argument. */
+  constructor(options: FakeRunnerOptions | true = {}) {
+    this.lenient = options !== true && options.lenient === true;
+  }
 
   /** Script a response for commands whose argv starts with `prefix`. */
   on(
@@ -40,7 +56,10 @@ export class FakeRunner implements Runner {
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     this.calls.push([...argv]);
     const rule = this.rules.find((r) => r.match(argv));
-    if (!rule && this.strict) throw new Error(`FakeRunner: unscripted command ${argv.join(' ')}`);
+    if (!rule && !this.lenient) {
+      this.unscripted.push(argv.join(' '));
+      throw new Error(`FakeRunner: unscripted command ${argv.join(' ')}`);
+    }
     const response = rule?.respond(argv) ?? {};
     const result = {
       argv,

@@ -16,7 +16,12 @@ import { openDatabase } from '../../src/store/db.js';
 import { FakeRunner } from '../../src/testing/fake-runner.js';
 
 const home = mkdtempSync(join(tmpdir(), 'banger-inject-'));
-const runner = new FakeRunner().on(['/bin/true', '--version'], { stdout: 'Firecracker v1.7.0\n' });
+// A host with an old Firecracker and no bridge, mmdebstrap or systemd-resolved.
+const runner = new FakeRunner()
+  .on(['/bin/true', '--version'], { stdout: 'Firecracker v1.7.0\n' })
+  .on(['/usr/sbin/ip'], { exitCode: 1, stderr: 'Device "banger0" does not exist.\n' })
+  .on(['mmdebstrap'], { exitCode: 127, stderr: 'mmdebstrap: not found\n' })
+  .on(['/usr/bin/resolvectl'], { exitCode: 1, stderr: 'Failed to get global data: Connection refused\n' });
 let shutdowns = 0;
 const paths = resolvePaths({ HOME: home, XDG_RUNTIME_DIR: join(home, 'run') });
 const db = openDatabase(join(home, 'state.db'));
@@ -59,6 +64,8 @@ describe('daemon API in-process', () => {
     expect(fc?.detail).toMatch(/1\.7\.0 .* too old/);
     expect(report.ok).toBe(false);
     expect(runner.commandLines).toContain('/bin/true --version');
+    // Doctor's errors are check results, so an unscripted command would not fail the test by itself.
+    expect(runner.unscripted).toEqual([]);
     expect(report.checks.find((c) => c.id === 'vm-defaults')?.detail).toMatch(
       /^\d+ vCPU \((host|built-in)\), \d+ MiB \((host|built-in)\), 8G disk \(host\)$/,
     );

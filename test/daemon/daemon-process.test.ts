@@ -121,14 +121,24 @@ describe('bangerd as a process', () => {
   });
 
   it('writes a JSON-lines log at the configured level', () => {
-    statusJson(sb);
-    const log = readFileSync(join(sb.env.HOME!, '.local', 'state', 'banger', 'bangerd.log'), 'utf8');
-    const started = log
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg: string })
-      .find((e) => e.msg === 'bangerd started');
-    expect(started).toBeDefined();
+    const logFile = join(sb.env.HOME!, '.local', 'state', 'banger', 'bangerd.log');
+    /** The entries one daemon process wrote (the file is appended to across restarts). */
+    const entries = (pid: number) =>
+      readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string; level: number; pid: number })
+        .filter((e) => e.pid === pid);
+    // pino's levels: 20 debug, 30 info, 40 warn.
+    const atInfo = entries(statusJson(sb).pid);
+    expect(atInfo.find((e) => e.msg === 'bangerd started')?.level).toBe(30);
+    expect(atInfo.filter((e) => e.level < 30)).toEqual([]);
+
+    expect(sb.banger(['daemon', 'stop']).status).toBe(0);
+    const config = join(sb.env.HOME!, '.config', 'banger', 'config.toml');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}log_level = "warn"\n`);
+    const atWarn = entries(statusJson(sb).pid);
+    expect(atWarn.filter((e) => e.level < 40)).toEqual([]);
   });
 });
 

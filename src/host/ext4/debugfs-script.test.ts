@@ -57,7 +57,7 @@ describe('debugfsScript', () => {
 
 describe('runDebugfs and statPaths', () => {
   it('never start debugfs with a command too long to be read whole', async () => {
-    const runner = new FakeRunner(true);
+    const runner = new FakeRunner();
     const long = `/${'"'.repeat(4500)}`;
     await expect(
       runDebugfs({ runner, image: 'img', commands: [`set_inode_field ${debugfsQuote(long)} uid 0`] }),

@@ -6,7 +6,7 @@ import { runDebugfs, statPaths } from './debugfs.js';
 describe('runDebugfs', () => {
   it('passes the commands on stdin in one process and ignores the version banner', async () => {
     let input: unknown;
-    const runner = new FakeRunner(true).on(['debugfs'], () => ({
+    const runner = new FakeRunner().on(['debugfs'], () => ({
       stdout: 'out',
       stderr: 'debugfs 1.47.0 (5-Feb-2023)\n',
     }));
@@ -21,7 +21,7 @@ describe('runDebugfs', () => {
   });
 
   it('fails when debugfs reports a problem on stderr, even with exit status 0', async () => {
-    const runner = new FakeRunner(true).on(['debugfs'], {
+    const runner = new FakeRunner().on(['debugfs'], {
       stderr: 'debugfs 1.47.0 (5-Feb-2023)\nset_inode_field: File not found by ext2_lookup while ...\n',
     });
     const err = await runDebugfs({ runner, image: 'img', commands: ['x'], purpose: 'fix' }).catch((e) => e);
@@ -30,7 +30,7 @@ describe('runDebugfs', () => {
   });
 
   it('does nothing without commands', async () => {
-    const runner = new FakeRunner(true);
+    const runner = new FakeRunner();
     await runDebugfs({ runner, image: 'img', commands: [] });
     expect(runner.calls).toEqual([]);
   });
@@ -55,7 +55,7 @@ describe('statPaths', () => {
   ].join('\n');
 
   it('parses one read-only run into what exists', async () => {
-    const runner = new FakeRunner(true).on(['debugfs'], {
+    const runner = new FakeRunner().on(['debugfs'], {
       stdout,
       stderr: 'debugfs 1.47.0 (5-Feb-2023)\n/missing: File not found by ext2_lookup \n',
     });
@@ -70,7 +70,7 @@ describe('statPaths', () => {
   });
 
   it('fails on anything but "not found"', async () => {
-    const runner = new FakeRunner(true).on(['debugfs'], {
+    const runner = new FakeRunner().on(['debugfs'], {
       stderr: 'debugfs 1.47.0\ndebugfs: Bad magic number in super-block while trying to open img\n',
     });
     await expect(statPaths(runner, 'img', ['/a'])).rejects.toThrow(/could not read img: debugfs: Bad magic/);

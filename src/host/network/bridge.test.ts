@@ -29,6 +29,8 @@ function host(link: { kind?: string; alias?: string; up?: boolean } | undefined,
     prefixlen: Number(a.split('/')[1]),
   }));
   fake.on(['/usr/sbin/ip', '-j', '-4', 'addr'], { stdout: JSON.stringify([{ addr_info: addrInfo }]) });
+  // The changes ensureBridge may make, each asserted through privileged().
+  fake.on(['/usr/sbin/ip', 'link'], {}).on(['/usr/sbin/ip', 'addr'], {});
   const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const privileged = () => fake.commandLines.filter((l) => !l.includes(' -j '));
   return { fake, priv, privileged };
@@ -122,7 +124,8 @@ describe('ensureBridge', () => {
   it('deletes the half-made bridge when addressing fails', async () => {
     const failing = new FakeRunner()
       .on(['/usr/sbin/ip', '-d'], { exitCode: 1, stderr: 'Device "banger0" does not exist.' })
-      .on(['/usr/sbin/ip', 'addr', 'add'], { exitCode: 2, stderr: 'RTNETLINK answers: Permission denied' });
+      .on(['/usr/sbin/ip', 'addr', 'add'], { exitCode: 2, stderr: 'RTNETLINK answers: Permission denied' })
+      .on(['/usr/sbin/ip', 'link'], {});
     const priv = new PrivilegedRunner(failing, { asRoot: true, grant: TEST_GRANT });
     await expect(ensureBridge(failing, priv, config, { vmsRunning: false })).rejects.toThrow(
       /Permission denied/,

@@ -28,7 +28,9 @@ function recordingLog(): NetworkLog & { warnings: string[] } {
 }
 
 function setup(rules: string[]) {
-  const fake = new FakeRunner().on(['/usr/sbin/iptables-save'], { stdout: save(rules) });
+  const fake = new FakeRunner()
+    .on(['/usr/sbin/iptables-save'], { stdout: save(rules) })
+    .on(['/usr/sbin/iptables', '-w'], {}); // the changes, asserted through mutations()
   const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const log = recordingLog();
   const nat = new Nat({ runner: fake, priv, log });

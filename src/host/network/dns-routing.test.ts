@@ -116,7 +116,7 @@ describe('resolvectl planning', () => {
   });
 
   it('applies every setting, as root directly or through sudo -n', async () => {
-    const fake = new FakeRunner();
+    const fake = new FakeRunner().on([R], {}).on(['sudo', '-n'], {});
     expect(
       await applyDnsRouting(new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT }), target),
     ).toEqual(dnsRoutingCommands(target));
@@ -150,7 +150,7 @@ describe('HostNetwork.routeDns', () => {
     });
 
   it('re-applies all settings on resolved hosts when any is missing', async () => {
-    const fake = resolved({ ...routed, dns: '', domain: '' });
+    const fake = resolved({ ...routed, dns: '', domain: '' }).on([R], {});
     await network(fake, '172.16.0.1:42069').routeDns();
     expect(fake.commandLines.filter((l) => l.split(' ').length === 4)).toEqual(
       dnsRoutingCommands(target).map((args) => [R, ...args].join(' ')),
@@ -161,7 +161,7 @@ describe('HostNetwork.routeDns', () => {
     const fake = resolved(routed);
     await network(fake, '172.16.0.1:42069').routeDns();
     expect(fake.commandLines.every((l) => l.split(' ').length === 3)).toBe(true);
-    const unused = new FakeRunner(true);
+    const unused = new FakeRunner();
     expect(await network(unused).routeDns()).toBeUndefined();
     expect(unused.calls).toEqual([]);
   });

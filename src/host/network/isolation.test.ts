@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { poolTapName, tapNameForVm } from '../../domain/network.js';
-import { FakeRunner } from '../../testing/fake-runner.js';
+import { type FakeResponse, FakeRunner } from '../../testing/fake-runner.js';
 import { TEST_GRANT } from '../../testing/grant.js';
 import { isAllowed } from './allow-list.js';
 import { resolveGrant } from './grant.js';
@@ -43,7 +43,9 @@ function recordingLog(): NetworkLog & { warnings: string[]; infos: string[] } {
 }
 
 function setup(rules: string[]) {
-  const fake = new FakeRunner().on(['/usr/sbin/iptables-save'], { stdout: save(rules) });
+  const fake = new FakeRunner()
+    .on(['/usr/sbin/iptables-save'], { stdout: save(rules) })
+    .on(['/usr/sbin/iptables', '-w'], {}); // the changes, asserted through mutations()
   const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const log = recordingLog();
   const nat = new Nat({ runner: fake, priv, log });
@@ -194,9 +196,9 @@ describe('bridge port isolation', () => {
   const ipSet = (fake: FakeRunner) => fake.commandLines.filter((l) => l.startsWith('/usr/sbin/ip link set'));
 
   it('isolates exactly this user’s VM TAPs on the bridge that are not isolated yet', async () => {
-    const fake = new FakeRunner().on(['/usr/sbin/ip', '-d', '-j', 'link', 'show'], {
-      stdout: JSON.stringify(links),
-    });
+    const fake = new FakeRunner()
+      .on(['/usr/sbin/ip', '-d', '-j', 'link', 'show'], { stdout: JSON.stringify(links) })
+      .on(['/usr/sbin/ip', 'link', 'set'], {});
     const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
     expect(await convergePortIsolation(fake, priv, { bridge: 'banger0', uid: 1000, on: true })).toEqual([
       vmTap,
@@ -205,9 +207,9 @@ describe('bridge port isolation', () => {
   });
 
   it('clears the flag of isolated ones when isolation is off', async () => {
-    const fake = new FakeRunner().on(['/usr/sbin/ip', '-d', '-j', 'link', 'show'], {
-      stdout: JSON.stringify(links),
-    });
+    const fake = new FakeRunner()
+      .on(['/usr/sbin/ip', '-d', '-j', 'link', 'show'], { stdout: JSON.stringify(links) })
+      .on(['/usr/sbin/ip', 'link', 'set'], {});
     const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
     expect(await convergePortIsolation(fake, priv, { bridge: 'banger0', uid: 1000, on: false })).toEqual([
       vmTap2,
@@ -231,7 +233,7 @@ describe('bridge port isolation', () => {
 
 describe('IPv6 on the bridge', () => {
   const run = async (current: { exitCode?: number; stdout?: string }) => {
-    const fake = new FakeRunner().on(['/usr/sbin/sysctl', '-n'], current);
+    const fake = new FakeRunner().on(['/usr/sbin/sysctl', '-n'], current).on(['/usr/sbin/sysctl', '-w'], {});
     const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
     const done = await disableBridgeIpv6(fake, priv, 'banger0');
     return { done, lines: fake.commandLines };
@@ -256,11 +258,19 @@ describe('IPv6 on the bridge', () => {
 });
 
 describe('applyIsolation and HostNetwork', () => {
-  const scripted = (filterRules: string[], linkJson: unknown[]) =>
-    new FakeRunner()
+  /** A host with these rules and links; `failing` is scripted before the changes that succeed. */
+  const scripted = (filterRules: string[], linkJson: unknown[], failing?: [string[], FakeResponse]) => {
+    const fake = new FakeRunner()
       .on(['/usr/sbin/iptables-save'], { stdout: save(filterRules) })
       .on(['/usr/sbin/ip', '-d', '-j', 'link', 'show'], { stdout: JSON.stringify(linkJson) })
       .on(['/usr/sbin/sysctl', '-n'], { stdout: '0\n' });
+    if (failing) fake.on(...failing);
+    return fake
+      .on(['/usr/sbin/iptables', '-w'], {})
+      .on(['/usr/sbin/ip', 'link'], {})
+      .on(['/usr/sbin/ip', 'tuntap'], {})
+      .on(['/usr/sbin/sysctl', '-w'], {});
+  };
 
   it('on: rules, port flags and IPv6 off; off: rules removed, flags cleared, IPv6 left alone', async () => {
     const on = scripted([], [port(vmTap, 'banger0', false)]);
@@ -300,14 +310,14 @@ describe('applyIsolation and HostNetwork', () => {
     });
 
   it('HostNetwork with isolation on fails (so no VM starts unisolated) when iptables refuses', async () => {
-    const fake = scripted([], []).on(['/usr/sbin/iptables'], { exitCode: 4, stderr: 'Permission denied' });
+    const fake = scripted([], [], [['/usr/sbin/iptables'], { exitCode: 4, stderr: 'Permission denied' }]);
     await expect(make(fake, true).isolateGuests()).rejects.toMatchObject({
       message: expect.stringContaining('guest_isolation is on but could not be applied'),
     });
   });
 
   it('HostNetwork with isolation off only logs when it cannot remove leftovers', async () => {
-    const fake = scripted(ALL, []).on(['/usr/sbin/iptables'], { exitCode: 4, stderr: 'Permission denied' });
+    const fake = scripted(ALL, [], [['/usr/sbin/iptables'], { exitCode: 4, stderr: 'Permission denied' }]);
     const log = recordingLog();
     expect(await make(fake, false, log).isolateGuests()).toBeUndefined();
     expect(log.warnings).toEqual(['could not remove the guest isolation rules']);
@@ -325,10 +335,11 @@ describe('applyIsolation and HostNetwork', () => {
 
   it('HostNetwork.attach releases the TAP when isolating it fails', async () => {
     const tap = tapNameForVm('0123456789abcdef', 1000);
-    const fake = scripted(ALL, []).on(['/usr/sbin/ip', 'link', 'set', 'dev', tap, 'type'], {
-      exitCode: 2,
-      stderr: 'Error: unknown option',
-    });
+    const fake = scripted(
+      ALL,
+      [],
+      [['/usr/sbin/ip', 'link', 'set', 'dev', tap, 'type'], { exitCode: 2, stderr: 'Error: unknown option' }],
+    );
     await expect(
       make(fake, true).attach({ vmId: '0123456789abcdef', guestIp: '172.16.0.2', nat: false }),
     ).rejects.toMatchObject({ code: 'host_unsupported' });

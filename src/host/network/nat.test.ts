@@ -35,7 +35,10 @@ const ours = {
 function setup(saved: string, forwarding = '1') {
   const fake = new FakeRunner()
     .on(['/usr/sbin/iptables-save'], { stdout: saved })
-    .on(['/usr/sbin/sysctl', '-n'], { stdout: `${forwarding}\n` });
+    .on(['/usr/sbin/sysctl', '-n'], { stdout: `${forwarding}\n` })
+    // The changes, each asserted through mutations().
+    .on(['/usr/sbin/iptables', '-w'], {})
+    .on(['/usr/sbin/sysctl', '-w'], {});
   const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const nat = new Nat({ runner: fake, priv, log: silentNetworkLog });
   const mutations = () =>

@@ -12,13 +12,13 @@ const tap = tapNameForVm('0123456789abcdef', 1000);
 
 describe('PrivilegedRunner', () => {
   it('runs allowed commands by absolute path, directly as root', async () => {
-    const fake = new FakeRunner();
+    const fake = new FakeRunner().on(['/usr/sbin/iptables-save'], {});
     await new PrivilegedRunner(fake, { asRoot: true, grant }).run('iptables-save', []);
     expect(fake.commandLines).toEqual(['/usr/sbin/iptables-save']);
   });
 
   it('goes through sudo -n and the root helper when not root', async () => {
-    const fake = new FakeRunner();
+    const fake = new FakeRunner().on(['sudo', '-n', '/opt/h/banger-root', 'ip'], {});
     await new PrivilegedRunner(fake, { asRoot: false, grant, helper: '/opt/h/banger-root' }).run('ip', [
       'link',
       'del',

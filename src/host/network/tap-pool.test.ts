@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { tapNameForVm } from '../../domain/network.js';
-import { FakeRunner } from '../../testing/fake-runner.js';
+import { type FakeResponse, FakeRunner } from '../../testing/fake-runner.js';
 import { TEST_GRANT, testVmId } from '../../testing/grant.js';
 import type { Runner } from '../runner.js';
 import { silentNetworkLog } from './log.js';
 import { PrivilegedRunner } from './privileged.js';
 import { TapPool } from './tap-pool.js';
 
-function pool(existing: object[] = [], size = 4) {
+/** A pool over these links; `failing` is scripted before the TAP changes that succeed. */
+function pool(existing: object[] = [], size = 4, failing?: [string[], FakeResponse]) {
   const fake = new FakeRunner().on(['/usr/sbin/ip', '-d', '-j', 'link', 'show'], (argv) =>
     argv.includes('dev')
       ? { exitCode: 1, stderr: 'Device does not exist.' }
       : { stdout: JSON.stringify(existing) },
   );
+  if (failing) fake.on(...failing);
+  fake.on(['/usr/sbin/ip', 'tuntap'], {}).on(['/usr/sbin/ip', 'link'], {});
   const priv = new PrivilegedRunner(fake, { asRoot: true, grant: TEST_GRANT });
   const warnings: string[] = [];
   const log = { ...silentNetworkLog, warn: (_: object, msg: string) => warnings.push(msg) };
@@ -158,9 +161,11 @@ describe('TapPool', () => {
   });
 
   it('logs a refill failure instead of throwing it away', async () => {
-    const { fake, warnings, pool: p } = pool([], 2);
-    fake.calls.length = 0;
-    const failing = fake.on(['/usr/sbin/ip', 'tuntap'], { exitCode: 1, stderr: 'open: No such device' });
+    const {
+      fake: failing,
+      warnings,
+      pool: p,
+    } = pool([], 2, [['/usr/sbin/ip', 'tuntap'], { exitCode: 1, stderr: 'open: No such device' }]);
     await p.start();
     await p.settled();
     expect(warnings).toEqual(['could not refill the TAP pool; retrying at the next VM start']);

@@ -92,7 +92,11 @@ function host(
         const value = options.resolved === 'routed' ? (routed[a[1] ?? ''] ?? '') : '';
         return { stdout: `Link 9 (bgr9): ${value}\n` };
       },
-    );
+    )
+    // The changes setup makes, each asserted through commandLines where it matters.
+    .on([IP, 'addr'], {})
+    .on([IP, 'link'], {})
+    .on([R], {});
   mkdirSync(join(home, '.config', 'banger'), { recursive: true });
   writeFileSync(
     join(home, '.config', 'banger', 'config.toml'),
@@ -213,6 +217,7 @@ describe('banger system setup', () => {
 
   it('installs the sudoers file 0440 after visudo accepts it, once', async () => {
     const h = host();
+    h.fake.on(['visudo'], {});
     const file = join(h.sudoersDir, 'banger-1000');
     const first = await systemSetup(h.opts({ installSudoers: true }));
     expect(first.sudoers).toMatchObject({ action: 'installed', file });
@@ -231,6 +236,7 @@ describe('banger system setup', () => {
 
   it("removes an older banger's unsafe sudoers file, but not an administrator's file of that name", async () => {
     const h = host();
+    h.fake.on(['visudo'], {});
     const legacy = join(h.sudoersDir, 'banger');
     writeFileSync(
       legacy,

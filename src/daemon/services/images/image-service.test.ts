@@ -59,7 +59,7 @@ function setup(
   const db = openDatabase(join(home, 'state.db'));
   const services = createImageServices({
     paths,
-    runner: new FakeRunner(true),
+    runner: new FakeRunner(),
     logger: silentLogger(),
     db,
     defaultPackagesFile: packagesFile,

@@ -22,7 +22,7 @@ describe('findStaticBusybox', () => {
   });
 
   it('finds the binary through dpkg -L busybox-static and lists its applets', async () => {
-    const runner = new FakeRunner(true)
+    const runner = new FakeRunner()
       .on(['dpkg', '-L', 'busybox-static'], { stdout: `/.\n/bin\n${bin}\n/usr/share/doc/busybox-static\n` })
       .on([bin, '--list-full'], { stdout: `${APPLETS}\nusr/bin/[\n/sbin/extra\n` });
     const found = await findStaticBusybox(runner);
@@ -32,7 +32,7 @@ describe('findStaticBusybox', () => {
   });
 
   it('says to install busybox-static when the package is missing', async () => {
-    const runner = new FakeRunner(true).on(['dpkg', '-L'], { exitCode: 1, stderr: 'not installed' });
+    const runner = new FakeRunner().on(['dpkg', '-L'], { exitCode: 1, stderr: 'not installed' });
     await expect(findStaticBusybox(runner)).rejects.toMatchObject({
       code: 'host_unsupported',
       message: expect.stringMatching(/install the busybox-static package/),
@@ -41,11 +41,11 @@ describe('findStaticBusybox', () => {
 
   it('rejects a dynamically linked busybox', async () => {
     await writeFile(bin, syntheticElf({ interp: true }));
-    await expect(findStaticBusybox(new FakeRunner(true), bin)).rejects.toThrow(/not a statically linked/);
+    await expect(findStaticBusybox(new FakeRunner(), bin)).rejects.toThrow(/not a statically linked/);
   });
 
   it('rejects a busybox without the applets the init uses', async () => {
-    const runner = new FakeRunner(true).on([bin, '--list-full'], { stdout: 'bin/sh\nbin/mount\n' });
+    const runner = new FakeRunner().on([bin, '--list-full'], { stdout: 'bin/sh\nbin/mount\n' });
     await expect(findStaticBusybox(runner, bin)).rejects.toThrow(/lacks the applets insmod, ip/);
   });
 });

@@ -67,7 +67,7 @@ describe('module trees', () => {
   });
 
   it('looks modules up decompressed, with plain .ko paths for the initramfs', async () => {
-    const lookup = treeLookup(new FakeRunner(true), await indexModuleTree(dir));
+    const lookup = treeLookup(new FakeRunner(), await indexModuleTree(dir));
     const mmio = await lookup('virtio_mmio');
     expect(mmio).toMatchObject({
       kind: 'file',
@@ -79,7 +79,7 @@ describe('module trees', () => {
   });
 
   it('decompresses .ko.xz with the host tool through the runner', async () => {
-    const runner = new FakeRunner(true).on(['sh', '-c'], { exitCode: 1, stderr: 'xz: corrupt' });
+    const runner = new FakeRunner().on(['sh', '-c'], { exitCode: 1, stderr: 'xz: corrupt' });
     await writeFile(join(dir, 'broken.ko.xz'), 'not xz');
     await expect(readModuleFile(runner, join(dir, 'broken.ko.xz'))).rejects.toThrow(
       /could not decompress .*xz: corrupt/,
