@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePoolTapName, tapOwnerPrefix } from '../../src/domain/network.js';
+import { firecrackerBin } from './firecracker-bin.js';
 import { createNetns, destroyNetns, normaliseIptablesSave, type TestNetns } from './netns.js';
-import { STANDIN } from './qemu-standin.js';
 import { BANGER, BANGERD } from './sandbox.js';
 
 export interface CliResult {
@@ -16,7 +16,8 @@ export interface CliResult {
 /**
  * A private banger installation inside a private network namespace: its own
  * HOME (config, state, cache), runtime dir and daemon, the Firecracker
- * stand-in as `firecracker_bin`, and the bridge/TAPs/iptables of that
+ * stand-in (or $BANGER_E2E_FIRECRACKER, see firecracker-bin.ts) as
+ * `firecracker_bin`, and the bridge/TAPs/iptables of that
  * namespace only. Every CLI call runs inside the namespace, so the daemon
  * it auto-starts (and every Firecracker and ssh) does too.
  */
@@ -47,6 +48,7 @@ export interface HarnessOptions {
 }
 
 export async function createVmHarness(o: HarnessOptions): Promise<VmHarness> {
+  const fcBin = firecrackerBin(); // first: it may refuse (no KVM), and nothing exists yet
   const netns = await createNetns(o.label);
   const root = mkdtempSync(join(tmpdir(), `banger-e2e-${o.label}-`));
   const home = join(root, 'home');
@@ -54,7 +56,7 @@ export async function createVmHarness(o: HarnessOptions): Promise<VmHarness> {
   writeFileSync(
     join(home, '.config', 'banger', 'config.toml'),
     [
-      `firecracker_bin = ${JSON.stringify(STANDIN)}`,
+      `firecracker_bin = ${JSON.stringify(fcBin)}`,
       // The default DNS port is free: the daemon runs in the test's own network namespace.
       'tap_pool_size = 2',
       ...(o.config ?? []),
@@ -68,6 +70,10 @@ export async function createVmHarness(o: HarnessOptions): Promise<VmHarness> {
     BANGER_DAEMON_BIN: BANGERD,
     // The stand-in's KVM probe can pass on hosts whose KVM still cannot run a real guest; TCG always works.
     BANGER_STANDIN_ACCEL: process.env.BANGER_STANDIN_ACCEL ?? 'tcg',
+    // Where CI put Firecracker's API description when it is not next to the repository.
+    ...(process.env.BANGER_FIRECRACKER_API_SPEC
+      ? { BANGER_FIRECRACKER_API_SPEC: process.env.BANGER_FIRECRACKER_API_SPEC }
+      : {}),
     ...(o.env ?? {}),
   };
   const argv = (args: readonly string[]) => ['netns', 'exec', netns.name, process.execPath, BANGER, ...args];

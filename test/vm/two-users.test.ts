@@ -6,9 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
 import { tapNameForVm } from '../../src/domain/network.js';
 import type { RunResult } from '../../src/host/runner.js';
+import { firecrackerBin, standinOnly } from '../support/firecracker-bin.js';
 import { createNetns, destroyAllNetns, type TestNetns } from '../support/netns.js';
 import { BANGER } from '../support/sandbox.js';
 import { createTestUser, type TestUser } from '../support/test-user.js';
+
+const describeStandin = describe.skipIf(standinOnly('uses the stand-in’s no-guest mode (placeholder image)'));
 
 /**
  * Two ordinary users on one host (one network namespace), each with banger
@@ -45,7 +48,7 @@ async function makeUser(name: string, uid: number, n: number): Promise<BangerUse
   writeFileSync(
     join(home, '.config', 'banger', 'config.toml'),
     [
-      `firecracker_bin = ${JSON.stringify(join(dist, 'tools', 'firecracker-standin.js'))}`,
+      `firecracker_bin = ${JSON.stringify(firecrackerBin(join(dist, 'tools', 'firecracker-standin.js')))}`,
       `root_helper = "${join(root, 'libexec', 'banger-root')}"`,
       `bridge_name = "${bridge}"`,
       `bridge_ip = "${subnet}.1"`,
@@ -145,7 +148,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describe('two banger users on one host', () => {
+describeStandin('two banger users on one host', () => {
   it("each creates a --nat VM through sudo -n; restarting either daemon leaves the other's TAP and rules", async () => {
     const [a, b] = users as [BangerUser, BangerUser];
     for (const u of [a, b]) {
