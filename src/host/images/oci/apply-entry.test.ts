@@ -25,8 +25,17 @@ function applier(options: Partial<ApplyOptions> = {}): LayerApplier {
   return new LayerApplier(tree, LAYER, { chown: false, log: (m) => logs.push(m), ...options });
 }
 
-function header(name: string, extra: Partial<TarHeader> = {}): TarHeader {
-  return { name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(1_000_000), ...extra };
+/** A tar header as tar-stream produces it; `extra` may also blank fields out, as odd archives do. */
+function header(name: string, extra: { [K in keyof TarHeader]?: TarHeader[K] | undefined } = {}): TarHeader {
+  return {
+    name,
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: new Date(1_000_000),
+    ...extra,
+  } as TarHeader;
 }
 
 /** An entry body; `resumed` tells whether the applier drained one it does not read. */
