@@ -5,7 +5,10 @@ import {
   formatIpv4,
   guestAddressCount,
   guestNetwork,
+  IFNAME_MAX,
   isOwnTapName,
+  isValidIfname,
+  isValidUid,
   isVmTapName,
   looksLikeBangerTap,
   macForIp,
@@ -213,5 +216,31 @@ describe('guestNetwork', () => {
         'invalid_argument',
       );
     }
+  });
+});
+
+describe('interface names and uids', () => {
+  it('allows names up to IFNAMSIZ - 1 = 15 characters and not one more', () => {
+    expect(IFNAME_MAX).toBe(15);
+    expect(isValidIfname('a'.repeat(15))).toBe(true);
+    expect(isValidIfname('a'.repeat(16))).toBe(false);
+    expect(isValidIfname('a')).toBe(true);
+    expect(isValidIfname('')).toBe(false);
+  });
+
+  it('refuses what ip or the kernel would misread: ., .., a leading dash or dot, spaces, slashes', () => {
+    for (const ok of ['banger0', 'br_0', '_x', 'a.b-c', 'A9']) expect(isValidIfname(ok), ok).toBe(true);
+    for (const bad of ['.', '..', '-x', '.x', 'a b', 'a/b', 'a:b', 'eth0\n', 'é']) {
+      expect(isValidIfname(bad), bad).toBe(false);
+    }
+  });
+
+  it('takes uids 0 to 2^32-2 (2^32-1 is "no uid")', () => {
+    expect(isValidUid(0)).toBe(true);
+    expect(isValidUid(2 ** 32 - 2)).toBe(true);
+    expect(isValidUid(2 ** 32 - 1)).toBe(false);
+    expect(isValidUid(-1)).toBe(false);
+    expect(isValidUid(1.5)).toBe(false);
+    expect(isValidUid(Number.NaN)).toBe(false);
   });
 });

@@ -31,6 +31,11 @@ describe('loadConfig', () => {
     expect(config.vmDefaults).toEqual({ vcpu: 4, disk_size: '16G' });
   });
 
+  it('keeps tap_pool_size = 0 (no pool) instead of the default 4', () => {
+    expect(loadConfig(write('tap_pool_size = 0\n'), {}).tapPoolSize).toBe(0);
+    expect(loadConfig(write(''), {}).tapPoolSize).toBe(4);
+  });
+
   it('lets BANGER_LOG_LEVEL override log_level', () => {
     const file = write('log_level = "warn"\n');
     expect(loadConfig(file, { BANGER_LOG_LEVEL: 'debug' }).logLevel).toBe('debug');

@@ -75,12 +75,110 @@ describe('PrivilegedRunner', () => {
     await expect(priv.run('ip', ['link', 'del', 'dev', tap])).rejects.toBeInstanceOf(CommandError);
   });
 
+  it.each([
+    [
+      'a warning before the refusal',
+      'sudo: unable to resolve host h: Name or service not known\nsudo: a password is required\n',
+      'a password is required',
+    ],
+    [
+      'another line before it',
+      'sudo: a terminal is required to read the password\nsudo: a password is required\n',
+      'a password is required',
+    ],
+    [
+      'a "Sorry" line after a warning',
+      "sudo: unable to resolve host h\nSorry, user alice is not allowed to execute '/h' as root on h.\n",
+      "Sorry, user alice is not allowed to execute '/h' as root on h.",
+    ],
+    [
+      'a "may not run" line',
+      'Sorry, user alice may not run sudo on h.\n',
+      'Sorry, user alice may not run sudo on h.',
+    ],
+  ])('recognises a multi-line sudo refusal: %s', async (_what, stderr, reason) => {
+    const fake = new FakeRunner().on(['sudo'], { exitCode: 1, stderr });
+    const err = (await new PrivilegedRunner(fake, { asRoot: false, grant })
+      .run('iptables-save', [])
+      .catch((e: unknown) => e)) as AppError;
+    expect(err).toBeInstanceOf(AppError);
+    expect(err.code).toBe('host_unsupported');
+    expect(err.message).toBe(
+      `"iptables-save " needs root and sudo -n refused banger's root helper (${reason}); an administrator runs: sudo banger system setup --install-sudoers`,
+    );
+  });
+
+  it("finds the helper's refusal below other lines, and needs its exit code", async () => {
+    const stderr = 'node: some warning\nbanger-root: refused "ip": not in the grant\n';
+    const refused = new FakeRunner().on(['sudo'], { exitCode: 77, stderr });
+    const err = (await new PrivilegedRunner(refused, { asRoot: false, grant })
+      .run('iptables-save', [])
+      .catch((e: unknown) => e)) as AppError;
+    expect(err.message).toBe(
+      'banger\'s root helper refused "iptables-save ": refused "ip": not in the grant',
+    );
+    // The same line with another exit code is the tool's failure, not a refusal.
+    const failed = new FakeRunner().on(['sudo'], { exitCode: 1, stderr });
+    const toolErr = await new PrivilegedRunner(failed, { asRoot: false, grant })
+      .run('iptables-save', [])
+      .catch((e: unknown) => e);
+    expect(toolErr).toBeInstanceOf(CommandError);
+    const result = await new PrivilegedRunner(failed, { asRoot: false, grant }).run('iptables-save', [], {
+      check: false,
+    });
+    expect(result.exitCode).toBe(1);
+  });
+
+  it("leaves a tool's failure after sudo's host warning to the caller", async () => {
+    const fake = new FakeRunner().on(['sudo'], {
+      exitCode: 1,
+      stderr: `sudo: unable to resolve host h: Name or service not known\nCannot find device "${tap}"\n`,
+    });
+    const priv = new PrivilegedRunner(fake, { asRoot: false, grant });
+    expect((await priv.run('ip', ['link', 'del', 'dev', tap], { check: false })).exitCode).toBe(1);
+  });
+
+  it('never reads a refusal into a root run, where sudo is not involved', async () => {
+    const fake = new FakeRunner().on(['/usr/sbin/iptables-save'], {
+      exitCode: 1,
+      stderr: 'sudo: a password is required\n',
+    });
+    const result = await new PrivilegedRunner(fake, { asRoot: true, grant }).run('iptables-save', [], {
+      check: false,
+    });
+    expect(result.exitCode).toBe(1);
+  });
+
+  it('says so in one line when sudo cannot be started', async () => {
+    const fake = new FakeRunner().on(['sudo'], (argv) => {
+      throw new CommandError(argv, null, '', 'could not be started (ENOENT)');
+    });
+    const err = (await new PrivilegedRunner(fake, { asRoot: false, grant })
+      .run('iptables-save', [])
+      .catch((e: unknown) => e)) as AppError;
+    expect(err.code).toBe('host_unsupported');
+    expect(err.message).toBe(
+      'cannot run "iptables-save " as root: sudo could not be started; install sudo or run bangerd as root',
+    );
+    const asRoot = new FakeRunner().on(['/usr/sbin/iptables-save'], (argv) => {
+      throw new CommandError(argv, null, '', 'could not be started (ENOENT)');
+    });
+    await expect(
+      new PrivilegedRunner(asRoot, { asRoot: true, grant }).run('iptables-save', []),
+    ).rejects.toThrow(/could not be started/);
+  });
+
   it('recognises sudo’s refusals but not a tool’s errors', () => {
     expect(isSudoRefusal('sudo: a password is required')).toBe(true);
     expect(isSudoRefusal('Sorry, user alice is not allowed to execute /usr/sbin/ip as root on h.')).toBe(
       true,
     );
     expect(isSudoRefusal('iptables: Bad rule (does a matching rule exist in that chain?).')).toBe(false);
+    expect(isSudoRefusal('ip: x\nsudo: a password is required')).toBe(true);
+    expect(isSudoRefusal('sudo: unable to resolve host h: Name or service not known')).toBe(false);
+    expect(isSudoRefusal('  sudo: indented is not sudo')).toBe(false);
+    expect(isSudoRefusal('Sorry, user alice is fine')).toBe(false);
+    expect(isSudoRefusal('')).toBe(false);
   });
 });
 

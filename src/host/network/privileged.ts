@@ -100,20 +100,34 @@ function throwIfRefused(result: RunResult, command: string): void {
       { details: { argv: result.argv } },
     );
   }
-  if (isSudoRefusal(result.stderr)) {
+  const refusal = sudoRefusal(result.stderr);
+  if (refusal !== undefined) {
     throw new AppError(
       'host_unsupported',
-      `"${command}" needs root and sudo -n refused banger's root helper (${firstLine(result.stderr)}); ${SETUP_HINT}`,
+      `"${command}" needs root and sudo -n refused banger's root helper (${refusal}); ${SETUP_HINT}`,
       { details: { argv: result.argv } },
     );
   }
 }
 
-/** sudo reports its own refusals as "sudo: ..." or "Sorry, user ... is not allowed ...". */
-export function isSudoRefusal(stderr: string): boolean {
-  return /^sudo: /m.test(stderr) || /^Sorry, user .* (is not allowed|may not run)/m.test(stderr);
+/**
+ * sudo's own refusal in `stderr`, without the "sudo: " prefix: the last line
+ * that is "sudo: ..." or "Sorry, user ... is not allowed ..." / "... may not
+ * run ...". sudo may warn on lines before it; its "unable to resolve host"
+ * warning is not a refusal (the command still runs), so a tool's failure
+ * after it stays the tool's failure.
+ */
+function sudoRefusal(stderr: string): string | undefined {
+  const line = stderr
+    .split('\n')
+    .findLast(
+      (l) =>
+        (l.startsWith('sudo: ') && !l.startsWith('sudo: unable to resolve host')) ||
+        /^Sorry, user .* (is not allowed|may not run)/.test(l),
+    );
+  return line?.replace(/^sudo: /, '');
 }
 
-function firstLine(text: string): string {
-  return (text.trim().split('\n')[0] ?? '').replace(/^sudo: /, '');
+export function isSudoRefusal(stderr: string): boolean {
+  return sudoRefusal(stderr) !== undefined;
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../../domain/errors.js';
+import { isUserName } from '../system/invoking-user.js';
 import { PRIVILEGED_TOOLS, type PrivilegedTool } from './allow-list.js';
 
 /**
@@ -10,11 +11,18 @@ import { PRIVILEGED_TOOLS, type PrivilegedTool } from './allow-list.js';
  * lines in `sudo -l` output.
  */
 
-const USER_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+/**
+ * sudoers reads an upper-case word where a user goes as an alias (`ALL` is
+ * every user), so such a name would grant someone else; the check is the
+ * same as sudoers' alias syntax.
+ */
+const SUDOERS_ALIAS_RE = /^[A-Z][A-Z0-9_]*$/;
 
 /** The one line that lets `user` run the helper as root without a password. */
 export function helperSudoersLine(user: string, helperPath: string): string {
-  if (!USER_RE.test(user)) throw new AppError('internal', `"${user}" is not a user name sudoers can express`);
+  if (!isUserName(user) || SUDOERS_ALIAS_RE.test(user)) {
+    throw new AppError('internal', `"${user}" is not a user name sudoers can express`);
+  }
   if (!/^\/[A-Za-z0-9/_.+-]*$/.test(helperPath)) {
     throw new AppError('internal', `"${helperPath}" cannot be written in a sudoers line`);
   }

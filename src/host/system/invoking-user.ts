@@ -8,14 +8,23 @@ export interface InvokingUser {
   home: string;
 }
 
+/**
+ * Names `useradd` would take (a letter or `_`, then letters, digits, `_.-`,
+ * at most 32 characters, an optional trailing `$` for machine accounts):
+ * nothing a shell, sudoers or getent would split or read as syntax.
+ */
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+
+export function isUserName(name: string): boolean {
+  return NAME_RE.test(name);
+}
 
 /**
  * Looks a user up through NSS (`getent passwd`, so LDAP and the like work).
  * AppError('invalid_argument') when there is no such user.
  */
 export async function lookupUser(runner: Runner, name: string): Promise<InvokingUser> {
-  if (!NAME_RE.test(name))
+  if (!isUserName(name))
     throw new AppError('invalid_argument', `"${name}" is not a user name; pass --user NAME`);
   const result = await runner.run(['getent', 'passwd', name], { check: false, timeoutMs: 10_000 });
   const fields = result.stdout.split('\n')[0]?.split(':') ?? [];

@@ -15,6 +15,7 @@ import {
   inspectHelper,
 } from '../../../host/network/privilege-status.js';
 import { DEFAULT_TOOL_PATHS } from '../../../host/network/tools.js';
+import { shellJoin } from '../../../host/ssh/quote.js';
 import type { CheckDefinition, DoctorContext } from './registry.js';
 
 /**
@@ -169,12 +170,8 @@ function describeRouting(ctx: DoctorContext, status: DnsRoutingStatus): Result {
     status: 'warn',
     detail: `systemd-resolved does not route *.vm to bangerd on ${target.link}: ${wrong}`,
     fix: `run \`${SETUP}\`, or these commands`,
-    fixLines: dnsRoutingCommands(target).map((args) => `sudo resolvectl ${args.map(shellQuote).join(' ')}`),
+    fixLines: dnsRoutingCommands(target).map((args) => `sudo resolvectl ${shellJoin(args)}`),
   };
-}
-
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_.:/=-]+$/.test(word) ? word : `'${word}'`;
 }
 
 const dnsRouting: CheckDefinition = {

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { applyDefaults, type ConfigFile, configSchema, DEFAULT_DNS_LISTEN_ADDR } from './config.js';
+import { DEFAULT_HELPER_PATH } from './root-helper-path.js';
+
+const parses = (file: unknown) => configSchema.safeParse(file).success;
+
+describe('config defaults', () => {
+  it('fills every key when the file is empty', () => {
+    expect(applyDefaults({})).toEqual({
+      logLevel: 'info',
+      firecrackerBin: undefined,
+      defaultImageName: 'debian-bookworm',
+      sshKeyPath: undefined,
+      bridgeName: 'banger0',
+      bridgeIp: '172.16.0.1',
+      cidr: '172.16.0.0/24',
+      tapPoolSize: 4,
+      rootHelper: DEFAULT_HELPER_PATH,
+      dnsListenAddr: DEFAULT_DNS_LISTEN_ADDR,
+      webListenAddr: undefined,
+      systemOverlaySize: '8G',
+      vmDefaults: {},
+      fileSync: [],
+      insecureSkipKernelSignature: false,
+      guestIsolation: false,
+    });
+    expect(DEFAULT_DNS_LISTEN_ADDR).toBe('127.0.0.1:42069');
+  });
+
+  it('keeps falsy values the user set: a pool of 0, false, empty lists', () => {
+    const file: ConfigFile = {
+      tap_pool_size: 0,
+      insecure_skip_kernel_signature: false,
+      guest_isolation: false,
+      file_sync: [],
+    };
+    const config = applyDefaults(file);
+    expect(config.tapPoolSize).toBe(0);
+    expect(config.guestIsolation).toBe(false);
+    expect(config.fileSync).toEqual([]);
+  });
+
+  it('uses every key the file sets', () => {
+    const file: ConfigFile = {
+      log_level: 'warn',
+      firecracker_bin: '/opt/fc',
+      default_image_name: 'mine',
+      ssh_key_path: '/k',
+      bridge_name: 'br9',
+      bridge_ip: '10.0.0.1',
+      cidr: '10.0.0.0/24',
+      tap_pool_size: 9,
+      root_helper: '/opt/h',
+      dns_listen_addr: '127.0.0.1:53',
+      web_listen_addr: '127.0.0.1:8080',
+      system_overlay_size: '2G',
+      vm_defaults: { vcpu: 2 },
+      file_sync: [{ host: 'a', guest: 'b' }],
+      insecure_skip_kernel_signature: true,
+      guest_isolation: true,
+    };
+    expect(applyDefaults(file)).toEqual({
+      logLevel: 'warn',
+      firecrackerBin: '/opt/fc',
+      defaultImageName: 'mine',
+      sshKeyPath: '/k',
+      bridgeName: 'br9',
+      bridgeIp: '10.0.0.1',
+      cidr: '10.0.0.0/24',
+      tapPoolSize: 9,
+      rootHelper: '/opt/h',
+      dnsListenAddr: '127.0.0.1:53',
+      webListenAddr: '127.0.0.1:8080',
+      systemOverlaySize: '2G',
+      vmDefaults: { vcpu: 2 },
+      fileSync: [{ host: 'a', guest: 'b' }],
+      insecureSkipKernelSignature: true,
+      guestIsolation: true,
+    });
+  });
+
+  it('lets a valid BANGER_LOG_LEVEL win over the file, and ignores an invalid one', () => {
+    expect(applyDefaults({ log_level: 'warn' }, { BANGER_LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+    expect(applyDefaults({ log_level: 'warn' }, { BANGER_LOG_LEVEL: 'loud' }).logLevel).toBe('warn');
+    expect(applyDefaults({}, { BANGER_LOG_LEVEL: '' }).logLevel).toBe('info');
+  });
+});
+
+describe('config schema', () => {
+  it('bounds the TAP pool to 0..64 whole TAPs', () => {
+    expect(parses({ tap_pool_size: 0 })).toBe(true);
+    expect(parses({ tap_pool_size: 64 })).toBe(true);
+    expect(parses({ tap_pool_size: 65 })).toBe(false);
+    expect(parses({ tap_pool_size: -1 })).toBe(false);
+    expect(parses({ tap_pool_size: 1.5 })).toBe(false);
+  });
+
+  it('takes bridge names of 1 to 15 characters (IFNAMSIZ), no more', () => {
+    expect(parses({ bridge_name: 'b'.repeat(15) })).toBe(true);
+    expect(parses({ bridge_name: 'b'.repeat(16) })).toBe(false);
+    expect(parses({ bridge_name: '' })).toBe(false);
+    expect(parses({ bridge_name: 'br 0' })).toBe(false);
+    expect(parses({ bridge_name: 'x-br0' })).toBe(true);
+  });
+
+  it('checks the shape of addresses, sizes, modes and paths, anchored at both ends', () => {
+    for (const [key, good, bads] of [
+      ['bridge_ip', '10.0.0.1', ['10.0.0', 'x10.0.0.1', '10.0.0.1x', '10.0.0.1/24']],
+      ['cidr', '10.0.0.0/8', ['10.0.0.0', '10.0.0.0/123', 'x10.0.0.0/8', '10.0.0.0/8x']],
+      ['dns_listen_addr', '127.0.0.1:53', ['127.0.0.1', '127.0.0.1:123456', 'x:53', ':53', '127.0.0.1:53x']],
+      ['system_overlay_size', '8G', ['8X', 'G', '8G ', ' 8G', '1.5G']],
+      ['root_helper', '/usr/local/libexec/banger-root', ['relative', '/a b', '/a,b', 'x/a']],
+    ] as const) {
+      expect(parses({ [key]: good }), `${key} ${good}`).toBe(true);
+      for (const bad of bads) expect(parses({ [key]: bad }), `${key} ${bad}`).toBe(false);
+    }
+    expect(parses({ system_overlay_size: '512m' })).toBe(true);
+    expect(parses({ web_listen_addr: '0.0.0.0:8080' })).toBe(true);
+    expect(parses({ file_sync: [{ host: 'a', guest: 'b', mode: '0600' }] })).toBe(true);
+    expect(parses({ file_sync: [{ host: 'a', guest: 'b', mode: '600' }] })).toBe(true);
+    expect(parses({ file_sync: [{ host: 'a', guest: 'b', mode: '0800' }] })).toBe(false);
+    expect(parses({ file_sync: [{ host: 'a', guest: 'b', mode: '00600' }] })).toBe(false);
+    expect(parses({ file_sync: [{ host: '', guest: 'b' }] })).toBe(false);
+    expect(parses({ file_sync: [{ host: 'a', guest: '' }] })).toBe(false);
+    expect(parses({ file_sync: [{ host: 'a', guest: 'b', extra: 1 }] })).toBe(false);
+  });
+
+  it('bounds vCPU and memory, and refuses unknown keys at every level', () => {
+    expect(parses({ vm_defaults: { vcpu: 1, memory_mib: 128 } })).toBe(true);
+    expect(parses({ vm_defaults: { vcpu: 32, memory_mib: 1024 * 1024 } })).toBe(true);
+    expect(parses({ vm_defaults: { vcpu: 0 } })).toBe(false);
+    expect(parses({ vm_defaults: { vcpu: 33 } })).toBe(false);
+    expect(parses({ vm_defaults: { memory_mib: 127 } })).toBe(false);
+    expect(parses({ vm_defaults: { memory_mib: 1024 * 1024 + 1 } })).toBe(false);
+    expect(parses({ vm_defaults: { vcpu: 1.5 } })).toBe(false);
+    expect(parses({ vm_defaults: { disk_size: '16G' } })).toBe(true);
+    expect(parses({ vm_defaults: { disk: '16G' } })).toBe(false);
+    expect(parses({ bridge: 'x' })).toBe(false);
+    for (const key of ['firecracker_bin', 'default_image_name', 'ssh_key_path']) {
+      expect(parses({ [key]: '' }), key).toBe(false);
+      expect(parses({ [key]: 'x' }), key).toBe(true);
+    }
+    expect(parses({ log_level: 'trace' })).toBe(true);
+    expect(parses({ log_level: 'verbose' })).toBe(false);
+  });
+});
