@@ -7,6 +7,7 @@ import { hostFacts } from '../host/probe.js';
 import { guestReachableNameservers } from '../host/resolv-conf.js';
 import { VmRepository } from '../store/vm-repository.js';
 import type { DaemonContext } from './context.js';
+import { timeoutFromEnv } from './env-timeout.js';
 import type {
   BootArtifactSource,
   GuestIdentity,
@@ -49,6 +50,9 @@ export async function startVmLayer(
   env: Record<string, string | undefined>,
 ): Promise<VmLayer> {
   const { config, logger, runner } = ctx;
+  // Read before anything starts, so a bad value stops the daemon with one line and nothing to undo.
+  const readyTimeoutMs = timeoutFromEnv(env, 'BANGER_READY_TIMEOUT_MS', 180_000);
+  const stopTimeoutMs = timeoutFromEnv(env, 'BANGER_STOP_TIMEOUT_MS', 20_000);
   const hostNetwork = new HostNetwork({
     runner,
     log: logger,
@@ -107,8 +111,8 @@ export async function startVmLayer(
     failpoints: failpointsFromEnv(env),
     testPause: testPauseFromEnv(env, logger),
     watchLogs: (vmDir) => watchVmLogs(logCap, vmDir),
-    readyTimeoutMs: Number(env.BANGER_READY_TIMEOUT_MS ?? 180_000),
-    stopTimeoutMs: Number(env.BANGER_STOP_TIMEOUT_MS ?? 20_000),
+    readyTimeoutMs,
+    stopTimeoutMs,
   });
 
   logger.info(await service.reconcile(), 'vm reconcile done');
