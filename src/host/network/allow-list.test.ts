@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { poolTapName, tapNameForVm } from '../../domain/network.js';
 import { TEST_GRANT } from '../../testing/grant.js';
-import { ALLOWED_SHAPES, isAllowed } from './allow-list.js';
+import { allowedShapes, isAllowed } from './allow-list.js';
 import { resolveGrant } from './grant.js';
 
 const g = resolveGrant(TEST_GRANT);
@@ -157,7 +157,7 @@ describe('allow-list under a grant', () => {
 
   it('has no placeholder that accepts free text', () => {
     const kinds = new Set(
-      ALLOWED_SHAPES.flatMap((s) => s.args.filter((a) => typeof a !== 'string').map((a) => a.kind)),
+      allowedShapes().flatMap((s) => s.args.filter((a) => typeof a !== 'string').map((a) => a.kind)),
     );
     expect([...kinds].sort()).toEqual(
       [
@@ -343,5 +343,148 @@ describe('allow-list under a grant', () => {
       const dotted = resolveGrant({ ...TEST_GRANT, bridgeName: 'all.b' });
       expect(isAllowed(dotted, 'sysctl', ['-w', 'net.ipv6.conf.all.b.disable_ipv6=1'])).toBe(false);
     });
+  });
+});
+
+describe('every shape and placeholder at its edges', () => {
+  const nat = (op: string, chain: string, ...rule: string[]) => ['-w', '-t', 'nat', op, chain, ...rule];
+  const fwdIn = [
+    '-d',
+    '172.16.0.2/32',
+    '!',
+    '-i',
+    'banger0',
+    '-o',
+    'banger0',
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'RELATED,ESTABLISHED',
+    '-m',
+    'comment',
+    '--comment',
+    tag,
+    '-j',
+    'ACCEPT',
+  ];
+  const tcpRedirect = (op: string, dst: string, port: string) =>
+    redirect('0', 'banger0', port).map((a, i) => (i === 3 ? op : i === 6 ? dst : a === 'udp' ? 'tcp' : a));
+  const addrDel = (addr: string) => ['addr', 'del', addr, 'dev', 'banger0'];
+  const masqFrom = (addr: string) => nat('-A', 'POSTROUTING', '-s', addr, ...masq.slice(2));
+
+  it('accepts one command of every shape', () => {
+    const ok: [string, string[]][] = [
+      ['ip', addrDel('10.0.0.1/8')],
+      ['ip', addrDel('172.16.0.1/32')],
+      ['ip', addrDel('0.0.0.0/0')],
+      ['ip', ['link', 'set', 'dev', 'banger0', 'alias', 'banger-bridge', 'up']],
+      ['ip', ['link', 'set', 'dev', 'banger0', 'up']],
+      ['ip', ['link', 'del', 'dev', 'banger0']],
+      ['ip', ['link', 'del', 'dev', pool]],
+      ['ip', ['tuntap', 'add', 'dev', vmTap, 'mode', 'tap', 'user', '1000']],
+      ['iptables', fwd('-D', ...fwdOut)],
+      ['iptables', fwd('-I', ...fwdIn)],
+      ['iptables', fwd('-D', ...fwdIn)],
+      ['iptables', tcpRedirect('-I', '172.16.0.1/32', '42069')],
+      ['iptables', tcpRedirect('-D', '10.1.2.3/32', '65535')],
+      ['iptables', redirect('10.0.0.1', 'banger0', '1').map((a) => (a === '-I' ? '-D' : a))],
+      ['iptables', masqFrom('172.16.0.254/32')],
+      ['resolvectl', ['default-route', 'banger0', 'false']],
+      ...['dnssec', 'dnsovertls', 'llmnr', 'mdns'].map((k): [string, string[]] => [
+        'resolvectl',
+        [k, 'banger0', 'no'],
+      ]),
+    ];
+    for (const [tool, args] of ok) expect(isAllowed(g, tool, args), `${tool} ${args.join(' ')}`).toBe(true);
+  });
+
+  it('refuses each placeholder just past its edge', () => {
+    const refused: [string, string[]][] = [
+      // addresses being removed must be addresses with a prefix of 0-32
+      ['ip', addrDel('10.0.0.1/33')],
+      ['ip', addrDel('10.0.0.1/100')],
+      ['ip', addrDel('10.0.0.1')],
+      ['ip', addrDel('10.0.0/24')],
+      ['ip', addrDel('256.0.0.1/24')],
+      ['ip', addrDel('10.0.0.1/24 ')],
+      ['ip', addrDel('x10.0.0.1/24')],
+      ['ip', addrDel('10.0.0.1/')],
+      // the bridge's own address, MAC and uid exactly
+      ['ip', ['addr', 'add', '172.16.0.1/23', 'dev', 'banger0']],
+      ['ip', ['addr', 'add', '172.16.0.2/24', 'dev', 'banger0']],
+      ['ip', ['link', 'add', 'banger0', 'address', '06:00:ac:10:00:02', 'type', 'bridge']],
+      ['ip', ['tuntap', 'add', 'dev', pool, 'mode', 'tap', 'user', '01000']],
+      ['ip', ['tuntap', 'add', 'dev', pool, 'mode', 'tap', 'user', '1000 ']],
+      ['ip', ['link', 'set', 'dev', 'banger0', 'alias', 'banger-pool', 'up']],
+      // pool TAPs and VM TAPs are not interchangeable where the shape names one
+      ['ip', ['link', 'set', 'dev', vmTap, 'master', 'banger0', 'alias', 'banger-pool']],
+      ['ip', ['link', 'set', 'dev', pool, 'master', 'banger0', 'alias', tag, 'up']],
+      ['ip', ['link', 'set', 'dev', vmTap, 'name', pool, 'alias', tag, 'up']],
+      ['ip', ['link', 'set', 'dev', pool, 'name', pool, 'alias', tag, 'up']],
+      ['ip', ['link', 'del', 'dev', 'banger1']],
+      // guest addresses: in the subnet, not the network, gateway or broadcast, exactly /32
+      ['iptables', masqFrom('172.16.0.0/32')],
+      ['iptables', masqFrom('172.16.1.2/32')],
+      ['iptables', masqFrom('172.16.0.2/31')],
+      ['iptables', masqFrom('172.16.0.2')],
+      ['iptables', masqFrom('172.16.0.2/32/32')],
+      // stale rules: any /32 address, any port 1-65535, written without leading zeros
+      ['iptables', tcpRedirect('-D', '10.1.2.3/31', '53')],
+      ['iptables', tcpRedirect('-D', '10.1.2/32', '53')],
+      ['iptables', tcpRedirect('-D', '10.1.2.3/32', '65536')],
+      ['iptables', tcpRedirect('-D', '10.1.2.3/32', '053')],
+      ['iptables', tcpRedirect('-D', '10.1.2.3/32', '100000')],
+      ['iptables', tcpRedirect('-D', '10.1.2.3/32', '-1')],
+      ['iptables', tcpRedirect('-I', '172.16.0.1/32', '42068')],
+      ['iptables', tcpRedirect('-I', '172.16.0.2/32', '42069')],
+      // VM tags: exactly "banger:" and a VM id
+      ['iptables', nat('-A', 'POSTROUTING', ...masq.map((a) => (a === tag ? `x${tag}` : a)))],
+      ['iptables', nat('-A', 'POSTROUTING', ...masq.map((a) => (a === tag ? `banger:${id}0` : a)))],
+      ['iptables', nat('-A', 'POSTROUTING', ...masq.map((a) => (a === tag ? `Banger:${id}` : a)))],
+      ['iptables', nat('-A', 'POSTROUTING', ...masq.map((a) => (a === tag ? id : a)))],
+      // resolved: only the granted server, only "no" for the per-link protocols
+      ['resolvectl', ['dns', 'banger0', '172.16.0.1:42068']],
+      ['resolvectl', ['dns', 'banger0', '172.16.0.1']],
+      ['resolvectl', ['default-route', 'banger0', 'true']],
+      ['resolvectl', ['llmnr', 'banger0', 'yes']],
+      ['resolvectl', ['dns-over-tls', 'banger0', 'no']],
+      ['resolvectl', ['domain', 'banger0', '~.']],
+      // the tool must be the one the shape names
+      ['ip', ['-w', '-t', 'nat', '-A', 'POSTROUTING', ...masq]],
+      ['iptables-save', ['link', 'del', 'dev', vmTap]],
+      ['iptables', []],
+      ['ip', ['link', 'del', 'dev']],
+    ];
+    for (const [tool, args] of refused)
+      expect(isAllowed(g, tool, args), `${tool} ${args.join(' ')}`).toBe(false);
+  });
+
+  it('follows the granted uid, subnet and DNS port', () => {
+    const other = resolveGrant({
+      ...TEST_GRANT,
+      uid: 1001,
+      bridgeIp: '10.8.0.9',
+      cidr: '10.8.0.0/16',
+      dnsPort: 53,
+    });
+    const theirTap = tapNameForVm(id, 1001);
+    expect(isAllowed(other, 'ip', ['tuntap', 'add', 'dev', theirTap, 'mode', 'tap', 'user', '1001'])).toBe(
+      true,
+    );
+    expect(isAllowed(other, 'ip', ['tuntap', 'add', 'dev', vmTap, 'mode', 'tap', 'user', '1001'])).toBe(
+      false,
+    );
+    expect(isAllowed(other, 'ip', ['tuntap', 'add', 'dev', theirTap, 'mode', 'tap', 'user', '1000'])).toBe(
+      false,
+    );
+    expect(isAllowed(other, 'ip', ['addr', 'add', '10.8.0.9/16', 'dev', 'banger0'])).toBe(true);
+    expect(isAllowed(other, 'iptables', masqFrom('10.8.200.1/32'))).toBe(true);
+    expect(isAllowed(other, 'iptables', masqFrom('10.8.0.9/32'))).toBe(false);
+    expect(isAllowed(other, 'iptables', masqFrom('10.8.255.255/32'))).toBe(false);
+    expect(isAllowed(other, 'resolvectl', ['dns', 'banger0', '10.8.0.9:53'])).toBe(true);
+    expect(isAllowed(other, 'iptables', redirect('10.8.0.9', 'banger0', '53'))).toBe(true);
+    expect(
+      isAllowed(other, 'ip', ['link', 'add', 'banger0', 'address', '06:00:0a:08:00:09', 'type', 'bridge']),
+    ).toBe(true);
   });
 });

@@ -159,99 +159,115 @@ function isolateDnsAccept(proto: 'udp' | 'tcp', op: '-I' | '-D'): CommandShape {
   ]);
 }
 
-export const ALLOWED_SHAPES: readonly CommandShape[] = [
-  // the bridge (system setup, and the daemon re-creating it after a reboot)
-  ip('link', 'add', bridge, 'address', p('bridgeMac'), 'type', 'bridge'),
-  ip('addr', 'add', p('bridgeAddr'), 'dev', bridge),
-  ip('addr', 'del', p('anyIfaddr'), 'dev', bridge),
-  ip('link', 'set', 'dev', bridge, 'alias', BRIDGE_ALIAS, 'up'),
-  ip('link', 'set', 'dev', bridge, 'up'),
-  // a half-made bridge when creating it fails
-  ip('link', 'del', 'dev', bridge),
-  // TAPs: created owned by the daemon's user so Firecracker opens them unprivileged
-  ip('tuntap', 'add', 'dev', p('ownTap'), 'mode', 'tap', 'user', p('uid')),
-  ip('link', 'set', 'dev', p('poolTap'), 'master', bridge, 'alias', POOL_TAP_ALIAS),
-  ip('link', 'set', 'dev', p('vmTap'), 'master', bridge, 'alias', vmTag, 'up'),
-  // a pool TAP becomes a VM's TAP: renaming needs it down, which idle pool TAPs are
-  ip('link', 'set', 'dev', p('poolTap'), 'name', p('vmTap'), 'alias', vmTag, 'up'),
-  ip('link', 'del', 'dev', p('ownTap')),
-  // guest isolation: a VM TAP talks to the bridge (the host) only, never to another isolated port
-  ip('link', 'set', 'dev', p('vmTap'), 'type', 'bridge_slave', 'isolated', {
-    kind: 'oneOf',
-    values: ['on', 'off'],
-  }),
-  // per-VM NAT; the rule texts are what iptables-save prints, so saved rules can be deleted by spec
-  iptables('nat', ['-A', '-D'], 'POSTROUTING', [
-    '-s',
-    guest32,
-    '!',
-    '-o',
-    bridge,
-    ...comment,
-    '-j',
-    'MASQUERADE',
-  ]),
-  iptables('filter', ['-I', '-D'], 'FORWARD', [
-    '-s',
-    guest32,
-    '-i',
-    bridge,
-    '!',
-    '-o',
-    bridge,
-    ...comment,
-    '-j',
-    'ACCEPT',
-  ]),
-  iptables('filter', ['-I', '-D'], 'FORWARD', [
-    '-d',
-    guest32,
-    '!',
-    '-i',
-    bridge,
-    '-o',
-    bridge,
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    ...comment,
-    '-j',
-    'ACCEPT',
-  ]),
-  dnsRedirect('udp', '-I'),
-  dnsRedirect('tcp', '-I'),
-  dnsRedirect('udp', '-D'),
-  dnsRedirect('tcp', '-D'),
-  // guest isolation (isolation.ts): guests reach the host only for replies and DNS, and never each other
-  iptables('filter', ['-I', '-D'], 'INPUT', [
-    '-i',
-    bridge,
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    ...ISOLATE_COMMENT,
-    '-j',
-    'ACCEPT',
-  ]),
-  isolateDnsAccept('udp', '-I'),
-  isolateDnsAccept('tcp', '-I'),
-  isolateDnsAccept('udp', '-D'),
-  isolateDnsAccept('tcp', '-D'),
-  iptables('filter', ['-I', '-D'], 'INPUT', ['-i', bridge, ...ISOLATE_COMMENT, '-j', 'DROP']),
-  iptables('filter', ['-I', '-D'], 'FORWARD', ['-i', bridge, '-o', bridge, ...ISOLATE_COMMENT, '-j', 'DROP']),
-  // reading the rules: never with arguments (`-f FILE` would write any file as root)
-  { tool: 'iptables-save', args: [] },
-  { tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
-  // guest isolation: no IPv6 on the bridge, so guests cannot reach the host over link-local addresses
-  { tool: 'sysctl', args: ['-w', p('bridgeIpv6Off')] },
-  // systemd-resolved: the bridge link's DNS server and routing domain (dns-routing.ts)
-  resolvectl('dns', bridge, p('dnsServer')),
-  resolvectl('domain', bridge, '~vm'),
-  resolvectl('default-route', bridge, 'false'),
-  resolvectl({ kind: 'oneOf', values: ['dnssec', 'dnsovertls', 'llmnr', 'mdns'] }, bridge, 'no'),
-];
+/**
+ * Every allowed command shape. Built on each call (a few dozen small arrays,
+ * once per privileged command) rather than once at import, so each shape is
+ * exercised by the tests that match against it: mutation testing skips code
+ * that only runs at import, and this list is the code that matters most.
+ */
+export function allowedShapes(): readonly CommandShape[] {
+  return [
+    // the bridge (system setup, and the daemon re-creating it after a reboot)
+    ip('link', 'add', bridge, 'address', p('bridgeMac'), 'type', 'bridge'),
+    ip('addr', 'add', p('bridgeAddr'), 'dev', bridge),
+    ip('addr', 'del', p('anyIfaddr'), 'dev', bridge),
+    ip('link', 'set', 'dev', bridge, 'alias', BRIDGE_ALIAS, 'up'),
+    ip('link', 'set', 'dev', bridge, 'up'),
+    // a half-made bridge when creating it fails
+    ip('link', 'del', 'dev', bridge),
+    // TAPs: created owned by the daemon's user so Firecracker opens them unprivileged
+    ip('tuntap', 'add', 'dev', p('ownTap'), 'mode', 'tap', 'user', p('uid')),
+    ip('link', 'set', 'dev', p('poolTap'), 'master', bridge, 'alias', POOL_TAP_ALIAS),
+    ip('link', 'set', 'dev', p('vmTap'), 'master', bridge, 'alias', vmTag, 'up'),
+    // a pool TAP becomes a VM's TAP: renaming needs it down, which idle pool TAPs are
+    ip('link', 'set', 'dev', p('poolTap'), 'name', p('vmTap'), 'alias', vmTag, 'up'),
+    ip('link', 'del', 'dev', p('ownTap')),
+    // guest isolation: a VM TAP talks to the bridge (the host) only, never to another isolated port
+    ip('link', 'set', 'dev', p('vmTap'), 'type', 'bridge_slave', 'isolated', {
+      kind: 'oneOf',
+      values: ['on', 'off'],
+    }),
+    // per-VM NAT; the rule texts are what iptables-save prints, so saved rules can be deleted by spec
+    iptables('nat', ['-A', '-D'], 'POSTROUTING', [
+      '-s',
+      guest32,
+      '!',
+      '-o',
+      bridge,
+      ...comment,
+      '-j',
+      'MASQUERADE',
+    ]),
+    iptables('filter', ['-I', '-D'], 'FORWARD', [
+      '-s',
+      guest32,
+      '-i',
+      bridge,
+      '!',
+      '-o',
+      bridge,
+      ...comment,
+      '-j',
+      'ACCEPT',
+    ]),
+    iptables('filter', ['-I', '-D'], 'FORWARD', [
+      '-d',
+      guest32,
+      '!',
+      '-i',
+      bridge,
+      '-o',
+      bridge,
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'RELATED,ESTABLISHED',
+      ...comment,
+      '-j',
+      'ACCEPT',
+    ]),
+    dnsRedirect('udp', '-I'),
+    dnsRedirect('tcp', '-I'),
+    dnsRedirect('udp', '-D'),
+    dnsRedirect('tcp', '-D'),
+    // guest isolation (isolation.ts): guests reach the host only for replies and DNS, and never each other
+    iptables('filter', ['-I', '-D'], 'INPUT', [
+      '-i',
+      bridge,
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'RELATED,ESTABLISHED',
+      ...ISOLATE_COMMENT,
+      '-j',
+      'ACCEPT',
+    ]),
+    isolateDnsAccept('udp', '-I'),
+    isolateDnsAccept('tcp', '-I'),
+    isolateDnsAccept('udp', '-D'),
+    isolateDnsAccept('tcp', '-D'),
+    iptables('filter', ['-I', '-D'], 'INPUT', ['-i', bridge, ...ISOLATE_COMMENT, '-j', 'DROP']),
+    iptables('filter', ['-I', '-D'], 'FORWARD', [
+      '-i',
+      bridge,
+      '-o',
+      bridge,
+      ...ISOLATE_COMMENT,
+      '-j',
+      'DROP',
+    ]),
+    // reading the rules: never with arguments (`-f FILE` would write any file as root)
+    { tool: 'iptables-save', args: [] },
+    { tool: 'sysctl', args: ['-w', 'net.ipv4.ip_forward=1'] },
+    // guest isolation: no IPv6 on the bridge, so guests cannot reach the host over link-local addresses
+    { tool: 'sysctl', args: ['-w', p('bridgeIpv6Off')] },
+    // systemd-resolved: the bridge link's DNS server and routing domain (dns-routing.ts)
+    resolvectl('dns', bridge, p('dnsServer')),
+    resolvectl('domain', bridge, '~vm'),
+    resolvectl('default-route', bridge, 'false'),
+    resolvectl({ kind: 'oneOf', values: ['dnssec', 'dnsovertls', 'llmnr', 'mdns'] }, bridge, 'no'),
+  ];
+}
 
 function ipOf(value: string, suffix: string): number | undefined {
   return value.endsWith(suffix) ? tryParseIpv4(value.slice(0, -suffix.length)) : undefined;
@@ -310,7 +326,7 @@ export function findShape(
   tool: string,
   args: readonly string[],
 ): CommandShape | undefined {
-  return ALLOWED_SHAPES.find(
+  return allowedShapes().find(
     (shape) =>
       shape.tool === tool &&
       shape.args.length === args.length &&
