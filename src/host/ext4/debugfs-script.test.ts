@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../domain/errors.js';
+import { errorOf } from '../../testing/app-error.js';
 import { FakeRunner } from '../../testing/fake-runner.js';
 import { runDebugfs, statPaths } from './debugfs.js';
 import { DEBUGFS_MAX_LINE_BYTES, debugfsQuote, debugfsScript } from './debugfs-script.js';
@@ -52,6 +53,53 @@ describe('debugfsScript', () => {
 
   it('refuses a command with a line break even when it came unquoted', () => {
     expect(() => debugfsScript(['rm "/a"\n!sh'])).toThrow(/line break or NUL/);
+  });
+});
+
+describe('debugfsScript messages', () => {
+  it('names the longest quoted word, unquoted, with its details', () => {
+    const long = `/${'a'.repeat(8200)}"b`;
+    const command = `rdump ${debugfsQuote('/short')} ${debugfsQuote(long)} ${debugfsQuote('/mid'.repeat(3))}`;
+    const err = errorOf(() => debugfsScript([command]));
+    const bytes = Buffer.byteLength(command);
+    expect(err.message).toBe(
+      `the path ${JSON.stringify(`${long.slice(0, 60)}…`)} (8203 bytes) is too long for a debugfs command (${bytes} bytes, at most 8190; every " counts twice), so it cannot be written into an ext4 image without mounting it; shorten it`,
+    );
+    expect(err.details).toEqual({ path: long, commandBytes: bytes, maxBytes: 8190 });
+  });
+
+  it('shows a path of up to 60 characters whole, and the command itself when nothing is quoted', () => {
+    const bare = `x${' '.repeat(8190)}`;
+    const err = errorOf(() => debugfsScript([bare]));
+    expect(err.details).toMatchObject({ path: bare, commandBytes: 8191 });
+    const sixty = 'p'.repeat(60);
+    const padded = `stat ${debugfsQuote(sixty)} ${' '.repeat(8200)}`;
+    expect(errorOf(() => debugfsScript([padded])).message).toMatch(
+      /^the path "p{60}" \(60 bytes\) is too long/,
+    );
+  });
+
+  it.each(['a\nb', 'a\rb', 'a\0b'])('refuses %j in a command, quoting its first 80 characters', (command) => {
+    const full = `${command}${'z'.repeat(100)}`;
+    const err = errorOf(() => debugfsScript(['ok', full]));
+    expect(err.code).toBe('invalid_argument');
+    expect(err.message).toBe(
+      `the debugfs command ${JSON.stringify(full.slice(0, 80))} contains a line break or NUL; rename the file`,
+    );
+  });
+
+  it('names the refused word', () => {
+    const err = errorOf(() => debugfsQuote('/a\nb'));
+    expect(err.code).toBe('invalid_argument');
+    expect(err.message).toBe(
+      '"/a\\nb" contains a line break or NUL, which cannot be written into an ext4 image without mounting it; rename it',
+    );
+  });
+
+  it('quotes every word, even a plain one, and an empty one as ""', () => {
+    expect(debugfsQuote('/plain')).toBe('"/plain"');
+    expect(debugfsQuote('')).toBe('""');
+    expect(debugfsQuote('""')).toBe('""""""');
   });
 });
 
