@@ -2,6 +2,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { poolTapName } from '../../domain/network.js';
 import { TEST_GRANT } from '../../testing/grant.js';
 import { formatGrant } from '../network/grant.js';
 import { runHelper } from './helper.js';
@@ -66,5 +67,76 @@ describe('root helper', () => {
     mkdirSync(inner);
     writeFileSync(join(inner, '1000.json'), formatGrant(TEST_GRANT));
     expect(run(['--grant'], { grantsDir: inner }).exitCode).toBe(0);
+  });
+});
+
+describe('root helper edges', () => {
+  it('answers the grant query with exactly the stored grant, and refuses with the exact line', () => {
+    const dir = grantsDir();
+    const out = run(['ip', 'link', 'del', 'dev', 'eth0'], { grantsDir: dir });
+    expect(out).toEqual({
+      exitCode: REFUSED_EXIT,
+      stderr:
+        'banger-root: refused "ip" "link" "del" "dev" "eth0": not one of banger\'s commands for bridge banger0, subnet 172.16.0.0/24, uid 1000\n',
+    });
+    expect(run(['--grant'], { euid: 1000 })).toEqual({
+      exitCode: REFUSED_EXIT,
+      stderr: 'banger-root: must run as root, through sudo -n\n',
+    });
+  });
+
+  it('shows at most 300 characters of the refused arguments', () => {
+    const exactly = run(['x'.repeat(298)]).stderr ?? '';
+    expect(exactly).toContain(`refused "${'x'.repeat(298)}": not one`);
+    const longer = run(['x'.repeat(299)]).stderr ?? '';
+    expect(longer).toContain(`refused "${'x'.repeat(299)}…: not one`);
+  });
+
+  it('takes SUDO_UID only as a plain decimal uid', () => {
+    const sudoUids: [string, string][] = [
+      ['0', 'no usable grant for uid 0'],
+      ['1234567890', 'no usable grant for uid 1234567890'],
+      ['12345678901', 'run me through sudo'],
+      ['01000', 'run me through sudo'],
+      ['', 'run me through sudo'],
+      ['-1', 'run me through sudo'],
+      ['1e3', 'run me through sudo'],
+      ['../1000', 'run me through sudo'],
+      ['1000\n', 'run me through sudo'],
+    ];
+    for (const [sudoUid, expected] of sudoUids)
+      expect(run(['--grant'], { sudoUid }).stderr, sudoUid).toContain(expected);
+    expect(run(['--grant'], { sudoUid: undefined }).stderr).toBe(
+      'banger-root: run me through sudo (SUDO_UID is not set)\n',
+    );
+  });
+
+  it('names the missing grant and the fix, and passes on why a grant file is unusable', () => {
+    const dir = grantsDir();
+    expect(run(['--grant'], { grantsDir: dir, sudoUid: '1001' }).stderr).toBe(
+      `banger-root: no usable grant for uid 1001 (${dir}/1001.json does not exist); an administrator runs: sudo banger system setup --install-sudoers\n`,
+    );
+    writeFileSync(join(dir, '1000.json'), '{"uid":');
+    expect(run(['--grant'], { grantsDir: dir }).stderr).toBe(
+      `banger-root: ${dir}/1000.json is not valid JSON; rerun sudo banger system setup\n`,
+    );
+    writeFileSync(join(dir, '1000.json'), formatGrant({ ...TEST_GRANT, uid: 1001 }));
+    expect(run(['--grant'], { grantsDir: dir }).stderr).toBe(
+      `banger-root: ${dir}/1000.json is not the grant of uid 1000\n`,
+    );
+  });
+
+  it('runs an allowed command with the system tool and returns its exit status', () => {
+    // A TAP of a uid nobody has, which does not exist: ip fails with 1 ("Cannot find device") and changes nothing.
+    const uid = 4_000_000_000;
+    const dir = mkdtempSync(join(tmpdir(), 'banger-grants-'));
+    writeFileSync(join(dir, `${uid}.json`), formatGrant({ ...TEST_GRANT, uid }));
+    const out = runHelper({
+      args: ['ip', 'link', 'del', 'dev', poolTapName(999, uid)],
+      sudoUid: String(uid),
+      grantsDir: dir,
+      euid: 0,
+    });
+    expect(out).toEqual({ exitCode: 1 });
   });
 });
