@@ -72,12 +72,24 @@ function ctx(runner: FakeRunner, extra: Partial<DoctorContext> = {}): DoctorCont
   };
 }
 
+/**
+ * Runs the network checks. Unless the test scripted them first, sudo runs the
+ * root helper, its grant matches the config, and `sudo -l` lists only the helper.
+ */
 async function run(c: DoctorContext): Promise<Record<string, DoctorCheck>> {
+  const helper = '/usr/local/libexec/banger/banger-root';
+  (c.runner as FakeRunner)
+    .on(['sudo', '-n', helper, '--grant'], { stdout: JSON.stringify(TEST_GRANT) })
+    .on(['sudo', '-n', '-l'], {
+      stdout: `User alice may run the following commands on h:\n    (root) NOPASSWD: ${helper}\n`,
+    });
   const checks = await runChecks(networkChecks, c);
   for (const check of checks) {
     expect(check.detail, check.id).not.toContain('\n');
     expect(check.fix ?? '', check.id).not.toContain('\n');
   }
+  // Checks turn a command's error into a result, so an unscripted one would not fail the test by itself.
+  expect((c.runner as FakeRunner).unscripted).toEqual([]);
   return Object.fromEntries(checks.map((c) => [c.id, c]));
 }
 
