@@ -52,7 +52,40 @@ describe('bootArgs', () => {
   });
 });
 
+describe('bootArgs refusals, word for word', () => {
+  it.each([
+    [{ address: '172.16.0.2/0' }, 'guest address "172.16.0.2/0" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
+    [{ address: '172.16.0.2/' }, 'guest address "172.16.0.2/" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
+    [{ address: '172.16.0.2/2x' }, 'guest address "172.16.0.2/2x" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
+    [{ address: '172.16.0.2/x24' }, 'guest address "172.16.0.2/x24" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
+    [{ address: '172.16.0.2/024' }, 'guest address "172.16.0.2/024" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
+    [{ address: '172.16.0.x/24' }, 'guest address "172.16.0.x" is not an IPv4 address'],
+    [{ gateway: '' }, 'gateway "" is not an IPv4 address'],
+    [{ dns: ['9.9.9.9 x'] }, 'DNS server "9.9.9.9 x" is not an IPv4 address'],
+    [{ hostname: 'A' }, 'hostname "A" is not a valid VM name'],
+    [{ extra: [' a'] }, 'kernel argument " a" must be one word of printable ASCII'],
+    [{ extra: ['éa'] }, 'kernel argument "éa" must be one word of printable ASCII'],
+    [{ extra: ['a\x7f'] }, 'kernel argument "a\u007f" must be one word of printable ASCII'],
+  ])('rejects %j', (override, message) => {
+    const err = errorOf(() => bootArgs({ ...base, ...override }));
+    expect(err.code).toBe('invalid_argument');
+    expect(err.message).toBe(message);
+  });
+
+  it('takes prefixes from /1 to /32 and every printable ASCII word', () => {
+    expect(bootArgs({ ...base, address: '172.16.0.2/1' })).toContain(' banger.ip=172.16.0.2/1 ');
+    expect(bootArgs({ ...base, address: '172.16.0.2/32' })).toContain(' banger.ip=172.16.0.2/32 ');
+    expect(bootArgs({ ...base, extra: ['!~'] }).endsWith(' !~')).toBe(true);
+  });
+});
+
 describe("Firecracker's kernel command line limit", () => {
+  it('counts the line without surrounding spaces', () => {
+    expect(firecrackerCmdlineBytes('  a  ', { virtioDevices: 0 })).toBe(
+      firecrackerCmdlineBytes('a', { virtioDevices: 0 }),
+    );
+  });
+
   const banger = { root: { readOnly: true }, virtioDevices: BANGER_VIRTIO_DEVICES };
 
   it('counts the NUL and what Firecracker appends: pci=off, root=/dev/vda ro, one virtio_mmio.device= per device', () => {
