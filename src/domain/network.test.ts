@@ -18,6 +18,7 @@ import {
   parsePoolTapName,
   planNetwork,
   poolTapName,
+  subnetContains,
   tapNameForVm,
   tryParseIpv4,
   vmIdFromTag,
@@ -242,5 +243,93 @@ describe('interface names and uids', () => {
     expect(isValidUid(-1)).toBe(false);
     expect(isValidUid(1.5)).toBe(false);
     expect(isValidUid(Number.NaN)).toBe(false);
+  });
+});
+
+describe('network messages and boundaries, word for word', () => {
+  it('names the bad address and the form to use', () => {
+    expect(errorOf(() => parseIpv4('1.2.3')).message).toBe(
+      '"1.2.3" is not an IPv4 address; use dotted form such as 172.16.0.1',
+    );
+    expect(tryParseIpv4('00.1.2.3')).toBeUndefined();
+    expect(tryParseIpv4('1.2.3.00')).toBeUndefined();
+    expect(tryParseIpv4('1.2.3.0')).toBe(parseIpv4('1.2.3.0'));
+    expect(tryParseIpv4('255.255.255.255')).toBe(2 ** 32 - 1);
+    expect(tryParseIpv4('1.2.3.1000')).toBeUndefined();
+    expect(formatIpv4(0x01020304)).toBe('1.2.3.4');
+  });
+
+  it('explains each CIDR refusal', () => {
+    expect(errorOf(() => parseCidr('x/24')).message).toBe(
+      '"x/24" is not an IPv4 CIDR; use the form 172.16.0.0/24',
+    );
+    expect(errorOf(() => parseCidr('10.0.0.0/31')).message).toBe(
+      'CIDR 10.0.0.0/31 has prefix /31; use a prefix between /8 and /30',
+    );
+    expect(errorOf(() => parseCidr('10.0.0.0/7')).message).toBe(
+      'CIDR 10.0.0.0/7 has prefix /7; use a prefix between /8 and /30',
+    );
+    expect(errorOf(() => parseCidr('10.0.0.1/8')).message).toBe(
+      'CIDR 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?',
+    );
+    expect(parseCidr('10.0.0.0/8').broadcast).toBe(parseIpv4('10.255.255.255'));
+    expect(parseCidr('10.0.0.4/30')).toMatchObject({ cidr: '10.0.0.4/30', prefix: 30 });
+    expect(errorOf(() => parseCidr('10.0.0.0/x8')).code).toBe('invalid_argument');
+  });
+
+  it('explains each gateway refusal with the config key', () => {
+    expect(errorOf(() => planNetwork('10.0.0.0/33', '10.0.0.1')).message).toBe(
+      'config key cidr: CIDR 10.0.0.0/33 has prefix /33; use a prefix between /8 and /30',
+    );
+    expect(errorOf(() => planNetwork('10.0.0.0/24', 'gw')).message).toBe(
+      'config key bridge_ip: "gw" is not an IPv4 address',
+    );
+    expect(errorOf(() => planNetwork('10.0.0.0/24', '10.0.0.255')).message).toBe(
+      'config key bridge_ip: 10.0.0.255 is not a usable host address in 10.0.0.0/24; pick one such as 10.0.0.1',
+    );
+    expect(planNetwork('10.0.0.0/24', '10.0.0.254').gateway).toBe('10.0.0.254');
+  });
+
+  it('counts guest addresses and knows what a subnet holds', () => {
+    expect(guestAddressCount(planNetwork('10.0.0.0/30', '10.0.0.1'))).toBe(1);
+    expect(guestAddressCount(planNetwork('10.0.0.0/24', '10.0.0.1'))).toBe(253);
+    const subnet = parseCidr('10.0.0.0/30');
+    expect(subnetContains(subnet, parseIpv4('10.0.0.0'))).toBe(true);
+    expect(subnetContains(subnet, parseIpv4('10.0.0.3'))).toBe(true);
+    expect(subnetContains(subnet, parseIpv4('10.0.0.4'))).toBe(false);
+    expect(subnetContains(subnet, parseIpv4('9.255.255.255'))).toBe(false);
+    expect(nextFreeAddress('10.0.0.0/30', '10.0.0.2', new Set())).toBe('10.0.0.1');
+    expect(errorOf(() => nextFreeAddress('10.0.0.0/30', '10.0.0.1', new Set(['10.0.0.2']))).message).toBe(
+      'no free address in 10.0.0.0/30',
+    );
+  });
+
+  it('names the bad id, uid or index in resource-name errors', () => {
+    expect(errorOf(() => vmTag('x')).message).toBe('VM id "x" cannot be used in host resource names');
+    expect(errorOf(() => poolTapName(0, -1)).message).toBe('uid -1 cannot own a TAP');
+    expect(errorOf(() => poolTapName(-1, 1000)).message).toBe('pool TAP index -1 out of range');
+    expect(errorOf(() => poolTapName(1.5, 1000)).code).toBe('internal');
+    expect(poolTapName(999, 1000)).toBe('bgrs-p999');
+    expect(vmTag('0123456789abcdef')).toBe('banger:0123456789abcdef');
+  });
+
+  it('recognises only exact VM TAP names', () => {
+    const tap = tapNameForVm('0123456789abcdef', 1000);
+    expect(isVmTapName(tap, 1000)).toBe(true);
+    expect(isVmTapName(tap.slice(0, 14), 1000)).toBe(false);
+    expect(isVmTapName(`${tap.slice(0, 14)}g`, 1000)).toBe(false);
+    expect(isVmTapName(`x${tap.slice(1)}`, 1000)).toBe(false);
+    expect(looksLikeBangerTap(tap)).toBe(true);
+    expect(looksLikeBangerTap(`bgzzzzzzzz-${'a'.repeat(4)}`)).toBe(false);
+    expect(looksLikeBangerTap('bg-p1')).toBe(false);
+    expect(looksLikeBangerTap(`x${poolTapName(3, 4242)}`)).toBe(false);
+    expect(looksLikeBangerTap('bg1z141z3-p1')).toBe(false);
+  });
+
+  it('refuses a guest address in one line naming the subnet', () => {
+    expect(errorOf(() => guestNetwork('10.0.0.0/24', '10.0.0.1', '10.0.0.1')).message).toBe(
+      'guest address 10.0.0.1 is not a free host address of 10.0.0.0/24',
+    );
+    expect(guestNetwork('10.0.0.0/24', '10.0.0.1', '10.0.0.254').address).toBe('10.0.0.254/24');
   });
 });
