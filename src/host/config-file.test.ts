@@ -71,4 +71,44 @@ describe('loadConfig', () => {
     expect(err.code).toBe('invalid_config');
     expect(err.message).toMatch(new RegExp(`^${file}:2: `));
   });
+
+  it('says it cannot read a config that is not a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'banger-config-dir-'));
+    const err = errorOf(() => loadConfig(dir, {}));
+    expect(err.code).toBe('invalid_config');
+    expect(err.message).toMatch(new RegExp(`^${dir}: cannot read config: EISDIR`));
+  });
+
+  it('gives the first line of a TOML syntax error and the fix', () => {
+    const file = write('a = 1\nb = = 2\n');
+    const message = errorOf(() => loadConfig(file, {})).message;
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toMatch(/; fix the TOML syntax$/);
+  });
+
+  it('names an unknown key inside a table with its path', () => {
+    const file = write('[vm_defaults]\nvcpu = 2\ncpus = 4\n');
+    expect(errorOf(() => loadConfig(file, {})).message).toBe(
+      `${file}:3: vm_defaults.cpus: unknown key; see the README for the list of config keys`,
+    );
+  });
+
+  it('names keys set inside inline tables and arrays', () => {
+    const file = write('vm_defaults = { vcpu = "x" }\n');
+    expect(errorOf(() => loadConfig(file, {})).message).toMatch(
+      new RegExp(`^${file}(:1)?: vm_defaults\\.vcpu: `),
+    );
+    const inline = write('file_sync = [{ host = "a", guest = "" }]\n');
+    expect(errorOf(() => loadConfig(inline, {})).message).toMatch(
+      new RegExp(`^${inline}(:1)?: file_sync\\.0\\.guest: `),
+    );
+  });
+
+  it('applies defaults and the environment to a valid file', () => {
+    const config = loadConfig(write('bridge_name = "br1"\n'), { BANGER_LOG_LEVEL: 'error' });
+    expect(config.bridgeName).toBe('br1');
+    expect(config.cidr).toBe('172.16.0.0/24');
+    expect(config.logLevel).toBe('error');
+    expect(loadConfig('/nonexistent/banger/config.toml', { BANGER_LOG_LEVEL: 'warn' }).logLevel).toBe('warn');
+  });
 });
