@@ -82,3 +82,40 @@ describe('keys', () => {
     expect(isWithin('anything', '')).toBe(true);
   });
 });
+
+describe('layer path edges', () => {
+  it('gives the exact reasons', () => {
+    expect(checkEntryName('')).toEqual({ ok: false, reason: 'has an empty name' });
+    expect(checkEntryName('/a\0')).toEqual({ ok: false, reason: 'has a NUL byte in its name' });
+    expect(checkEntryName('/x')).toEqual({ ok: false, reason: 'is an absolute path' });
+    expect(checkEntryName('x/..')).toEqual({ ok: false, reason: 'has a ".." component' });
+    expect(classifyWhiteout(['.wh.'])).toEqual({ kind: 'invalid', reason: 'is a bare ".wh." whiteout' });
+    expect(classifyWhiteout(['.wh..'])).toEqual({ kind: 'invalid', reason: 'is a whiteout of "."' });
+    expect(classifyWhiteout(['.wh...'])).toEqual({ kind: 'invalid', reason: 'is a whiteout of ".."' });
+  });
+
+  it('keeps a name ending in a component, and the whiteout target with its parents', () => {
+    expect(checkEntryName('a//b')).toEqual({ ok: true, parts: ['a', 'b'], namesItself: false });
+    expect(checkEntryName('a/./b/.')).toEqual({ ok: true, parts: ['a', 'b'], namesItself: true });
+    expect(classifyWhiteout(['a', 'b', '.wh..x'])).toEqual({ kind: 'delete', target: ['a', 'b', '.x'] });
+    expect(classifyWhiteout(['a', '.wh..wh..opqx'])).toEqual({ kind: 'ignore' });
+    expect(classifyWhiteout(['a', 'wh.x'])).toEqual({ kind: 'none' });
+  });
+
+  it('resolves a relative target from the directory holding the link, not the link itself', () => {
+    expect(symlinkEscapes(['a', 'b', 'l'], '../../x')).toBe(false);
+    expect(symlinkEscapes(['a', 'b', 'l'], '../../../x')).toBe(true);
+    expect(symlinkEscapes(['l'], 'x/../..')).toBe(true);
+    expect(symlinkEscapes(['a', 'l'], '/a/..')).toBe(false);
+    expect(symlinkEscapes(['a', 'l'], '/..')).toBe(true);
+    expect(symlinkEscapes(['a', 'l'], './/../')).toBe(false);
+    expect(symlinkEscapes(['a', 'l'], '...')).toBe(false);
+  });
+
+  it('tests containment on whole components only', () => {
+    expect(isWithin('a', 'a/b')).toBe(false);
+    expect(isWithin('', 'a')).toBe(false);
+    expect(isWithin('ab', 'a')).toBe(false);
+    expect(isWithin('a/b', 'a')).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../domain/errors.js';
-import { diskMode, ownershipScript } from './ownership.js';
+import { defaultOwnershipMode, diskMode, ownershipScript } from './ownership.js';
 import type { Owner } from './root-tree.js';
 
 const owners = new Map<string, Owner>([
@@ -68,5 +68,56 @@ describe('diskMode', () => {
     expect(diskMode({ uid: 0, gid: 0, mode: 0o555, kind: 'dir' }, 'debugfs')).toBe(0o755);
     expect(diskMode({ uid: 0, gid: 0, mode: 0o4755, kind: 'file' }, 'chown')).toBe(0o4755);
     expect(diskMode({ uid: 0, gid: 0, mode: 0o777, kind: 'symlink' }, 'debugfs')).toBe(0o777);
+  });
+});
+
+describe('ownership edges', () => {
+  const one = (key: string, owner: Owner) => new Map<string, Owner>([[key, owner]]);
+
+  it('picks chown as root and debugfs otherwise', () => {
+    expect(defaultOwnershipMode()).toBe(process.geteuid?.() === 0 ? 'chown' : 'debugfs');
+  });
+
+  it('writes no mode line when the disk mode already is the image mode', () => {
+    expect(ownershipScript(one('d', { uid: 1, gid: 2, mode: 0o700, kind: 'dir' }), 'debugfs')).toEqual([
+      'set_inode_field "/d" uid 1',
+      'set_inode_field "/d" gid 2',
+    ]);
+    expect(ownershipScript(one('f', { uid: 1, gid: 2, mode: 0o4644, kind: 'file' }), 'debugfs')).toEqual([
+      'set_inode_field "/f" uid 1',
+      'set_inode_field "/f" gid 2',
+    ]);
+    expect(ownershipScript(one('f', { uid: 1, gid: 2, mode: 0o2311, kind: 'file' }), 'debugfs')).toEqual([
+      'set_inode_field "/f" uid 1',
+      'set_inode_field "/f" gid 2',
+      'set_inode_field "/f" mode 0102311',
+    ]);
+  });
+
+  it('sets a root directory mode other than 0755 in both modes, and never its owner', () => {
+    const root = one('', { uid: 5, gid: 6, mode: 0o1777, kind: 'dir' });
+    expect(ownershipScript(root, 'debugfs')).toEqual(['set_inode_field "/" mode 041777']);
+    expect(ownershipScript(one('', { uid: 5, gid: 6, mode: 0o755, kind: 'dir' }), 'debugfs')).toEqual([]);
+  });
+
+  it('names a carriage return too, shown escaped', () => {
+    const bad = one('a\rb', { uid: 0, gid: 0, mode: 0o644, kind: 'file' });
+    expect(() => ownershipScript(bad, 'debugfs')).toThrow(
+      'the image has a file name with a line break ("a\\nb"), which the unprivileged ext4 build cannot express; run the daemon as root to pull this image',
+    );
+    expect(() => ownershipScript(bad, 'chown')).toThrow(/line break/);
+  });
+
+  it('keeps the details of a too-long name and its cause', () => {
+    const key = `${'"'.repeat(255)}/`.repeat(16).slice(0, -1);
+    let err: unknown;
+    try {
+      ownershipScript(one(key, { uid: 0, gid: 0, mode: 0o644, kind: 'file' }), 'debugfs');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as AppError).cause).toBeInstanceOf(AppError);
+    expect((err as AppError).details).toEqual(((err as AppError).cause as AppError).details);
+    expect((err as AppError).message).not.toContain('; shorten it;');
   });
 });
