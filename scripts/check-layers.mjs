@@ -7,10 +7,13 @@ const allowed = {
   domain: ['domain'],
   store: ['domain', 'store'],
   host: ['domain', 'host'],
-  // The client side also starts the daemon and reads config: it may use host/.
-  api: ['domain', 'api', 'host'],
+  // The wire contract only: schemas, routes and the typed client.
+  api: ['domain', 'api'],
+  // What a front end does on the user's machine (start the daemon, SSH, workspace copy, vm run).
+  client: ['domain', 'api', 'host', 'client'],
   daemon: ['domain', 'api', 'host', 'store', 'daemon'],
-  cli: ['domain', 'api', 'cli'],
+  // User interfaces use the client core and the contract, never host/ directly.
+  cli: ['domain', 'api', 'client', 'cli'],
   testing: ['domain', 'host', 'testing'],
 };
 

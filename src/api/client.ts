@@ -13,6 +13,7 @@ import {
   type RegisterImageRequest,
 } from './images.js';
 import { type ProgressEvent, readProgressEvents, type StageEvent } from './progress.js';
+import { type Method, type Route, routePath, routes } from './routes.js';
 import { daemonStatus, doctorReport, errorBody, okResponse } from './schemas.js';
 import {
   type CreateVmRequest,
@@ -24,10 +25,6 @@ import {
   vmSshInfo,
   vmStats,
 } from './vms.js';
-
-const vmPath = (ref: string, rest = '') => `/v1/vms/${encodeURIComponent(ref)}${rest}`;
-
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Receives the progress events of a long operation. */
 export type OnStage = (event: StageEvent | Extract<ProgressEvent, { type: 'log' }>) => void;
@@ -74,59 +71,59 @@ export class BangerClient {
   }
 
   status() {
-    return this.call('GET', '/v1/status', daemonStatus);
+    return this.call(routes.status, {}, daemonStatus);
   }
 
   stopDaemon() {
-    return this.call('POST', '/v1/daemon/stop', okResponse);
+    return this.call(routes.stopDaemon, {}, okResponse);
   }
 
   doctor() {
-    return this.call('GET', '/v1/doctor', doctorReport);
+    return this.call(routes.doctor, {}, doctorReport);
   }
 
   listVms() {
-    return this.call('GET', '/v1/vms', vmList);
+    return this.call(routes.listVms, {}, vmList);
   }
 
   showVm(ref: string) {
-    return this.call('GET', vmPath(ref), vmResult);
+    return this.call(routes.showVm, { ref }, vmResult);
   }
 
   createVm(req: CreateVmRequest, onStage: OnStage, signal?: AbortSignal) {
-    return this.stream('POST', '/v1/vms', createVmResult, req, onStage, signal);
+    return this.stream(routes.createVm, {}, createVmResult, req, onStage, signal);
   }
 
   startVm(ref: string, opts: { wait?: boolean }, onStage: OnStage) {
-    return this.stream('POST', vmPath(ref, '/start'), vmResult, opts, onStage);
+    return this.stream(routes.startVm, { ref }, vmResult, opts, onStage);
   }
 
   restartVm(ref: string, opts: { wait?: boolean }, onStage: OnStage) {
-    return this.stream('POST', vmPath(ref, '/restart'), vmResult, opts, onStage);
+    return this.stream(routes.restartVm, { ref }, vmResult, opts, onStage);
   }
 
   stopVm(ref: string) {
-    return this.call('POST', vmPath(ref, '/stop'), vmResult, {});
+    return this.call(routes.stopVm, { ref }, vmResult, {});
   }
 
   killVm(ref: string, signal?: string) {
-    return this.call('POST', vmPath(ref, '/kill'), vmResult, signal === undefined ? {} : { signal });
+    return this.call(routes.killVm, { ref }, vmResult, signal === undefined ? {} : { signal });
   }
 
   deleteVm(ref: string) {
-    return this.call('DELETE', vmPath(ref), deleteVmResult);
+    return this.call(routes.deleteVm, { ref }, deleteVmResult);
   }
 
   setVm(ref: string, req: SetVmRequest) {
-    return this.call('PATCH', vmPath(ref), vmResult, req);
+    return this.call(routes.setVm, { ref }, vmResult, req);
   }
 
   vmSsh(ref: string) {
-    return this.call('GET', vmPath(ref, '/ssh'), vmSshInfo);
+    return this.call(routes.vmSsh, { ref }, vmSshInfo);
   }
 
   vmStats(ref: string) {
-    return this.call('GET', vmPath(ref, '/stats'), vmStats);
+    return this.call(routes.vmStats, { ref }, vmStats);
   }
 
   /** The VM's console (or Firecracker) log as raw chunks; with `follow`, until the VM stops or the caller breaks. */
@@ -136,67 +133,67 @@ export class BangerClient {
   ): AsyncGenerator<Buffer> {
     const query = new URLSearchParams({ source: o.source ?? 'console', follow: o.follow ? '1' : '0' });
     if (o.tail !== undefined) query.set('tail', String(o.tail));
-    const res = await this.send('GET', vmPath(ref, `/logs?${query}`), undefined);
+    const res = await this.send('GET', `${routePath(routes.vmLogs, { ref })}?${query}`, undefined);
     if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
     for await (const chunk of res.body) yield Buffer.from(chunk as Uint8Array);
   }
 
   listImages() {
-    return this.call('GET', '/v1/images', imageList);
+    return this.call(routes.listImages, {}, imageList);
   }
 
   showImage(name: string) {
-    return this.call('GET', `/v1/images/${encodeURIComponent(name)}`, imageDetail);
+    return this.call(routes.showImage, { name }, imageDetail);
   }
 
   registerImage(request: RegisterImageRequest) {
-    return this.call('POST', '/v1/images/register', imageInfo, request);
+    return this.call(routes.registerImage, {}, imageInfo, request);
   }
 
   pullImage(request: PullImageRequest, onStage: OnStage) {
-    return this.stream('POST', '/v1/images/pull', imageInfo, request, onStage);
+    return this.stream(routes.pullImage, {}, imageInfo, request, onStage);
   }
 
   buildImage(request: BuildImageRequest, onStage: OnStage) {
-    return this.stream('POST', '/v1/images/build', imageInfo, request, onStage);
+    return this.stream(routes.buildImage, {}, imageInfo, request, onStage);
   }
 
   promoteImage(name: string, onStage: OnStage) {
-    return this.stream('POST', `/v1/images/${encodeURIComponent(name)}/promote`, imageInfo, {}, onStage);
+    return this.stream(routes.promoteImage, { name }, imageInfo, {}, onStage);
   }
 
   deleteImage(name: string) {
-    return this.call('DELETE', `/v1/images/${encodeURIComponent(name)}`, okResponse);
+    return this.call(routes.deleteImage, { name }, okResponse);
   }
 
   listKernels() {
-    return this.call('GET', '/v1/kernels', kernelList);
+    return this.call(routes.listKernels, {}, kernelList);
   }
 
   availableKernels() {
-    return this.call('GET', '/v1/kernels/available', availableKernels);
+    return this.call(routes.availableKernels, {}, availableKernels);
   }
 
   showKernel(name: string) {
-    return this.call('GET', `/v1/kernels/${encodeURIComponent(name)}`, kernelInfo);
+    return this.call(routes.showKernel, { name }, kernelInfo);
   }
 
   pullKernel(name: string, onStage: OnStage) {
-    return this.stream('POST', `/v1/kernels/${encodeURIComponent(name)}/pull`, kernelInfo, {}, onStage);
+    return this.stream(routes.pullKernel, { name }, kernelInfo, {}, onStage);
   }
 
   deleteKernel(name: string) {
-    return this.call('DELETE', `/v1/kernels/${encodeURIComponent(name)}`, okResponse);
+    return this.call(routes.deleteKernel, { name }, okResponse);
   }
 
   /** Sends one request and parses the JSON answer with `schema`. */
   async call<T extends z.ZodType>(
-    method: Method,
-    path: string,
+    route: Route,
+    params: Record<string, string>,
     schema: T,
     body?: unknown,
   ): Promise<z.infer<T>> {
-    const res = await this.send(method, path, body);
+    const res = await this.send(route.method, routePath(route, params), body);
     const text = await res.body.text();
     const json: unknown = text ? JSON.parse(text) : undefined;
     if (res.statusCode >= 400) throw errorFromBody(json, res.statusCode);
@@ -208,14 +205,14 @@ export class BangerClient {
    * resolves with the final result parsed by `schema`.
    */
   async stream<T extends z.ZodType>(
-    method: Method,
-    path: string,
+    route: Route,
+    params: Record<string, string>,
     schema: T,
     body: unknown,
     onStage: OnStage,
     signal?: AbortSignal,
   ): Promise<z.infer<T>> {
-    const res = await this.send(method, path, body, signal);
+    const res = await this.send(route.method, routePath(route, params), body, signal);
     if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
     const closed = (cause?: unknown) =>
       new AppError(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { connect } from '../api/autostart.js';
+import { connect } from '../client/autostart.js';
 
 /** Resource names offered by shell completion. */
 export interface LiveNames {

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { BangerClient } from '../api/client.js';
 import { AppError } from '../domain/errors.js';
 import { loadConfig } from '../host/config-file.js';
 import { type BangerPaths, ensurePrivateDir, resolvePaths } from '../host/paths.js';
 import { verifySocketPath } from '../host/socket-trust.js';
-import { BangerClient } from './client.js';
 
 export interface ConnectOptions {
   env?: Record<string, string | undefined>;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { VmSshInfo } from '../api/vms.js';
 import { AppError } from '../domain/errors.js';
 import { SpawnRunner } from '../host/runner.js';
 import {
@@ -9,7 +10,6 @@ import {
 } from '../host/ssh/guest-ports.js';
 import { sshArgs } from '../host/ssh/ssh-args.js';
 import { sshFailure } from '../host/ssh/ssh-failure.js';
-import type { VmSshInfo } from './vms.js';
 
 export interface GuestSshOptions {
   /** The remote command as argv (each argument arrives unchanged); omit for a login shell. */

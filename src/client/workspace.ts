@@ -1,3 +1,4 @@
+import type { VmSshInfo } from '../api/vms.js';
 import { SpawnRunner } from '../host/runner.js';
 import type { WorkspaceSource } from '../host/workspace/locate.js';
 import { planWorkspace } from '../host/workspace/plan.js';
@@ -5,7 +6,6 @@ import { streamWorkspace } from '../host/workspace/stream.js';
 import { toolingBootstrapCommand } from '../host/workspace/tooling.js';
 import { validateWorkspaceArgs, type WorkspaceArgs } from '../host/workspace/validate.js';
 import { guestSshArgv } from './guest-ssh.js';
-import type { VmSshInfo } from './vms.js';
 
 /**
  * The client side of `vm run`'s workspace mode: the user's files are read

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { routes } from '../../src/api/routes.js';
 import { daemonStatus, doctorReport, errorBody } from '../../src/api/schemas.js';
 import type { DaemonContext } from '../../src/daemon/context.js';
 import { buildServer } from '../../src/daemon/server.js';
@@ -86,6 +87,15 @@ describe('daemon API in-process', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(errorBody.parse(res.json()).error.code).toBe('invalid_argument');
+  });
+
+  it('serves every route of the shared table the client builds its requests from', () => {
+    for (const [name, route] of Object.entries(routes)) {
+      expect(
+        app.hasRoute({ method: route.method, url: route.path }),
+        `${name}: ${route.method} ${route.path}`,
+      ).toBe(true);
+    }
   });
 
   it('requests shutdown after answering stop', async () => {

@@ -36,15 +36,23 @@ afterAll(async () => {
 describe('NDJSON progress streams over the socket', () => {
   it('delivers stages in order and the final result', async () => {
     const stages: string[] = [];
-    const result = await client.stream('POST', '/ok', z.object({ name: z.string() }), {}, (e) => {
-      if (e.type === 'stage') stages.push(`${e.stage}:${e.message}`);
-    });
+    const result = await client.stream(
+      { method: 'POST', path: '/ok' },
+      {},
+      z.object({ name: z.string() }),
+      {},
+      (e) => {
+        if (e.type === 'stage') stages.push(`${e.stage}:${e.message}`);
+      },
+    );
     expect(stages).toEqual(['download:fetching', 'build:building']);
     expect(result).toEqual({ name: 'img' });
   });
 
   it('turns an error event into the AppError it was', async () => {
-    const err = await client.stream('POST', '/fail', z.unknown(), {}, () => {}).catch((e: unknown) => e);
+    const err = await client
+      .stream({ method: 'POST', path: '/fail' }, {}, z.unknown(), {}, () => {})
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('not_found');
     expect((err as AppError).message).toMatch(/no such image/);

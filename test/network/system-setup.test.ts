@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SystemSetupReport } from '../../src/api/local.js';
+import type { SystemSetupReport } from '../../src/client/local.js';
 import { type Runner, SpawnRunner } from '../../src/host/runner.js';
 import { createNetns, destroyAllNetns, networkSnapshot, type TestNetns } from '../support/netns.js';
 import { BANGER } from '../support/sandbox.js';

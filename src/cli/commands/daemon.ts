@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { connect, resolvePaths } from '../../api/autostart.js';
+import { connect, resolvePaths } from '../../client/autostart.js';
 import { AppError } from '../../domain/errors.js';
 import { formatDuration, printFields, printJson } from '../output.js';
 

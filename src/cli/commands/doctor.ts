@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { connect, resolvePaths } from '../../api/autostart.js';
 import type { DoctorCheck, DoctorReport } from '../../api/schemas.js';
+import { connect, resolvePaths } from '../../client/autostart.js';
 import { AppError } from '../../domain/errors.js';
 import { printJson } from '../output.js';
 

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { connect } from '../../api/autostart.js';
 import type { BangerClient, OnStage } from '../../api/client.js';
 import type { ImageInfo } from '../../api/images.js';
+import { connect } from '../../client/autostart.js';
 import { formatSize, parseSize } from '../../domain/size.js';
 import { printFields, printJson, printTable } from '../output.js';
 import { progressPrinter } from '../progress.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runSystemSetup, type SystemSetupReport } from '../../api/local.js';
+import { runSystemSetup, type SystemSetupReport } from '../../client/local.js';
 import { printJson } from '../output.js';
 
 export function registerSystemCommands(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { connect, resolvePaths } from '../../api/autostart.js';
-import { uninstallPackage } from '../../api/local.js';
+import { connect, resolvePaths } from '../../client/autostart.js';
+import { uninstallPackage } from '../../client/local.js';
 import { AppError } from '../../domain/errors.js';
 
 export function registerUninstallCommand(program: Command): void {

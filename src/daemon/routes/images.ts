@@ -10,10 +10,12 @@ import {
   pullImageRequest,
   registerImageRequest,
 } from '../../api/images.js';
+import { routes } from '../../api/routes.js';
 import type { ImageRecord } from '../../domain/image.js';
 import type { DaemonContext } from '../context.js';
 import { streamOperation } from '../ndjson.js';
 import type { KernelSet } from '../services/images/kernel-service.js';
+import { on } from './on.js';
 
 const nameParam = z.object({ name: z.string() });
 
@@ -40,15 +42,15 @@ function kernelInfo(k: KernelSet): KernelInfo {
 export function registerImageRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const { images, kernels } = ctx.images;
 
-  app.get('/v1/images', async (): Promise<ImageList> => ({ images: images.list().map(imageInfo) }));
+  on(app, routes.listImages, async (): Promise<ImageList> => ({ images: images.list().map(imageInfo) }));
 
-  app.get('/v1/images/:name', async (request): Promise<ImageDetail> => {
+  on(app, routes.showImage, async (request): Promise<ImageDetail> => {
     const { name } = nameParam.parse(request.params);
     const d = images.show(name);
     return { ...imageInfo(d.image), kernelVersion: d.kernelVersion, usedBy: d.usedBy };
   });
 
-  app.post('/v1/images/register', async (request): Promise<ImageInfo> => {
+  on(app, routes.registerImage, async (request): Promise<ImageInfo> => {
     const r = registerImageRequest.parse(request.body);
     const kernel =
       r.kernelRef !== undefined
@@ -68,7 +70,7 @@ export function registerImageRoutes(app: FastifyInstance, ctx: DaemonContext): v
     );
   });
 
-  app.post('/v1/images/pull', async (request, reply) => {
+  on(app, routes.pullImage, async (request, reply) => {
     const r = pullImageRequest.parse(request.body);
     await streamOperation(reply, async (emit, signal) =>
       imageInfo(
@@ -85,7 +87,7 @@ export function registerImageRoutes(app: FastifyInstance, ctx: DaemonContext): v
     );
   });
 
-  app.post('/v1/images/build', async (request, reply) => {
+  on(app, routes.buildImage, async (request, reply) => {
     const r = buildImageRequest.parse(request.body);
     await streamOperation(reply, async (emit, signal) =>
       imageInfo(
@@ -102,35 +104,35 @@ export function registerImageRoutes(app: FastifyInstance, ctx: DaemonContext): v
     );
   });
 
-  app.post('/v1/images/:name/promote', async (request, reply) => {
+  on(app, routes.promoteImage, async (request, reply) => {
     const { name } = nameParam.parse(request.params);
     images.get(name); // a missing image is a plain 404, not a stream
     await streamOperation(reply, async (emit, signal) => imageInfo(await images.promote(name, emit, signal)));
   });
 
-  app.delete('/v1/images/:name', async (request) => {
+  on(app, routes.deleteImage, async (request) => {
     const { name } = nameParam.parse(request.params);
     await images.delete(name);
     return { ok: true as const };
   });
 
-  app.get('/v1/kernels', async () => ({ kernels: kernels.list().map(kernelInfo) }));
+  on(app, routes.listKernels, async () => ({ kernels: kernels.list().map(kernelInfo) }));
 
-  app.get('/v1/kernels/available', async (): Promise<AvailableKernels> => ({ kernels: kernels.available() }));
+  on(app, routes.availableKernels, async (): Promise<AvailableKernels> => ({ kernels: kernels.available() }));
 
-  app.get('/v1/kernels/:name', async (request): Promise<KernelInfo> => {
+  on(app, routes.showKernel, async (request): Promise<KernelInfo> => {
     const { name } = nameParam.parse(request.params);
     return kernelInfo(kernels.get(name));
   });
 
-  app.post('/v1/kernels/:name/pull', async (request, reply) => {
+  on(app, routes.pullKernel, async (request, reply) => {
     const { name } = nameParam.parse(request.params);
     await streamOperation(reply, async (emit, signal) =>
       kernelInfo(await kernels.pull(name, emit, { existing: 'refuse', signal })),
     );
   });
 
-  app.delete('/v1/kernels/:name', async (request) => {
+  on(app, routes.deleteKernel, async (request) => {
     const { name } = nameParam.parse(request.params);
     await kernels.delete(name);
     return { ok: true as const };

@@ -1,13 +1,16 @@
 import type { FastifyInstance } from 'fastify';
+import { routes } from '../../api/routes.js';
 import type { DaemonStatus, DoctorReport } from '../../api/schemas.js';
 import { VERSION } from '../../domain/version.js';
 import type { DaemonContext } from '../context.js';
 import { runChecks } from '../services/doctor/registry.js';
+import { on } from './on.js';
 
 /** Daemon status, shutdown and the doctor report. */
 export function registerSystemRoutes(app: FastifyInstance, ctx: DaemonContext): void {
-  app.get(
-    '/v1/status',
+  on(
+    app,
+    routes.status,
     async (): Promise<DaemonStatus> => ({
       pid: process.pid,
       version: VERSION,
@@ -20,13 +23,13 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: DaemonContext): 
     }),
   );
 
-  app.post('/v1/daemon/stop', async (_request, reply) => {
+  on(app, routes.stopDaemon, async (_request, reply) => {
     // Answer first, then shut down: the caller waits for the socket to go away.
     reply.raw.once('finish', () => ctx.requestShutdown());
     return { ok: true };
   });
 
-  app.get('/v1/doctor', async (): Promise<DoctorReport> => {
+  on(app, routes.doctor, async (): Promise<DoctorReport> => {
     const checks = await runChecks(ctx.doctorChecks, ctx);
     return { ok: checks.every((c) => c.status !== 'fail'), checks };
   });

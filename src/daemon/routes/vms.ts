@@ -2,11 +2,13 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { routes } from '../../api/routes.js';
 import { createVmRequest, killVmRequest, logSource, setVmRequest, startVmRequest } from '../../api/vms.js';
 import { AppError } from '../../domain/errors.js';
 import { readFileChunks } from '../../host/vm/follow-file.js';
 import type { DaemonContext } from '../context.js';
 import { streamOperation } from '../ndjson.js';
+import { on } from './on.js';
 
 const refParams = z.object({ ref: z.string().min(1) });
 const logsQuery = z.object({
@@ -28,16 +30,16 @@ function parseSignal(text: string | undefined): NodeJS.Signals {
 export function registerVmRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const vms = () => ctx.vms;
 
-  app.get('/v1/vms', async () => ({ vms: vms().list() }));
+  on(app, routes.listVms, async () => ({ vms: vms().list() }));
 
-  app.post('/v1/vms', async (request, reply) => {
+  on(app, routes.createVm, async (request, reply) => {
     const body = createVmRequest.parse(request.body ?? {});
     await streamOperation(reply, (emit, signal) => vms().create(body, emit, signal));
   });
 
-  app.get('/v1/vms/:ref', async (request) => ({ vm: vms().show(refParams.parse(request.params).ref) }));
+  on(app, routes.showVm, async (request) => ({ vm: vms().show(refParams.parse(request.params).ref) }));
 
-  app.post('/v1/vms/:ref/start', async (request, reply) => {
+  on(app, routes.startVm, async (request, reply) => {
     const { ref } = refParams.parse(request.params);
     const { wait } = startVmRequest.parse(request.body ?? {});
     await streamOperation(reply, async (emit, signal) => ({
@@ -45,7 +47,7 @@ export function registerVmRoutes(app: FastifyInstance, ctx: DaemonContext): void
     }));
   });
 
-  app.post('/v1/vms/:ref/restart', async (request, reply) => {
+  on(app, routes.restartVm, async (request, reply) => {
     const { ref } = refParams.parse(request.params);
     const { wait } = startVmRequest.parse(request.body ?? {});
     await streamOperation(reply, async (emit, signal) => ({
@@ -53,26 +55,26 @@ export function registerVmRoutes(app: FastifyInstance, ctx: DaemonContext): void
     }));
   });
 
-  app.post('/v1/vms/:ref/stop', async (request) => ({
+  on(app, routes.stopVm, async (request) => ({
     vm: await vms().stop(refParams.parse(request.params).ref),
   }));
 
-  app.post('/v1/vms/:ref/kill', async (request) => {
+  on(app, routes.killVm, async (request) => {
     const { signal } = killVmRequest.parse(request.body ?? {});
     return { vm: await vms().kill(refParams.parse(request.params).ref, parseSignal(signal)) };
   });
 
-  app.delete('/v1/vms/:ref', async (request) => vms().delete(refParams.parse(request.params).ref));
+  on(app, routes.deleteVm, async (request) => vms().delete(refParams.parse(request.params).ref));
 
-  app.patch('/v1/vms/:ref', async (request) => ({
+  on(app, routes.setVm, async (request) => ({
     vm: await vms().set(refParams.parse(request.params).ref, setVmRequest.parse(request.body ?? {})),
   }));
 
-  app.get('/v1/vms/:ref/ssh', async (request) => vms().sshInfo(refParams.parse(request.params).ref));
+  on(app, routes.vmSsh, async (request) => vms().sshInfo(refParams.parse(request.params).ref));
 
-  app.get('/v1/vms/:ref/stats', async (request) => vms().stats(refParams.parse(request.params).ref));
+  on(app, routes.vmStats, async (request) => vms().stats(refParams.parse(request.params).ref));
 
-  app.get('/v1/vms/:ref/logs', async (request, reply) => {
+  on(app, routes.vmLogs, async (request, reply) => {
     const vm = vms().show(refParams.parse(request.params).ref);
     const query = logsQuery.parse(request.query);
     const file = join(vm.vmDir, query.source === 'console' ? 'console.log' : 'firecracker.log');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { connect } from '../../../api/autostart.js';
 import type { BangerClient } from '../../../api/client.js';
+import { connect } from '../../../client/autostart.js';
 import { progressPrinter } from '../../progress.js';
 import { forEachRef } from './many.js';
 

@@ -1,4 +1,4 @@
-import type { listGuestPorts } from '../../../api/guest-ssh.js';
+import type { listGuestPorts } from '../../../client/guest-ssh.js';
 import { terminalSafe } from '../../terminal-safe.js';
 
 export type ListedPort = Awaited<ReturnType<typeof listGuestPorts>>[number];

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { BangerClient } from '../../../api/client.js';
-import { runGuestSsh } from '../../../api/guest-ssh.js';
-import { checkWorkspace, copyWorkspace, GUEST_WORKSPACE, startTooling } from '../../../api/workspace.js';
+import { runGuestSsh } from '../../../client/guest-ssh.js';
+import { checkWorkspace, copyWorkspace, GUEST_WORKSPACE, startTooling } from '../../../client/workspace.js';
 import { AppError, toAppError } from '../../../domain/errors.js';
 import { progressPrinter } from '../../progress.js';
 import { addCreateFlags, type CreateFlags, createRequest } from './create.js';

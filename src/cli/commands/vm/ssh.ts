@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { BangerClient } from '../../../api/client.js';
-import { listGuestPorts, runGuestSsh } from '../../../api/guest-ssh.js';
+import { listGuestPorts, runGuestSsh } from '../../../client/guest-ssh.js';
 import { printTable } from '../../output.js';
 import { terminalSafeJson } from '../../terminal-safe.js';
 import { withClient } from './lifecycle.js';

@@ -1,0 +1,57 @@
+/**
+ * Every route of bangerd's API, declared once: the daemon registers its
+ * handlers from this table and the typed client builds its requests from it,
+ * so a path or method cannot drift between the two. `:name` segments are
+ * parameters, filled (URL-encoded) by `routePath`.
+ */
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface Route {
+  readonly method: Method;
+  readonly path: string;
+}
+
+const route = (method: Method, path: string): Route => ({ method, path });
+
+export const routes = {
+  status: route('GET', '/v1/status'),
+  stopDaemon: route('POST', '/v1/daemon/stop'),
+  doctor: route('GET', '/v1/doctor'),
+
+  listVms: route('GET', '/v1/vms'),
+  createVm: route('POST', '/v1/vms'),
+  showVm: route('GET', '/v1/vms/:ref'),
+  startVm: route('POST', '/v1/vms/:ref/start'),
+  restartVm: route('POST', '/v1/vms/:ref/restart'),
+  stopVm: route('POST', '/v1/vms/:ref/stop'),
+  killVm: route('POST', '/v1/vms/:ref/kill'),
+  deleteVm: route('DELETE', '/v1/vms/:ref'),
+  setVm: route('PATCH', '/v1/vms/:ref'),
+  vmSsh: route('GET', '/v1/vms/:ref/ssh'),
+  vmStats: route('GET', '/v1/vms/:ref/stats'),
+  vmLogs: route('GET', '/v1/vms/:ref/logs'),
+
+  listImages: route('GET', '/v1/images'),
+  showImage: route('GET', '/v1/images/:name'),
+  registerImage: route('POST', '/v1/images/register'),
+  pullImage: route('POST', '/v1/images/pull'),
+  buildImage: route('POST', '/v1/images/build'),
+  promoteImage: route('POST', '/v1/images/:name/promote'),
+  deleteImage: route('DELETE', '/v1/images/:name'),
+
+  listKernels: route('GET', '/v1/kernels'),
+  availableKernels: route('GET', '/v1/kernels/available'),
+  showKernel: route('GET', '/v1/kernels/:name'),
+  pullKernel: route('POST', '/v1/kernels/:name/pull'),
+  deleteKernel: route('DELETE', '/v1/kernels/:name'),
+} as const;
+
+/** The request path of `r` with each `:name` replaced by `params[name]`, URL-encoded; a missing one throws. */
+export function routePath(r: Route, params: Record<string, string> = {}): string {
+  return r.path.replace(/:([a-z]+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`route ${r.method} ${r.path} needs :${name}`);
+    return encodeURIComponent(value);
+  });
+}
