@@ -39,7 +39,7 @@ describe('.ci/fetch-verified.sh', () => {
     const want = sha256('swagger: "2.0"\n');
     const got = sha256('swagger: "2.0"\nextra: tampered\n');
     const r = fetch(pathToFileURL(source).href, want, dest);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(65);
     expect(r.stderr).toBe(
       `error: ${pathToFileURL(source).href}: sha256 mismatch: expected ${want}, got ${got} (file deleted)\n`,
     );

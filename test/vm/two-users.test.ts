@@ -77,6 +77,10 @@ async function makeUser(name: string, uid: number, n: number): Promise<BangerUse
     XDG_RUNTIME_DIR: run,
     BANGER_DAEMON_BIN: join(dist, 'bangerd.js'),
     BANGER_STANDIN_NO_GUEST: '1',
+    // Where .ci/run put Firecracker's API description, when it is not next to the repository.
+    ...(process.env.BANGER_FIRECRACKER_API_SPEC
+      ? { BANGER_FIRECRACKER_API_SPEC: process.env.BANGER_FIRECRACKER_API_SPEC }
+      : {}),
   };
   const setup = await user.asRoot.run(
     [
