@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { BangerClient } from '../../../api/client.js';
 import { runGuestSsh } from '../../../client/guest-ssh.js';
-import { checkWorkspace, copyWorkspace, GUEST_WORKSPACE, startTooling } from '../../../client/workspace.js';
-import { AppError, toAppError } from '../../../domain/errors.js';
+import { localRunner } from '../../../client/local-runner.js';
+import { type VmRunEvent, vmRun } from '../../../client/vm-run.js';
+import { copyWorkspace, prepareWorkspace, startTooling } from '../../../client/workspace.js';
+import { AppError } from '../../../domain/errors.js';
 import { progressPrinter } from '../../progress.js';
 import { addCreateFlags, type CreateFlags, createRequest } from './create.js';
 import { withClient } from './lifecycle.js';
@@ -37,13 +39,6 @@ export function splitRunOperands(
   return { ...(before[0] !== undefined ? { path: before[0] } : {}), command };
 }
 
-/** The guest command: in the workspace when there is one; a login shell when there is no command. */
-function guestCommand(command: string[], workspace: boolean): string[] | undefined {
-  if (!workspace) return command.length ? command : undefined;
-  if (command.length === 0) return ['sh', '-c', `cd ${GUEST_WORKSPACE} && exec "\${SHELL:-/bin/sh}" -l`];
-  return ['sh', '-c', `cd ${GUEST_WORKSPACE} && exec "$@"`, 'sh', ...command];
-}
-
 export function registerRunCommand(vm: Command): void {
   addCreateFlags(
     vm
@@ -75,82 +70,73 @@ export function registerRunCommand(vm: Command): void {
     )
     .action((path: string | undefined, cmd: string[], flags: RunFlags) =>
       withClient((client) =>
-        vmRun(client, splitRunOperands([...(path ? [path] : []), ...cmd], process.argv), flags),
+        runInTerminal(client, splitRunOperands([...(path ? [path] : []), ...cmd], process.argv), flags),
       ),
     );
 }
 
-async function vmRun(
+/** `vm run` in the terminal: the shared operation, with this process's terminal, signals and stderr. */
+async function runInTerminal(
   client: BangerClient,
   args: { path?: string; command: string[] },
   flags: RunFlags,
 ): Promise<void> {
-  const source = await checkWorkspace({
+  const runner = localRunner();
+  const workspace = await prepareWorkspace(runner, {
     path: args.path,
     branch: flags.branch,
     from: flags.from,
     mode: flags.mode,
   });
   const aborter = new AbortController();
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    aborter.abort();
-  };
+  const onSignal = () => aborter.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let name: string | undefined;
-  let keep = !flags.rm;
+  const progress = progressPrinter();
   try {
-    const created = await client
-      .createVm({ ...createRequest(flags), wait: true }, progressPrinter(), aborter.signal)
-      .catch((err: unknown) => {
-        const e = toAppError(err);
-        if (flags.rm && e.code === 'timeout') {
-          keep = true;
-          process.stderr.write(
-            '--rm skipped: the VM is kept so you can inspect it (see the message below)\n',
-          );
-        }
-        // A cancelled create is undone by the daemon; a timed-out one leaves the VM on purpose.
-        throw e;
-      });
-    name = created.vm.name;
-    const info = await client.vmSsh(name);
-    if (source) {
-      process.stderr.write(`→ copying ${source.root} to ${GUEST_WORKSPACE}\n`);
-      const { files } = await copyWorkspace(info, source, {
-        branch: flags.branch,
-        from: flags.from,
-        mode: flags.mode,
-        signal: aborter.signal,
-      });
-      if (source.kind === 'git') process.stderr.write(`→ copied ${files} paths and the git metadata\n`);
-      await startTooling(info, source);
-    }
-    if (interrupted) throw new AppError('cancelled', 'cancelled');
-    const command = guestCommand(args.command, source !== undefined);
-    const status = await runGuestSsh(info, {
-      ...(command ? { command } : {}),
-      onSignal,
-      signal: aborter.signal,
-    });
-    if (args.command.length === 0 && !flags.rm) await remindIfRunning(client, name);
-    process.exitCode = interrupted && status === 0 ? 130 : status;
-  } catch (err) {
-    throw interrupted ? new AppError('cancelled', 'cancelled; the VM is being cleaned up') : err;
+    const result = await vmRun(
+      {
+        client,
+        copyWorkspace,
+        startTooling: (info, ws) => startTooling(runner, info, ws),
+        // While ssh runs, Ctrl-C goes to the guest and also cancels the operation (runGuestSsh tells us).
+        session: (info, command, signal) =>
+          runGuestSsh(info, { ...(command ? { command } : {}), onSignal, signal }),
+        onEvent: (e) => printRunEvent(e, progress),
+      },
+      { create: createRequest(flags), workspace, command: args.command, rm: flags.rm === true },
+      aborter.signal,
+    );
+    if (args.command.length === 0 && result.kept) await remindIfRunning(client, result.name);
+    process.exitCode = result.status;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (!keep && name !== undefined) {
-      await client.deleteVm(name).then(
-        () => process.stderr.write(`deleted ${name}\n`),
-        (err: unknown) => {
-          const e = toAppError(err);
-          if (e.code !== 'not_found')
-            process.stderr.write(`banger: could not delete ${name}: ${e.message}\n`);
-        },
-      );
-    }
+  }
+}
+
+function printRunEvent(e: VmRunEvent, progress: ReturnType<typeof progressPrinter>): void {
+  if (e.type === 'progress') {
+    progress(e.event);
+    return;
+  }
+  const line = runEventLine(e);
+  if (line) process.stderr.write(`${line}\n`);
+}
+
+function runEventLine(e: Exclude<VmRunEvent, { type: 'progress' }>): string | undefined {
+  switch (e.type) {
+    case 'copying':
+      return `→ copying ${e.root} to ${e.dest}`;
+    case 'copied':
+      return e.kind === 'git' ? `→ copied ${e.paths} paths and the git metadata` : undefined;
+    case 'rm-skipped':
+      return `--rm skipped: ${e.reason} (see the message below)`;
+    case 'deleted':
+      return `deleted ${e.name}`;
+    case 'delete-failed':
+      return `banger: could not delete ${e.name}: ${e.message}`;
+    case 'created':
+      return undefined;
   }
 }
