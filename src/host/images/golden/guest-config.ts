@@ -1,3 +1,5 @@
+import { shellQuote } from '../../ssh/quote.js';
+
 /**
  * What banger changes inside the golden image after the packages are
  * installed. It runs as an mmdebstrap `--customize-hook` (a shell script,
@@ -130,10 +132,6 @@ case "$1" in
   poweroff|halt) sync; echo b > /proc/sysrq-trigger ;;
 esac
 `;
-
-function shellQuote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
 
 const UPDATE_INITRAMFS = '/usr/sbin/update-initramfs';
 
