@@ -22,7 +22,9 @@ describe('bootArgs', () => {
     expect(bootArgs({ ...base, dns: ['172.16.0.1', '9.9.9.9'] })).toContain(
       ' banger.dns=172.16.0.1,9.9.9.9 ',
     );
-    expect(bootArgs({ ...base, dns: [] })).not.toContain('banger.dns');
+    expect(bootArgs({ ...base, dns: [] })).toBe(
+      'console=ttyS0 reboot=k panic=1 pci=off banger.root=overlay banger.ip=172.16.0.2/24 banger.gw=172.16.0.1 banger.hostname=e2e-a',
+    );
   });
 
   it('selects the persistent root and appends extra arguments in order', () => {
@@ -55,6 +57,8 @@ describe('bootArgs', () => {
 describe('bootArgs refusals, word for word', () => {
   it.each([
     [{ address: '172.16.0.2/0' }, 'guest address "172.16.0.2/0" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
+    [{ address: '12' }, 'guest address "12" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
+    [{ address: '/24' }, 'guest address "" is not an IPv4 address'],
     [{ address: '172.16.0.2/' }, 'guest address "172.16.0.2/" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
     [{ address: '172.16.0.2/2x' }, 'guest address "172.16.0.2/2x" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],
     [{ address: '172.16.0.2/x24' }, 'guest address "172.16.0.2/x24" must be ADDR/PREFIX, e.g. 172.16.0.2/24'],

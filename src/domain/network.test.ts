@@ -324,6 +324,9 @@ describe('network messages and boundaries, word for word', () => {
     expect(looksLikeBangerTap('bg-p1')).toBe(false);
     expect(looksLikeBangerTap(`x${poolTapName(3, 4242)}`)).toBe(false);
     expect(looksLikeBangerTap('bg1z141z3-p1')).toBe(false);
+    expect(looksLikeBangerTap('bg01-p1')).toBe(false);
+    expect(parsePoolTapName('bgrs-xp1', 1000)).toBeUndefined();
+    expect(isVmTapName(`bgrs-g${'a'.repeat(9)}`, 1000)).toBe(false);
   });
 
   it('refuses a guest address in one line naming the subnet', () => {

@@ -83,7 +83,7 @@ describe('loadConfig', () => {
     const file = write('a = 1\nb = = 2\n');
     const message = errorOf(() => loadConfig(file, {})).message;
     expect(message.split('\n')).toHaveLength(1);
-    expect(message).toMatch(/; fix the TOML syntax$/);
+    expect(message).toMatch(new RegExp(`^${file}:2: .{10,}; fix the TOML syntax$`));
   });
 
   it('names an unknown key inside a table with its path', () => {

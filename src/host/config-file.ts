@@ -22,6 +22,7 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
     raw = parse(text);
   } catch (err) {
     if (err instanceof TomlError) {
+      // Stryker disable next-line LogicalOperator,StringLiteral: split always gives a first element
       const first = err.message.split('\n')[0] ?? 'syntax error';
       throw new AppError('invalid_config', `${file}:${err.line}: ${first}; fix the TOML syntax`);
     }
@@ -30,15 +31,19 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
   const result = configSchema.safeParse(raw);
   if (result.success) return applyDefaults(result.data, env);
   const issue = result.error.issues[0];
+  // Stryker disable next-line StringLiteral: zod reports at least one issue for a failed parse
   if (!issue) throw new AppError('invalid_config', `${file}: invalid config`);
+  // Stryker disable next-line ConditionalExpression: parsed TOML has no symbol keys; the filter is for the type
   let path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   let problem = issue.message;
   if (issue.code === 'unrecognized_keys') {
+    // Stryker disable next-line StringLiteral: zod names at least one unrecognized key
     const key = issue.keys[0] ?? '';
     path = [...path, key];
     problem = 'unknown key; see the README for the list of config keys';
   }
   const line = findKeyLine(text, path);
   const where = line === undefined ? file : `${file}:${line}`;
+  // Stryker disable next-line StringLiteral: every config issue has a key path (the top level is always a table)
   throw new AppError('invalid_config', `${where}: ${path.join('.') || '(top level)'}: ${problem}`);
 }

@@ -168,6 +168,79 @@ describe('PrivilegedRunner', () => {
     ).rejects.toThrow(/could not be started/);
   });
 
+  it('defaults to running directly exactly when the process is root', () => {
+    expect(new PrivilegedRunner(new FakeRunner(), { grant }).asRoot).toBe(process.getuid?.() === 0);
+  });
+
+  it('names every argument of a refused command', async () => {
+    const err = await new PrivilegedRunner(new FakeRunner(), { asRoot: true, grant })
+      .run('ip', ['link', 'set', 'dev', 'eth0', 'down'])
+      .catch((e: unknown) => e);
+    expect((err as AppError).message).toBe(
+      'refusing to run "ip link set dev eth0 down": not one of banger\'s privileged commands for bridge banger0',
+    );
+  });
+
+  it('passes on other errors of the runner unchanged, and keeps the cause of "sudo could not be started"', async () => {
+    const timedOut = new CommandError(['sudo'], null, '', 'timed out after 30000 ms');
+    const slow = new FakeRunner().on(['sudo'], () => {
+      throw timedOut;
+    });
+    await expect(new PrivilegedRunner(slow, { asRoot: false, grant }).run('iptables-save', [])).rejects.toBe(
+      timedOut,
+    );
+    const missing = new CommandError(['/usr/sbin/ip'], null, '', 'could not be started (ENOENT)');
+    const asRoot = new FakeRunner().on(['/usr/sbin/ip'], () => {
+      throw missing;
+    });
+    await expect(
+      new PrivilegedRunner(asRoot, { asRoot: true, grant }).run('ip', ['link', 'del', 'dev', tap]),
+    ).rejects.toBe(missing);
+    const noSudo = new CommandError(['sudo'], null, '', 'could not be started (ENOENT)');
+    const err = (await new PrivilegedRunner(
+      new FakeRunner().on(['sudo'], () => {
+        throw noSudo;
+      }),
+      { asRoot: false, grant },
+    )
+      .run('ip', ['link', 'del', 'dev', tap])
+      .catch((e: unknown) => e)) as AppError;
+    expect(err.message).toBe(
+      `cannot run "ip link del dev ${tap}" as root: sudo could not be started; install sudo or run bangerd as root`,
+    );
+    expect(err.cause).toBe(noSudo);
+  });
+
+  it('returns a success even when sudo warned on stderr', async () => {
+    const fake = new FakeRunner().on(['sudo'], { stderr: 'sudo: a warning that is not a refusal\n' });
+    const result = await new PrivilegedRunner(fake, { asRoot: false, grant }).run('iptables-save', []);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('keeps the argv in the details of both refusals', async () => {
+    for (const response of [
+      { exitCode: 1, stderr: 'sudo: a password is required\n' },
+      { exitCode: 77, stderr: 'banger-root: refused "x"\n' },
+    ]) {
+      const fake = new FakeRunner().on(['sudo'], response);
+      const err = (await new PrivilegedRunner(fake, { asRoot: false, grant })
+        .run('iptables-save', [])
+        .catch((e: unknown) => e)) as AppError;
+      expect(err.details).toEqual({
+        argv: ['sudo', '-n', '/usr/local/libexec/banger/banger-root', 'iptables-save'],
+      });
+    }
+  });
+
+  it('quotes a "Sorry" line whole, even when it names sudo', async () => {
+    const line = "Sorry, user alice is not allowed to execute '/x sudo: y' as root on h.";
+    const fake = new FakeRunner().on(['sudo'], { exitCode: 1, stderr: `${line}\n` });
+    const err = (await new PrivilegedRunner(fake, { asRoot: false, grant })
+      .run('iptables-save', [])
+      .catch((e: unknown) => e)) as AppError;
+    expect(err.message).toContain(`(${line})`);
+  });
+
   it('recognises sudo’s refusals but not a tool’s errors', () => {
     expect(isSudoRefusal('sudo: a password is required')).toBe(true);
     expect(isSudoRefusal('Sorry, user alice is not allowed to execute /usr/sbin/ip as root on h.')).toBe(
@@ -178,6 +251,7 @@ describe('PrivilegedRunner', () => {
     expect(isSudoRefusal('sudo: unable to resolve host h: Name or service not known')).toBe(false);
     expect(isSudoRefusal('  sudo: indented is not sudo')).toBe(false);
     expect(isSudoRefusal('Sorry, user alice is fine')).toBe(false);
+    expect(isSudoRefusal('note: Sorry, user alice is not allowed to execute x')).toBe(false);
     expect(isSudoRefusal('')).toBe(false);
   });
 });

@@ -67,12 +67,21 @@ describe('unsafeGrants', () => {
       '    (ALL) ALL',
       '(root) NOPASSWD: /usr/local/bin/resolvectl dns banger0 x',
       '    /usr/sbin/ip link del x',
+      '    Note (root) /usr/sbin/ip not a grant line',
+      '    (root)/usr/sbin/iptables-save',
+      '    (root) NOPASSWD:/usr/sbin/ip addr x',
+      '    (root) /usr/bin/apt update,  /usr/sbin/ip route x',
+      '    (root) /usr/sbin/ip neigh x  ',
     ].join('\n');
     expect(unsafeGrants(listing)).toEqual([
       '/usr/sbin/iptables -w -t nat -A POSTROUTING',
       '/usr/sbin/ip link set dev x up',
       '/sbin/sysctl -w net.ipv4.ip_forward=1',
       '/usr/local/bin/resolvectl dns banger0 x',
+      '/usr/sbin/iptables-save',
+      '/usr/sbin/ip addr x',
+      '/usr/sbin/ip route x',
+      '/usr/sbin/ip neigh x',
     ]);
   });
 

@@ -60,6 +60,7 @@ describe('lookupUser', () => {
 
   it.each([
     ['an unknown user', { exitCode: 2 }],
+    ['a failed getent that printed the user', { exitCode: 2, stdout: alice }],
     ['another name in the answer', { stdout: 'bob:x:1001:1001::/home/bob:/bin/sh\n' }],
     ['a uid that is not a number', { stdout: 'alice:x:abc:1000::/home/alice:/bin/sh\n' }],
     ['no home', { stdout: 'alice:x:1000:1000::' }],

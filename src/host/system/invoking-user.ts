@@ -27,6 +27,7 @@ export async function lookupUser(runner: Runner, name: string): Promise<Invoking
   if (!isUserName(name))
     throw new AppError('invalid_argument', `"${name}" is not a user name; pass --user NAME`);
   const result = await runner.run(['getent', 'passwd', name], { check: false, timeoutMs: 10_000 });
+  // Stryker disable next-line ArrayDeclaration: split always gives a first element
   const fields = result.stdout.split('\n')[0]?.split(':') ?? [];
   const uid = Number(fields[2]);
   const home = fields[5];
