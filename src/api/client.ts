@@ -1,6 +1,7 @@
 import { Agent, buildConnector, request } from 'undici';
 import type { z } from 'zod';
 import { AppError } from '../domain/errors.js';
+import { type DaemonEvent, daemonEvent } from './events.js';
 import {
   availableKernels,
   type BuildImageRequest,
@@ -12,7 +13,7 @@ import {
   type PullImageRequest,
   type RegisterImageRequest,
 } from './images.js';
-import { type ProgressEvent, readProgressEvents, type StageEvent } from './progress.js';
+import { type ProgressEvent, readLines, readProgressEvents, type StageEvent } from './progress.js';
 import { type Method, type Route, routePath, routes } from './routes.js';
 import { daemonStatus, doctorReport, errorBody, okResponse } from './schemas.js';
 import {
@@ -136,6 +137,26 @@ export class BangerClient {
     const res = await this.send('GET', `${routePath(routes.vmLogs, { ref })}?${query}`, undefined);
     if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
     for await (const chunk of res.body) yield Buffer.from(chunk as Uint8Array);
+  }
+
+  /** The daemon's event stream (see events.ts): a snapshot, then each VM change, until `signal` aborts. */
+  async *events(signal?: AbortSignal): AsyncGenerator<DaemonEvent> {
+    const res = await this.send(routes.events.method, routePath(routes.events), undefined, signal);
+    if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
+    const closed = (cause?: unknown) =>
+      new AppError(
+        'daemon_unavailable',
+        'the daemon ended the event stream (it stopped or restarted); see `banger daemon status`',
+        cause === undefined ? undefined : { cause },
+      );
+    try {
+      for await (const line of readLines(res.body)) yield daemonEvent.parse(JSON.parse(line));
+    } catch (err) {
+      if (signal?.aborted) return;
+      if (err instanceof AppError || (err as Error).name === 'ZodError') throw err;
+      throw closed(err);
+    }
+    if (!signal?.aborted) throw closed();
   }
 
   listImages() {

@@ -23,10 +23,8 @@ export type StageEvent = Extract<ProgressEvent, { type: 'stage' }>;
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
-/** Splits a byte stream into lines and parses each as a ProgressEvent. */
-export async function* readProgressEvents(
-  body: AsyncIterable<Uint8Array | string>,
-): AsyncGenerator<ProgressEvent> {
+/** Splits a byte stream into its non-empty lines (trimmed). */
+export async function* readLines(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffered = '';
   for await (const chunk of body) {
@@ -35,10 +33,17 @@ export async function* readProgressEvents(
     while (newline >= 0) {
       const line = buffered.slice(0, newline).trim();
       buffered = buffered.slice(newline + 1);
-      if (line) yield progressEvent.parse(JSON.parse(line));
+      if (line) yield line;
       newline = buffered.indexOf('\n');
     }
   }
   const rest = buffered.trim();
-  if (rest) yield progressEvent.parse(JSON.parse(rest));
+  if (rest) yield rest;
+}
+
+/** Splits a byte stream into lines and parses each as a ProgressEvent. */
+export async function* readProgressEvents(
+  body: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<ProgressEvent> {
+  for await (const line of readLines(body)) yield progressEvent.parse(JSON.parse(line));
 }

@@ -18,6 +18,7 @@ export const routes = {
   status: route('GET', '/v1/status'),
   stopDaemon: route('POST', '/v1/daemon/stop'),
   doctor: route('GET', '/v1/doctor'),
+  events: route('GET', '/v1/events'),
 
   listVms: route('GET', '/v1/vms'),
   createVm: route('POST', '/v1/vms'),

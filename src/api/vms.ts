@@ -15,7 +15,7 @@ export type VmStateView = z.infer<typeof vmState>;
 
 const specSource = z.enum(['flag', 'vm_defaults', 'host', 'built-in']);
 
-const vmView = z.object({
+export const vmView = z.object({
   id: z.string(),
   name: z.string(),
   state: vmState,

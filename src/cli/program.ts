@@ -3,6 +3,7 @@ import { VERSION } from '../domain/version.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerKernelCommands } from './commands/kernel.js';
 import { registerSystemCommands } from './commands/system.js';
@@ -23,6 +24,7 @@ export function buildProgram(liveNames?: LiveNames): Command {
   registerVmCommands(program);
   registerImageCommands(program);
   registerKernelCommands(program);
+  registerEventsCommand(program);
   registerDoctorCommand(program);
   registerDaemonCommands(program);
   registerSystemCommands(program);

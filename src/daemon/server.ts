@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import type { ErrorBody } from '../api/schemas.js';
 import { AppError, toAppError } from '../domain/errors.js';
 import type { DaemonContext } from './context.js';
+import { registerEventRoutes } from './routes/events.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVmRoutes } from './routes/vms.js';
@@ -41,6 +42,7 @@ export function buildServer(ctx: DaemonContext): FastifyInstance {
   registerSystemRoutes(app, ctx);
   registerVmRoutes(app, ctx);
   registerImageRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
   return app;
 }
 
