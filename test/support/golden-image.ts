@@ -25,7 +25,7 @@ export interface CachedGoldenImage extends GoldenBuildResult {
 }
 
 /** `~/.cache/banger-test/golden`, shared by every test run on this machine. */
-export function goldenCacheRoot(): string {
+function goldenCacheRoot(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'banger-test', 'golden');
 }
 

@@ -15,7 +15,7 @@ export interface HandlerOptions {
  * - `failed`: our side went wrong (record source threw or returned junk, or
  *   a bug); answered SERVFAIL when the header allowed it.
  */
-export type Outcome =
+type Outcome =
   | { kind: 'answered'; name: string; rcode: number }
   | { kind: 'malformed'; reason: string }
   | { kind: 'failed'; error: unknown; name?: string };

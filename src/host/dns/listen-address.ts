@@ -7,7 +7,7 @@ export interface ListenAddress {
   port: number;
 }
 
-export const DEFAULT_DNS_PORT = 42069;
+const DEFAULT_DNS_PORT = 42069;
 export const DEFAULT_DNS_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: DEFAULT_DNS_PORT });
 
 /**

@@ -2,7 +2,7 @@ import { type Answer, encode } from 'dns-packet';
 import { EDNS_DO, Flag, HEADER_LENGTH } from './wire.js';
 
 /** What we advertise in our OPT record: the DNS Flag Day 2020 value, safe on any path. */
-export const EDNS_UDP_PAYLOAD_SIZE = 1232;
+const EDNS_UDP_PAYLOAD_SIZE = 1232;
 
 export interface ResponseSpec {
   id: number;

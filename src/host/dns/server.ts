@@ -31,7 +31,7 @@ export interface DnsServerOptions {
   logger?: DnsLogger;
 }
 
-export const DEFAULT_DNS_TTL_SECONDS = 5;
+const DEFAULT_DNS_TTL_SECONDS = 5;
 const WARN_INTERVAL_MS = 10_000;
 
 const silentLogger: DnsLogger = { warn: () => {}, debug: () => {} };

@@ -11,9 +11,9 @@
  */
 
 export const HEADER_LENGTH = 12;
-export const MAX_NAME_WIRE_LENGTH = 255;
+const MAX_NAME_WIRE_LENGTH = 255;
 
-export const Opcode = { QUERY: 0 } as const;
+const Opcode = { QUERY: 0 } as const;
 
 export const Rcode = {
   NOERROR: 0,
@@ -60,13 +60,13 @@ export interface Question {
   wire: Buffer;
 }
 
-export interface Edns {
+interface Edns {
   udpPayloadSize: number;
   version: number;
   dnssecOk: boolean;
 }
 
-export interface Query {
+interface Query {
   header: Header;
   question: Question;
   edns: Edns | undefined;

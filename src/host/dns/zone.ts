@@ -4,7 +4,7 @@ import type { VmRecordSource } from './records.js';
 import { QClass, QType, type Question, Rcode } from './wire.js';
 
 /** The one zone we are authoritative for. */
-export const ZONE = 'vm';
+const ZONE = 'vm';
 
 /** What a VM-name label may look like; anything else cannot be a VM and is NXDOMAIN without a lookup. */
 const VM_LABEL = /^[a-z0-9_-]{1,63}$/;
@@ -17,7 +17,7 @@ export interface ZoneAnswer {
 }
 
 /** A record source returned something that is not an IPv4 address: a bug upstream, answered SERVFAIL. */
-export class BadRecordError extends Error {
+class BadRecordError extends Error {
   constructor(
     readonly vmName: string,
     readonly value: unknown,
@@ -80,7 +80,7 @@ export function resolveQuestion(question: Question, records: VmRecordSource, ttl
  * keeping them at the record TTL means a resolver forgets an NXDOMAIN as
  * quickly as it forgets an address.
  */
-export function soaRecord(ttlSeconds: number): SoaAnswer {
+function soaRecord(ttlSeconds: number): SoaAnswer {
   return {
     type: 'SOA',
     name: ZONE,

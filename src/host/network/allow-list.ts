@@ -33,7 +33,7 @@ export const PRIVILEGED_TOOLS: readonly PrivilegedTool[] = [
 ];
 
 /** A placeholder stands for one argument, checked against the grant. */
-export type Placeholder =
+type Placeholder =
   /** Exactly the granted bridge. */
   | { kind: 'bridge' }
   /** A VM TAP or pool TAP name of the granted uid. */
@@ -67,7 +67,7 @@ export type Placeholder =
   /** One of the given literals. */
   | { kind: 'oneOf'; values: readonly string[] };
 
-export type ArgPattern = string | Placeholder;
+type ArgPattern = string | Placeholder;
 
 export interface CommandShape {
   readonly tool: PrivilegedTool;

@@ -46,7 +46,7 @@ function show(args: readonly string[]): string {
 }
 
 /** Reads and checks the caller's grant; a reason string when there is none usable. */
-export function loadGrant(grantsDir: string, sudoUid: string | undefined): ResolvedGrant | string {
+function loadGrant(grantsDir: string, sudoUid: string | undefined): ResolvedGrant | string {
   if (sudoUid === undefined || !/^(0|[1-9]\d{0,9})$/.test(sudoUid)) {
     return 'run me through sudo (SUDO_UID is not set)';
   }

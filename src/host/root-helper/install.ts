@@ -22,7 +22,7 @@ import { untrustedReason } from './trusted-path.js';
  * root. Files are written to a temp name and renamed, so a half-written
  * helper or grant is never used.
  */
-export interface HelperLocation {
+interface HelperLocation {
   /** Root-owned directory holding the wrapper and the program. */
   helperDir: string;
   /** Root-owned directory holding `<uid>.json` grants. */
@@ -59,7 +59,7 @@ function assertTrusted(path: string, what: string, kind: 'file' | 'dir' = 'file'
 }
 
 /** The wrapper script: fixed paths, the caller's uid from sudo, nothing else from the environment. */
-export function wrapperScript(o: HelperLocation & { node: string; env: string }): string {
+function wrapperScript(o: HelperLocation & { node: string; env: string }): string {
   return [
     '#!/bin/sh',
     "# banger's root helper, installed by `banger system setup`. The users granted it in",

@@ -51,7 +51,7 @@ const PER_WORKTREE = [
 const dotSlash = (p: string) => (p === '.' ? p : `./${p}`);
 
 /** GNU tar on the host: NUL-separated names on stdin, never unquoted or read as options. */
-export function tarCreateArgv(plan: WorkspacePlan): string[] {
+function tarCreateArgv(plan: WorkspacePlan): string[] {
   return [
     'tar',
     '--create',
@@ -110,7 +110,7 @@ if [ -n "$branch" ]; then
 fi`;
 
 /** The remote command line that unpacks a workspace stream of `plan` into `dest`. */
-export function guestExtractCommand(plan: WorkspacePlan, dest: string, branch = '', from = ''): string {
+function guestExtractCommand(plan: WorkspacePlan, dest: string, branch = '', from = ''): string {
   const meta = plan.worktree ? basename(plan.worktree.commonDir) : '';
   return shellJoin(['sh', '-c', GUEST_SCRIPT, 'sh', dest, branch, from, meta, plan.worktree?.name ?? '']);
 }

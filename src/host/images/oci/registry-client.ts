@@ -34,7 +34,7 @@ export interface FetchedManifest {
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
 const USER_AGENT = 'banger (+https://github.com/banger)';
 
-export function sha256Digest(data: Buffer): string {
+function sha256Digest(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The manifest media types banger understands; all four go in every Accept header. */
-export const MediaType = {
+const MediaType = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -20,7 +20,7 @@ export const MANIFEST_TYPES: ReadonlySet<string> = new Set([MediaType.dockerMani
 
 const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'expected a sha256 digest');
 
-export const descriptorSchema = z.object({
+const descriptorSchema = z.object({
   mediaType: z.string(),
   digest,
   size: z.number().int().nonnegative(),
@@ -28,20 +28,19 @@ export const descriptorSchema = z.object({
 });
 export type Descriptor = z.infer<typeof descriptorSchema>;
 
-export const platformSchema = z.object({
+const platformSchema = z.object({
   architecture: z.string(),
   os: z.string(),
   variant: z.string().optional(),
   'os.version': z.string().optional(),
 });
-export type Platform = z.infer<typeof platformSchema>;
 
 export const indexSchema = z.object({
   schemaVersion: z.literal(2),
   mediaType: z.string().optional(),
   manifests: z.array(descriptorSchema.extend({ platform: platformSchema.optional() })),
 });
-export type ImageIndex = z.infer<typeof indexSchema>;
+type ImageIndex = z.infer<typeof indexSchema>;
 export type IndexEntry = ImageIndex['manifests'][number];
 
 export const manifestSchema = z.object({
