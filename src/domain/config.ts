@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_HELPER_PATH } from './root-helper-path.js';
 
 /** Sizes like "16G", "512M", "1024K" or a plain byte count. */
-export const sizeString = z
+const sizeString = z
   .string()
   .regex(/^[0-9]+[KMGT]?$/i, 'expected a size such as "8G", "512M" or a byte count');
 
@@ -10,7 +10,7 @@ const listenAddr = z.string().regex(/^[0-9.]+:[0-9]{1,5}$/, 'expected IPv4:port 
 
 const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'expected an IPv4 address');
 
-export const fileSyncEntry = z.strictObject({
+const fileSyncEntry = z.strictObject({
   host: z.string().min(1),
   guest: z.string().min(1),
   mode: z
@@ -19,7 +19,7 @@ export const fileSyncEntry = z.strictObject({
     .optional(),
 });
 
-export const vmDefaults = z.strictObject({
+const vmDefaults = z.strictObject({
   vcpu: z.number().int().min(1).max(32).optional(),
   memory_mib: z
     .number()

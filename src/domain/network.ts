@@ -20,8 +20,8 @@ export interface Subnet {
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** The smallest and largest prefix a guest subnet may have (a /30 holds the gateway and one guest). */
-export const MIN_PREFIX = 8;
-export const MAX_PREFIX = 30;
+const MIN_PREFIX = 8;
+const MAX_PREFIX = 30;
 
 /** Parses dotted-quad IPv4 text (no leading zeros, each octet 0-255); undefined when malformed. */
 export function tryParseIpv4(text: string): number | undefined {

@@ -32,9 +32,8 @@ export class FakeRunner implements Runner {
   private readonly rules: { match: Matcher; respond: (argv: readonly string[]) => FakeResponse }[] = [];
   private readonly lenient: boolean;
 
-  /** `true` is the old spelling of "strict", now the default; new code passes no argument. */
-  constructor(options: FakeRunnerOptions | true = {}) {
-    this.lenient = options !== true && options.lenient === true;
+  constructor(options: FakeRunnerOptions = {}) {
+    this.lenient = options.lenient === true;
   }
 
   /** Script a response for commands whose argv starts with `prefix`. */

@@ -17,7 +17,7 @@ export interface PrivilegedOptions {
 }
 
 const RUN_TIMEOUT_MS = 30_000;
-export const SETUP_HINT = 'an administrator runs: sudo banger system setup --install-sudoers';
+const SETUP_HINT = 'an administrator runs: sudo banger system setup --install-sudoers';
 
 /**
  * The one way banger runs a command as root. Every command is checked

@@ -32,7 +32,7 @@ const SETUP = 'sudo banger system setup';
 const toolsOf = (ctx: DoctorContext) => ({ ...DEFAULT_TOOL_PATHS, ...ctx.privileged?.tools });
 
 /** The daemon's DNS listener on the bridge address, as `resolvectl dns` takes it. */
-export function bridgeDnsServer(ctx: DoctorContext): string {
+function bridgeDnsServer(ctx: DoctorContext): string {
   return bridgeServer(ctx.config.bridgeIp, ctx.config.dnsListenAddr);
 }
 

@@ -42,7 +42,7 @@ describe('ext4 geometry', () => {
 
 describe('buildExt4', () => {
   it('runs mkfs.ext4 -d with the image root owner into a sparse file of the computed size', async () => {
-    const runner = new FakeRunner(true).on(['mkfs.ext4'], {});
+    const runner = new FakeRunner().on(['mkfs.ext4'], {});
     const output = join(dir, 'out.ext4');
     const { bytes } = await buildExt4({
       root: join(dir, 'root'),
@@ -61,7 +61,7 @@ describe('buildExt4', () => {
 
   it('retries with a bigger file when mkfs runs out of space, then gives up', async () => {
     let calls = 0;
-    const runner = new FakeRunner(true).on(['mkfs.ext4'], () => {
+    const runner = new FakeRunner().on(['mkfs.ext4'], () => {
       calls++;
       return calls < 3
         ? { exitCode: 1, stderr: '__populate_fs: Could not allocate block in ext2 filesystem' }
@@ -77,7 +77,7 @@ describe('buildExt4', () => {
     expect(calls).toBe(3);
     expect(bytes).toBeGreaterThan(ext4Geometry(await measureTree(join(dir, 'root'))).bytes * 2);
 
-    const full = new FakeRunner(true).on(['mkfs.ext4'], { exitCode: 1, stderr: 'No space left on device' });
+    const full = new FakeRunner().on(['mkfs.ext4'], { exitCode: 1, stderr: 'No space left on device' });
     await expect(
       buildExt4({ root: join(dir, 'root'), output, runner: full, rootOwner: { uid: 0, gid: 0 } }),
     ).rejects.toThrow(/No space left/);
@@ -85,7 +85,7 @@ describe('buildExt4', () => {
   });
 
   it('does not retry other failures', async () => {
-    const runner = new FakeRunner(true).on(['mkfs.ext4'], { exitCode: 1, stderr: 'invalid option' });
+    const runner = new FakeRunner().on(['mkfs.ext4'], { exitCode: 1, stderr: 'invalid option' });
     await expect(
       buildExt4({ root: join(dir, 'root'), output: join(dir, 'x'), runner, rootOwner: { uid: 0, gid: 0 } }),
     ).rejects.toThrow(/invalid option/);
