@@ -1,3 +1,4 @@
+import type { SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { poolTapName } from '../../domain/network.js';
 import { TEST_GRANT } from '../../testing/grant.js';
 import { formatGrant } from '../network/grant.js';
-import { runHelper } from './helper.js';
+import { type HelperInput, runHelper, type SpawnTool } from './helper.js';
 import { REFUSED_EXIT } from './protocol.js';
 
 /** Only refusals and the grant query run here: allowed commands would change this host's network. */
@@ -15,8 +16,13 @@ function grantsDir(): string {
   return dir;
 }
 
-const run = (args: string[], extra: Partial<Parameters<typeof runHelper>[0]> = {}) =>
-  runHelper({ args, sudoUid: '1000', grantsDir: grantsDir(), euid: 0, ...extra });
+/** Refusals must start nothing: a spawn here fails the test instead of running a command as root. */
+const noSpawn: SpawnTool = (path, args) => {
+  throw new Error(`the helper started ${path} ${args.join(' ')}`);
+};
+
+const run = (args: string[], extra: Partial<HelperInput> = {}) =>
+  runHelper({ args, sudoUid: '1000', grantsDir: grantsDir(), euid: 0, spawn: noSpawn, ...extra });
 
 describe('root helper', () => {
   it("prints the caller's grant", () => {
@@ -126,17 +132,34 @@ describe('root helper edges', () => {
     );
   });
 
-  it('runs an allowed command with the system tool and returns its exit status', () => {
-    // A TAP of a uid nobody has, which does not exist: ip fails with 1 ("Cannot find device") and changes nothing.
-    const uid = 4_000_000_000;
-    const dir = mkdtempSync(join(tmpdir(), 'banger-grants-'));
-    writeFileSync(join(dir, `${uid}.json`), formatGrant({ ...TEST_GRANT, uid }));
-    const out = runHelper({
-      args: ['ip', 'link', 'del', 'dev', poolTapName(999, uid)],
-      sudoUid: String(uid),
-      grantsDir: dir,
-      euid: 0,
-    });
-    expect(out).toEqual({ exitCode: 1 });
+  it('runs an allowed command with the system tool, nothing of the caller, and returns its exit status', () => {
+    const calls: { path: string; args: readonly string[]; options: SpawnSyncOptions }[] = [];
+    const result: ReturnType<SpawnTool> = { status: 3, signal: null };
+    const spawn: SpawnTool = (path, args, options) => {
+      calls.push({ path, args, options });
+      return result;
+    };
+    const args = ['ip', 'link', 'del', 'dev', poolTapName(7, 1000)];
+    expect(run(args, { spawn })).toEqual({ exitCode: 3 });
+    expect(calls).toEqual([
+      {
+        path: expect.stringMatching(/^\/(usr\/)?s?bin\/ip$/),
+        args: args.slice(1),
+        options: {
+          cwd: '/',
+          env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+          stdio: ['ignore', 'inherit', 'inherit'],
+          timeout: 60_000,
+          killSignal: 'SIGKILL',
+        },
+      },
+    ]);
+
+    expect(run(args, { spawn: () => ({ status: null, signal: 'SIGKILL' }) })).toEqual({ exitCode: 137 });
+    expect(run(args, { spawn: () => ({ status: null, signal: null }) })).toEqual({ exitCode: 1 });
+    expect(run(args, { spawn: () => ({ status: 0, signal: null }) })).toEqual({ exitCode: 0 });
+    const failed = run(args, { spawn: () => ({ status: null, signal: null, error: new Error('spawn EACCES') }) });
+    expect(failed.exitCode).toBe(REFUSED_EXIT);
+    expect(failed.stderr).toMatch(/^banger-root: cannot run \/\S*ip: spawn EACCES\n$/);
   });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import type { SpawnSyncOptions, SpawnSyncReturns } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { AppError } from '../../domain/errors.js';
@@ -25,7 +25,27 @@ export interface HelperInput {
   grantsDir: string;
   /** The helper's own uid; it refuses to do anything unless root. */
   euid: number;
+  /**
+   * Starts the tool (main.ts passes node's spawnSync). Injected so that unit
+   * tests, including every mutant of this file, never run a command as root.
+   */
+  spawn: SpawnTool;
 }
+
+export type SpawnTool = (
+  path: string,
+  args: readonly string[],
+  options: SpawnSyncOptions,
+) => Pick<SpawnSyncReturns<Buffer>, 'status' | 'signal' | 'error'>;
+
+/** The only environment, directory and streams a tool gets: nothing of the caller's. */
+const TOOL_SPAWN_OPTIONS: SpawnSyncOptions = {
+  cwd: '/',
+  env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+  timeout: 60_000,
+  killSignal: 'SIGKILL',
+};
 
 export interface HelperOutput {
   exitCode: number;
@@ -81,15 +101,7 @@ export function runHelper(input: HelperInput): HelperOutput {
   }
   const found = findSystemTool(tool);
   if ('reason' in found) return refuse(`cannot run ${tool}: ${found.reason}`);
-  // Stryker disable ObjectLiteral,StringLiteral,ArrayDeclaration: the environment, cwd, stdin and timeout given to the tool are not observable through the allowed commands (none prints its environment or reads stdin), so no test can tell these apart.
-  const result = spawnSync(found.path, args, {
-    cwd: '/',
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 60_000,
-    killSignal: 'SIGKILL',
-  });
-  // Stryker restore ObjectLiteral,StringLiteral,ArrayDeclaration
+  const result = input.spawn(found.path, args, TOOL_SPAWN_OPTIONS);
   if (result.error) return refuse(`cannot run ${found.path}: ${result.error.message}`);
   if (result.signal) return { exitCode: 128 + (constants.signals[result.signal] ?? 0) };
   return { exitCode: result.status ?? 1 };

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { runHelper } from './helper.js';
 
 /**
@@ -15,6 +16,7 @@ const output =
         grantsDir,
         sudoUid: process.env.BANGER_SUDO_UID || undefined,
         euid: process.geteuid?.() ?? -1,
+        spawn: spawnSync,
       });
 if (output.stdout) process.stdout.write(output.stdout);
 if (output.stderr) process.stderr.write(output.stderr);
