@@ -158,7 +158,9 @@ describe('root helper edges', () => {
     expect(run(args, { spawn: () => ({ status: null, signal: 'SIGKILL' }) })).toEqual({ exitCode: 137 });
     expect(run(args, { spawn: () => ({ status: null, signal: null }) })).toEqual({ exitCode: 1 });
     expect(run(args, { spawn: () => ({ status: 0, signal: null }) })).toEqual({ exitCode: 0 });
-    const failed = run(args, { spawn: () => ({ status: null, signal: null, error: new Error('spawn EACCES') }) });
+    const failed = run(args, {
+      spawn: () => ({ status: null, signal: null, error: new Error('spawn EACCES') }),
+    });
     expect(failed.exitCode).toBe(REFUSED_EXIT);
     expect(failed.stderr).toMatch(/^banger-root: cannot run \/\S*ip: spawn EACCES\n$/);
   });
