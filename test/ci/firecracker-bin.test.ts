@@ -1,11 +1,12 @@
 // The real-Firecracker switch (test/support/firecracker-bin.ts): which binary
 // the end-to-end harnesses write as firecracker_bin, and when they refuse.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { firecrackerBin, standinOnly } from '../support/firecracker-bin.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { firecrackerBin } from '../support/firecracker-bin.js';
 import { STANDIN } from '../support/qemu-standin.js';
+import { standinOnlyExcludes } from '../support/standin-only.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'banger-fc-bin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,9 +43,37 @@ describe('firecrackerBin', () => {
   });
 });
 
-describe('standinOnly', () => {
-  it('skips only when BANGER_E2E_FIRECRACKER is set', () => {
-    expect(standinOnly('why', {})).toBe(false);
-    expect(standinOnly('why', { BANGER_E2E_FIRECRACKER: fakeFirecracker })).toBe(true);
+describe('standinOnlyExcludes', () => {
+  it('leaves out nothing by default', () => {
+    const said: string[] = [];
+    expect(standinOnlyExcludes({}, (l) => said.push(l))).toEqual([]);
+    expect(said).toEqual([]);
+  });
+
+  it('leaves out existing stand-in-only files with BANGER_E2E_FIRECRACKER, saying which and why', () => {
+    const said: string[] = [];
+    const files = standinOnlyExcludes({ BANGER_E2E_FIRECRACKER: fakeFirecracker }, (l) => said.push(l));
+    expect(files).toContain('test/standin/api.test.ts');
+    expect(files).toContain('test/vm/no-guest.test.ts');
+    for (const file of files) expect(existsSync(file), file).toBe(true);
+    expect(said[0]).toBe(
+      `BANGER_E2E_FIRECRACKER is set: leaving out ${files.length} stand-in-only test files:`,
+    );
+    expect(said.slice(1)).toHaveLength(files.length);
+    expect(said[1]).toMatch(/^ {2}test\/\S+\.test\.ts: \S/);
+  });
+
+  it('is what the integration project excludes', async () => {
+    process.env.BANGER_E2E_FIRECRACKER = fakeFirecracker;
+    try {
+      vi.resetModules();
+      const config = (await import('../../vitest.config.js')).default as {
+        test: { projects: { test: { name: string; exclude?: string[] } }[] };
+      };
+      const integration = config.test.projects.find((p) => p.test.name === 'integration');
+      expect(integration?.test.exclude).toEqual(expect.arrayContaining(['test/standin/api.test.ts']));
+    } finally {
+      delete process.env.BANGER_E2E_FIRECRACKER;
+    }
   });
 });

@@ -3,19 +3,14 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { createFirecrackerDriver } from '../../src/host/firecracker/process-driver.js';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { createHarness, NO_GUEST, processesWith } from './harness.js';
-
-const itStandin = it.skipIf(
-  standinOnly('the driver against the no-guest stand-in (placeholder kernel and drives)'),
-);
 
 const h = createHarness();
 afterAll(() => h.cleanup());
 const driver = createFirecrackerDriver({ env: NO_GUEST });
 const openFds = () => readdirSync('/proc/self/fd').length;
 
-itStandin('launches 8 VMMs concurrently, each its own, and stops them all', async () => {
+it('launches 8 VMMs concurrently, each its own, and stops them all', async () => {
   const specs = Array.from({ length: 8 }, (_, i) => h.spec(100 + i));
   const handles = await Promise.all(specs.map((s) => driver.launch(s)));
   expect(new Set(handles.map((x) => x.pid)).size).toBe(8);
@@ -26,7 +21,7 @@ itStandin('launches 8 VMMs concurrently, each its own, and stops them all', asyn
   expect(processesWith(h.root)).toEqual([]);
 });
 
-itStandin('returns to its baseline of open fds after launch/stop cycles', async () => {
+it('returns to its baseline of open fds after launch/stop cycles', async () => {
   const spec = h.spec(200);
   // One warm-up cycle: Node opens some fds lazily (e.g. for child process handling) and keeps them.
   await driver.stop(await driver.launch(spec));

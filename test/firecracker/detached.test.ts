@@ -11,18 +11,13 @@ import { afterAll, expect, it } from 'vitest';
 import type { FirecrackerHandle } from '../../src/host/firecracker/driver.js';
 import { createFirecrackerDriver } from '../../src/host/firecracker/process-driver.js';
 import { readProcStat } from '../../src/host/proc.js';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { processAlive } from '../support/qemu-standin.js';
 import { createHarness, processesWith } from './harness.js';
-
-const itStandin = it.skipIf(
-  standinOnly('the driver against the no-guest stand-in (placeholder kernel and drives)'),
-);
 
 const h = createHarness();
 afterAll(() => h.cleanup());
 
-itStandin('a launched VMM survives its parent being SIGKILLed and is adopted by a fresh driver', async () => {
+it('a launched VMM survives its parent being SIGKILLed and is adopted by a fresh driver', async () => {
   const bundle = join(mkdtempSync(join(h.root, 'bundle-')), 'launch-child.mjs');
   await build({
     entryPoints: [fileURLToPath(new URL('./fixtures/launch-child.ts', import.meta.url))],

@@ -10,13 +10,8 @@ import { createFirecrackerDriver } from '../../src/host/firecracker/process-driv
 import { resolveFirecracker } from '../../src/host/firecracker/resolve.js';
 import { readProcStat } from '../../src/host/proc.js';
 import { SpawnRunner } from '../../src/host/runner.js';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { processAlive, STANDIN, spawnStandin } from '../support/qemu-standin.js';
 import { createHarness, NO_GUEST, processesWith, sessionOf } from './harness.js';
-
-const describeStandin = describe.skipIf(
-  standinOnly('the driver against the no-guest stand-in (placeholder kernel and drives)'),
-);
 
 const h = createHarness();
 afterAll(() => h.cleanup());
@@ -32,7 +27,7 @@ async function rejection(p: Promise<unknown>): Promise<AppError> {
   throw new Error('expected a rejection');
 }
 
-describeStandin('Firecracker driver (stand-in, no guest)', () => {
+describe('Firecracker driver (stand-in, no guest)', () => {
   it('launches, identifies, reports stats, stops gracefully, and is idempotent once gone', async () => {
     const spec = h.spec(1);
     const handle = await driver.launch(spec);

@@ -10,10 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bootArgs, firecrackerCmdlineBytes, KERNEL_CMDLINE_MAX } from '../../src/domain/boot-args.js';
 import type { VmLaunchSpec } from '../../src/host/firecracker/driver.js';
 import { launchRequests, vmFiles } from '../../src/host/firecracker/launch-plan.js';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { type StandinProcess, spawnStandin } from '../support/qemu-standin.js';
-
-const describeStandin = describe.skipIf(standinOnly('the stand-in’s fidelity to Firecracker'));
 
 const dir = mkdtempSync(join(tmpdir(), 'standin-fidelity-'));
 const kernel = join(dir, 'vmlinux');
@@ -51,7 +48,7 @@ afterEach(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeStandin('stand-in log and metrics files (no O_APPEND, no truncation)', () => {
+describe('stand-in log and metrics files (no O_APPEND, no truncation)', () => {
   it('writes from offset 0 over an earlier run’s content', async () => {
     const log = join(dir, 'fc.log');
     const metrics = join(dir, 'metrics.json');
@@ -80,7 +77,7 @@ describeStandin('stand-in log and metrics files (no O_APPEND, no truncation)', (
   });
 });
 
-describeStandin('stand-in kernel command line limit', () => {
+describe('stand-in kernel command line limit', () => {
   it('PUT /boot-source takes 2047 bytes of boot_args and refuses 2048 (the NUL counts)', async () => {
     const vm = await standin();
     const put = (boot_args: string) =>

@@ -5,10 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { type StandinProcess, spawnStandin } from '../support/qemu-standin.js';
-
-const describeStandin = describe.skipIf(standinOnly('the stand-in’s own API checks'));
 
 const dir = mkdtempSync(join(tmpdir(), 'standin-api-'));
 const kernel = join(dir, 'vmlinux');
@@ -452,7 +449,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describeStandin('firecracker stand-in API (no guest)', () => {
+describe('firecracker stand-in API (no guest)', () => {
   beforeAll(async () => {
     fc = await spawnStandin({ dir, args: ['--no-guest', '--id', 'api-test'] });
     const root = await fc.api('PUT', '/drives/rootfs', {

@@ -7,13 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { testKernel } from '../support/kernel-fixture.js';
 import { createNetns, destroyAllNetns, type TestNetns } from '../support/netns.js';
 import { buildBusyboxInitramfs, childPids, findModule } from '../support/qemu-initramfs.js';
 import { processAlive, type StandinProcess, spawnStandin } from '../support/qemu-standin.js';
-
-const describeStandin = describe.skipIf(standinOnly('boots guests through the stand-in’s QEMU directly'));
 
 const dir = mkdtempSync(join(tmpdir(), 'standin-boot-'));
 const GUEST_MAC = '06:00:AC:10:00:02';
@@ -91,7 +88,7 @@ async function expect204(fc: StandinProcess, method: string, path: string, body:
   expect(res, `${method} ${path}`).toEqual({ status: 204, body: undefined });
 }
 
-describeStandin('firecracker stand-in booting real guests', () => {
+describe('firecracker stand-in booting real guests', () => {
   it('boots with the getting-started call sequence; a guest power-off leaves it running, as Firecracker', async () => {
     const vmDir = mkdtempSync(join(dir, 'vm-'));
     const logFile = join(vmDir, 'firecracker.log');

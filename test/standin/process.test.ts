@@ -7,10 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveSpecPath } from '../../tools/firecracker-standin/spec.js';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { STANDIN, spawnStandin } from '../support/qemu-standin.js';
-
-const describeStandin = describe.skipIf(standinOnly('the stand-in’s command line and process'));
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'standin-proc-'));
@@ -30,7 +27,7 @@ async function runStandin(args: string[], env: NodeJS.ProcessEnv = {}) {
   }
 }
 
-describeStandin('firecracker stand-in process', () => {
+describe('firecracker stand-in process', () => {
   it('prints a Firecracker version >= 1.8 that banger accepts', async () => {
     const r = await runStandin(['--version']);
     expect(r.code).toBe(0);

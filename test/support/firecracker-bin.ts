@@ -2,7 +2,8 @@
 // pointed at the Firecracker stand-in; on a host with KVM and Firecracker,
 // BANGER_E2E_FIRECRACKER=/path/to/firecracker runs the same suites against the
 // real binary, and the tests that only make sense with the stand-in (its
-// API checks, its no-guest mode, its BANGER_STANDIN_* knobs) are skipped.
+// API checks, its no-guest mode, its BANGER_STANDIN_* knobs) are left out of
+// the run (test/support/standin-only.ts).
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { STANDIN } from './qemu-standin.js';
 
@@ -36,15 +37,4 @@ export function firecrackerBin(
   }
   console.log(`end-to-end tests use firecracker_bin = ${real} (from ${E2E_FIRECRACKER_ENV})`);
   return real;
-}
-
-/**
- * For `describe.skipIf(standinOnly('why'))`: true (and says why on the
- * console) when running against a real Firecracker; false otherwise, so
- * nothing is skipped in the default mode.
- */
-export function standinOnly(why: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (!env[E2E_FIRECRACKER_ENV]) return false;
-  console.log(`skipped with ${E2E_FIRECRACKER_ENV}: ${why}`);
-  return true;
 }

@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { processAlive } from '../support/qemu-standin.js';
 import {
   createVmHarness,
@@ -14,8 +13,6 @@ import {
   vmIptables,
   vmTapLines,
 } from '../support/vm-harness.js';
-
-const describeStandin = describe.skipIf(standinOnly('uses the stand-in’s no-guest mode (placeholder image)'));
 
 /**
  * The daemon killed with SIGKILL at exact moments of a start or create
@@ -105,7 +102,7 @@ afterEach(async () => {
   if (names.length) await h.banger(['vm', 'delete', ...names]);
 });
 
-describeStandin('kill -9 of the daemon mid-operation (no-guest stand-in)', () => {
+describe('kill -9 of the daemon mid-operation (no-guest stand-in)', () => {
   it('between Firecracker spawn and its handles: the next daemon stops the process; the VM is stopped and starts again', async () => {
     const baseTables = await vmIptables(h);
     await ok(['vm', 'create', '--name', 'spawned', '--image', 'test-image', '--nat', '--no-start']);

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmStatsView, VmView } from '../../src/api/vms.js';
-import { standinOnly } from '../support/firecracker-bin.js';
 import {
   createVmHarness,
   json,
@@ -11,8 +10,6 @@ import {
   registerPlaceholderImage,
   type VmHarness,
 } from '../support/vm-harness.js';
-
-const describeStandin = describe.skipIf(standinOnly('uses the stand-in’s no-guest mode (placeholder image)'));
 
 /**
  * banger against the stand-in where it is as strict as Firecracker (issue
@@ -42,7 +39,7 @@ function logStamp(ms: number): string {
   return new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
 }
 
-describeStandin('Firecracker files across a restart (no-guest stand-in)', () => {
+describe('Firecracker files across a restart (no-guest stand-in)', () => {
   it("a restarted VM's metrics.json parses line by line and holds only the new run's lines", async () => {
     await ok(['vm', 'create', '--name', 'metrics', '--image', 'test-image', '--no-wait']);
     const [vm] = json<VmView[]>(await ok(['vm', 'list', '--json']));

@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VmStatsView, VmView } from '../../src/api/vms.js';
-import { standinOnly } from '../support/firecracker-bin.js';
 import { processAlive } from '../support/qemu-standin.js';
 import {
   createVmHarness,
@@ -15,8 +14,6 @@ import {
   vmIptables,
   vmTapLines,
 } from '../support/vm-harness.js';
-
-const describeStandin = describe.skipIf(standinOnly('uses the stand-in’s no-guest mode (placeholder image)'));
 
 /**
  * The VM lifecycle end to end with the Firecracker stand-in's no-guest mode:
@@ -53,7 +50,7 @@ afterEach(async () => {
   if (names.length) await h.banger(['vm', 'delete', ...names]);
 });
 
-describeStandin('vm lifecycle (no-guest stand-in)', () => {
+describe('vm lifecycle (no-guest stand-in)', () => {
   it('create, stop, start, set NAT, delete: TAP, rules, files and record follow', async () => {
     const before = await iptables();
     const created = await ok([

@@ -6,12 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
 import { tapNameForVm } from '../../src/domain/network.js';
 import type { RunResult } from '../../src/host/runner.js';
-import { firecrackerBin, standinOnly } from '../support/firecracker-bin.js';
+import { firecrackerBin } from '../support/firecracker-bin.js';
 import { createNetns, destroyAllNetns, type TestNetns } from '../support/netns.js';
 import { BANGER } from '../support/sandbox.js';
 import { createTestUser, type TestUser } from '../support/test-user.js';
-
-const describeStandin = describe.skipIf(standinOnly('uses the stand-in’s no-guest mode (placeholder image)'));
 
 /**
  * Two ordinary users on one host (one network namespace), each with banger
@@ -152,7 +150,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describeStandin('two banger users on one host', () => {
+describe('two banger users on one host', () => {
   it("each creates a --nat VM through sudo -n; restarting either daemon leaves the other's TAP and rules", async () => {
     const [a, b] = users as [BangerUser, BangerUser];
     for (const u of [a, b]) {
