@@ -6,6 +6,7 @@
 // next: a way to measure a boot change without rebuilding the image.
 import { parseArgs } from 'node:util';
 import { createVmHarness, mustRun, registerGoldenImage, type VmHarness } from '../test/support/vm-harness.js';
+import { median, progressLog } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,14 +16,7 @@ const { values } = parseArgs({
   },
 });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? 0 : s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
-const log = (line: string) => {
-  if (!values.json) process.stderr.write(`${line}\n`);
-};
+const log = progressLog(values.json);
 
 /**
  * From systemd's own monotonic timestamps (microseconds since the kernel

@@ -6,6 +6,7 @@ import {
   registerPlaceholderImage,
   type VmHarness,
 } from '../test/support/vm-harness.js';
+import { median, progressLog } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -16,14 +17,7 @@ const { values } = parseArgs({
   },
 });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? 0 : s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
-const log = (line: string) => {
-  if (!values.json) process.stderr.write(`${line}\n`);
-};
+const log = progressLog(values.json);
 
 async function must(h: VmHarness, args: string[]): Promise<void> {
   await mustRun(h, args);

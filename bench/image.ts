@@ -14,6 +14,7 @@ import { SpawnRunner } from '../src/host/runner.js';
 import { type Layer, layerOf, writeLayout } from '../test/oci/helpers/layout.js';
 import { pushLayout, startRegistry } from '../test/oci/helpers/registry.js';
 import { benchLayers } from './image-fixture.js';
+import { median, progressLog } from './stats.js';
 
 const runner = new SpawnRunner();
 const { values } = parseArgs({
@@ -27,15 +28,8 @@ const { values } = parseArgs({
 const runs = Math.max(1, Number(values.runs));
 const scale = Number(values.scale);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
-const log = (line: string) => {
-  if (!values.json) process.stderr.write(`${line}\n`);
-};
+const log = progressLog(values.json);
 
 async function settle(): Promise<void> {
   // Keep runs comparable: write back dirty pages left by the previous run.

@@ -19,6 +19,7 @@ import { planWorkspace } from '../src/host/workspace/plan.js';
 import { streamWorkspace } from '../src/host/workspace/stream.js';
 import { startSshd } from '../test/support/sshd.js';
 import { git } from '../test/workspace/fixture.js';
+import { median, progressLog } from './stats.js';
 
 const runner = new SpawnRunner();
 const { values } = parseArgs({
@@ -36,15 +37,8 @@ const smallFiles = Number(values.files);
 const largeFiles = Number(values.large);
 const largeBytes = Number(values['large-mb']) * 1024 * 1024;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
 const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
-const log = (line: string) => {
-  if (!values.json) process.stderr.write(`${line}\n`);
-};
+const log = progressLog(values.json);
 const du = async (path: string) => Number((await runner.run(['du', '-sb', path])).stdout.split('\t')[0]);
 
 /** Small source-like files spread over nested directories, a few large binaries, one commit, a few edits. */
