@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyDefaults } from '../../../domain/config.js';
+import { which } from '../../../host/probe.js';
 import { FakeRunner } from '../../../testing/fake-runner.js';
-import { defaultChecks, kernelKeyringCheck } from './checks.js';
+import { defaultChecks, kernelKeyringCheck, tunDeviceCheck } from './checks.js';
 import type { DoctorContext } from './registry.js';
 
 const check = defaultChecks.find((c) => c.id === 'mmdebstrap-mode');
@@ -58,6 +59,69 @@ describe('doctor: kernel keyring', () => {
       expect(await kernelKeyringCheck(join(dir, 'missing')).run(ctx(true))).toMatchObject({
         status: 'warn',
         fix: 'sudo apt-get install debian-archive-keyring, then remove insecure_skip_kernel_signature from config.toml',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('doctor: host tools for kernel pulls', () => {
+  const KERNEL_TOOLS = ['dpkg-deb', 'gpgv', 'xz', 'lz4', 'zstd', 'bzip2'];
+
+  it('fails the one tool hidden from PATH, with its package, and passes the others', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'banger-path-'));
+    const saved = process.env.PATH;
+    try {
+      for (const tool of KERNEL_TOOLS) {
+        const real = which(tool);
+        if (real === undefined) throw new Error(`${tool} must be installed for this test (.ci/packages.txt)`);
+        if (tool !== 'lz4') symlinkSync(real, join(bin, tool));
+      }
+      process.env.PATH = bin;
+      const results = new Map<string, unknown>();
+      for (const tool of KERNEL_TOOLS) {
+        const check = defaultChecks.find((c) => c.id === `tool:${tool}`);
+        results.set(tool, await check?.run({} as DoctorContext));
+      }
+      expect(results.get('lz4')).toEqual({
+        status: 'fail',
+        detail: 'lz4 not found',
+        fix: 'sudo apt-get install lz4',
+      });
+      for (const tool of KERNEL_TOOLS.filter((t) => t !== 'lz4'))
+        expect(results.get(tool), tool).toEqual({ status: 'pass', detail: join(bin, tool) });
+      expect(defaultChecks.find((c) => c.id === 'tool:dpkg-deb')?.title).toBe(
+        'dpkg-deb (unpacking kernel packages)',
+      );
+    } finally {
+      process.env.PATH = saved;
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('doctor: /dev/net/tun', () => {
+  it('is one of the default checks', () => {
+    expect(defaultChecks.some((c) => c.id === 'net-tun')).toBe(true);
+  });
+
+  it('fails with the chmod and udev fix when the node cannot be opened', async () => {
+    const result = await tunDeviceCheck('/nonexistent/tun').run({} as DoctorContext);
+    expect(result).toEqual({
+      status: 'fail',
+      detail: '/nonexistent/tun is missing or not accessible to this user',
+      fix: 'sudo chmod 0666 /nonexistent/tun (as most distributions ship it); to keep it across reboots, a udev rule: KERNEL=="tun", MODE="0666"',
+    });
+  });
+
+  it('passes when the user can read and write it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'banger-tun-'));
+    try {
+      writeFileSync(join(dir, 'tun'), '', { mode: 0o666 });
+      expect(await tunDeviceCheck(join(dir, 'tun')).run({} as DoctorContext)).toEqual({
+        status: 'pass',
+        detail: `${join(dir, 'tun')} is accessible`,
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

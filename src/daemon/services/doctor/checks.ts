@@ -24,6 +24,26 @@ const kvm: CheckDefinition = {
   },
 };
 
+/**
+ * Firecracker runs as the user and opens its TAP through /dev/net/tun. Most
+ * distributions make the node 0666; where it is 0600 root, every VM start
+ * would fail with "Permission denied" while the rest of doctor is green.
+ */
+export function tunDeviceCheck(device = '/dev/net/tun'): CheckDefinition {
+  return {
+    id: 'net-tun',
+    title: `${device} read/write access (Firecracker opens the VM's TAP)`,
+    run: () => {
+      if (canReadWrite(device)) return { status: 'pass', detail: `${device} is accessible` };
+      return {
+        status: 'fail',
+        detail: `${device} is missing or not accessible to this user`,
+        fix: `sudo chmod 0666 ${device} (as most distributions ship it); to keep it across reboots, a udev rule: KERNEL=="tun", MODE="0666"`,
+      };
+    },
+  };
+}
+
 const firecracker: CheckDefinition = {
   id: 'firecracker',
   title: 'Firecracker ≥ 1.8',
@@ -152,6 +172,7 @@ export function kernelKeyringCheck(keyring: string = DEBIAN_ARCHIVE_KEYRING): Ch
 /** The doctor's checks, in report order. Later capabilities append their own. */
 export const defaultChecks: readonly CheckDefinition[] = [
   kvm,
+  tunDeviceCheck(),
   firecracker,
   ...hostToolChecks,
   privateDirCheck('state-dir', 'state directory ownership and mode', (p) => p.stateDir),

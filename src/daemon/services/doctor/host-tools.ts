@@ -16,6 +16,13 @@ const HOST_TOOLS: readonly { tool: string; pkg: string; purpose: string }[] = [
   { tool: 'cpio', pkg: 'cpio', purpose: "banger's initramfs" },
   { tool: 'tar', pkg: 'tar', purpose: 'workspace copies and kernel packages' },
   { tool: 'git', pkg: 'git', purpose: 'workspace copies of git repositories' },
+  // Kernel pulls: Debian's signed index and .deb packages, and the compressed kernels inside them.
+  { tool: 'dpkg-deb', pkg: 'dpkg', purpose: 'unpacking kernel packages' },
+  { tool: 'gpgv', pkg: 'gpgv', purpose: "checking the signature of Debian's package index" },
+  { tool: 'xz', pkg: 'xz-utils', purpose: "Debian's package index and xz kernels" },
+  { tool: 'lz4', pkg: 'lz4', purpose: "Debian's cloud kernel (LZ4)" },
+  { tool: 'zstd', pkg: 'zstd', purpose: 'zstd kernels and modules' },
+  { tool: 'bzip2', pkg: 'bzip2', purpose: 'bzip2 kernels' },
 ];
 
 export const hostToolChecks: CheckDefinition[] = HOST_TOOLS.map(({ tool, pkg, purpose }) => ({
