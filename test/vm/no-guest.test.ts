@@ -157,6 +157,35 @@ describe('vm lifecycle (no-guest stand-in)', () => {
     await ok(['vm', 'delete', 'twin']);
   });
 
+  it('vm set on several VMs changes each and reports each; a bad ref fails alone', async () => {
+    for (const name of ['a', 'b', 'c'])
+      await ok(['vm', 'create', '--name', name, '--image', 'test-image', '--nat', '--no-start']);
+    const r = await h.banger(['vm', 'set', '--no-nat', 'a', 'b', 'nope', 'c']);
+    expect(r.status).toBe(4);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(
+      ['a', 'b', 'c'].map((n) => expect.stringMatching(new RegExp(`^${n}: .* NAT off$`))),
+    );
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^banger: nope: .*nope/),
+      'banger: 1 of 4 VMs failed (see above)',
+    ]);
+    expect((await vmList()).map((v) => [v.name, v.nat]).sort()).toEqual([
+      ['a', false],
+      ['b', false],
+      ['c', false],
+    ]);
+    const changed = json<VmView[]>(await ok(['vm', 'set', '--nat', '--json', 'a', 'c']));
+    expect(changed.map((v) => [v.name, v.nat])).toEqual([
+      ['a', true],
+      ['c', true],
+    ]);
+    expect(json<VmView>(await ok(['vm', 'set', '--vcpu', '2', '--json', 'b']))).toMatchObject({
+      name: 'b',
+      vcpu: 2,
+    });
+    await ok(['vm', 'delete', 'a', 'b', 'c']);
+  });
+
   it('20 concurrent creates get distinct addresses and TAPs; deleting them returns to baseline', async () => {
     const baseTables = await iptables();
     const names = Array.from({ length: 20 }, (_, i) => `c${i}`);

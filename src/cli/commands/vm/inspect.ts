@@ -5,6 +5,7 @@ import { integerArg } from '../../args.js';
 import { formatDuration, printFields, printJson, printTable } from '../../output.js';
 import { terminalSafeStream } from '../../terminal-safe.js';
 import { withClient } from './lifecycle.js';
+import { forEachRef } from './many.js';
 
 function uptime(vm: VmView): string {
   return vm.uptimeSeconds === undefined ? '-' : formatDuration(vm.uptimeSeconds);
@@ -119,30 +120,47 @@ export function registerInspectCommands(vm: Command): void {
     );
 
   vm.command('set')
-    .description('change a VM: NAT at any time; vCPU, memory and disk size (grow only) while stopped')
-    .argument('<vm>', 'VM name, id or unique id prefix')
+    .description(
+      'change VMs: NAT at any time; vCPU, memory and disk size (grow only) while stopped. Several VMs change concurrently, each reporting its own result',
+    )
+    .argument('<vm...>', 'VM names, ids or unique id prefixes')
     .option('--vcpu <n>', 'vCPUs (1-32)', integerArg)
     .option('--memory <mib>', 'memory in MiB', integerArg)
     .option('--disk-size <size>', 'new work disk size (grow only), e.g. 32G')
     .option('--nat', 'enable NAT')
     .option('--no-nat', 'disable NAT')
-    .option('--json', 'print the VM as JSON')
+    .option('--json', 'print the VM as JSON (an array of the changed VMs when several are given)')
     .action(
       (
-        ref: string,
+        refs: string[],
         o: { vcpu?: number; memory?: number; diskSize?: string; nat?: boolean; json?: boolean },
       ) =>
         withClient(async (client) => {
-          const { vm: v } = await client.setVm(ref, {
+          const change = {
             ...(o.vcpu !== undefined ? { vcpu: o.vcpu } : {}),
             ...(o.memory !== undefined ? { memoryMib: o.memory } : {}),
             ...(o.diskSize !== undefined ? { diskSize: o.diskSize } : {}),
             ...(o.nat !== undefined ? { nat: o.nat } : {}),
-          });
-          if (o.json) return printJson(v);
-          process.stdout.write(
-            `${v.name}: ${v.vcpu} vCPU, ${v.memoryMib} MiB, ${formatSize(v.diskBytes)} disk, NAT ${v.nat ? 'on' : 'off'}\n`,
-          );
+          };
+          const changed: VmView[] = [];
+          const print = () => {
+            if (o.json) printJson(refs.length === 1 ? changed[0] : changed);
+          };
+          try {
+            await forEachRef(
+              refs,
+              (ref) => client.setVm(ref, change),
+              (_ref, { vm: v }) => {
+                changed.push(v);
+                if (!o.json)
+                  process.stdout.write(
+                    `${v.name}: ${v.vcpu} vCPU, ${v.memoryMib} MiB, ${formatSize(v.diskBytes)} disk, NAT ${v.nat ? 'on' : 'off'}\n`,
+                  );
+              },
+            );
+          } finally {
+            if (changed.length > 0) print();
+          }
         }),
     );
 }
