@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolvePaths } from '../../src/host/paths.js';
 import { openDatabase } from '../../src/store/db.js';
 import { VmRepository } from '../../src/store/vm-repository.js';
 import { BANGERD, createSandbox, type Sandbox } from '../support/sandbox.js';
@@ -173,6 +174,23 @@ describe('the .vm DNS server in the daemon', () => {
     expect(dig('BOX.vm')).toBe('172.16.0.2');
     expect(digStatus('nothere.vm')).toBe('NXDOMAIN');
     expect(digStatus('example.com')).toBe('REFUSED');
+  });
+});
+
+describe('vm create without Firecracker', () => {
+  it('fails at once with exit 6 and the fix, before building the default image', () => {
+    const r = sb.banger(['vm', 'create', '--no-wait'], { PATH: '/usr/bin:/bin' });
+    expect(r.status).toBe(6);
+    expect(r.stderr).toMatch(
+      /^banger: firecracker is not on PATH; install Firecracker ≥ 1\.8 or set firecracker_bin in config\.toml$/m,
+    );
+    // Only the spec line came before: no image stage, and nothing under the images directory.
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^spec: /),
+      expect.stringMatching(/^banger: /),
+    ]);
+    const images = resolvePaths(sb.env).imagesDir;
+    expect(existsSync(images) ? readdirSync(images) : []).toEqual([]);
   });
 });
 

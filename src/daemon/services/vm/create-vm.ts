@@ -22,9 +22,9 @@ export interface CreatePlan {
 
 /**
  * Everything a create checks before it creates anything: name, the kernel
- * command line it will boot with, sizing (the `spec:` line is emitted first), the image (the default one is built or
- * pulled on demand, an explicitly named one must exist), Firecracker, and
- * host networking when the VM is to be started.
+ * command line it will boot with, sizing (the `spec:` line is emitted first),
+ * an explicitly named image, Firecracker and host networking when the VM is
+ * to be started, and last the default image (built or pulled on demand).
  */
 export async function validateCreate(
   deps: VmServiceDeps,
@@ -59,11 +59,13 @@ export async function validateCreate(
   // built or pulled on first use, after the spec line.
   const named = image === deps.config.defaultImageName ? undefined : deps.images.resolve(image);
   emit({ stage: 'spec', message: formatSpecLine(sizing) });
-  const artifacts = named ?? (await deps.images.ensure(image, (e) => emit(e), signal));
+  // What starting needs is checked before the default image is built or pulled (a minute or
+  // more): a host without Firecracker or networking fails in a moment, with the fix.
   if (req.start !== false) {
     await deps.firecrackerBin();
     await deps.network();
   }
+  const artifacts = named ?? (await deps.images.ensure(image, (e) => emit(e), signal));
   return { id: newVmId(), name, nat: req.nat ?? false, sizing, artifacts };
 }
 
