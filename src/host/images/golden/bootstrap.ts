@@ -2,6 +2,7 @@ import { AppError } from '../../../domain/errors.js';
 import { CommandError, type Runner } from '../../runner.js';
 import { type BootstrapEvent, BootstrapProgress } from './bootstrap-progress.js';
 import type { BuildLog } from './build-log.js';
+import { buildFailureReason } from './failure-reason.js';
 import { customizeScript, essentialScript } from './guest-config.js';
 import type { MmdebstrapMode } from './mmdebstrap-mode.js';
 
@@ -108,7 +109,7 @@ export async function bootstrapTarball(o: BootstrapOptions): Promise<{ packagesS
     if (err instanceof CommandError) {
       throw new AppError(
         'operation_failed',
-        `mmdebstrap failed (${err.stderrTail.trim().split('\n').at(-1) ?? 'no output'}); see the build log ${o.log.path}`,
+        `mmdebstrap failed: ${buildFailureReason(err.stderrTail)}; see the build log ${o.log.path}`,
         { cause: err },
       );
     }
