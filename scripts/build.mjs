@@ -1,7 +1,8 @@
 // Bundles the CLI, the daemon and the test-bed tools into dist/ with esbuild.
 // Dependencies stay external: they are installed next to the bundle by npm.
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { build } from 'esbuild';
 
 // Every tools/<name>/main.ts becomes dist/tools/<name>.js.
@@ -9,14 +10,11 @@ const tools = existsSync('tools')
   ? readdirSync('tools').filter((name) => existsSync(`tools/${name}/main.ts`))
   : [];
 const entries = [
-  { in: 'src/cli/main.ts', out: 'banger' },
   { in: 'src/daemon/main.ts', out: 'bangerd' },
   ...tools.map((name) => ({ in: `tools/${name}/main.ts`, out: `tools/${name}` })),
 ];
 
-await mkdir('dist/tools', { recursive: true });
-await build({
-  entryPoints: entries.map((e) => ({ in: e.in, out: e.out })),
+const common = {
   outdir: 'dist',
   outExtension: { '.js': '.js' },
   bundle: true,
@@ -28,8 +26,26 @@ await build({
   jsx: 'automatic',
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
+};
+
+await mkdir('dist/tools', { recursive: true });
+await build({ ...common, entryPoints: entries.map((e) => ({ in: e.in, out: e.out })) });
+// The CLI alone is split: what it imports lazily (the TUI, with react and ink) goes to
+// dist/chunks/ and is loaded only by the command that needs it, so other commands start fast.
+const cli = await build({
+  ...common,
+  entryPoints: [{ in: 'src/cli/main.ts', out: 'banger' }],
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
 });
-for (const e of entries) await chmod(`dist/${e.out}.js`, 0o755);
+// Chunk names carry a content hash: remove those of earlier builds (not the whole directory,
+// which a CLI started from dist/ at this moment may be loading).
+const current = new Set(Object.keys(cli.metafile.outputs).map((path) => basename(path)));
+for (const name of readdirSync('dist/chunks')) {
+  if (!current.has(name)) await rm(`dist/chunks/${name}`, { force: true });
+}
+for (const e of [{ out: 'banger' }, ...entries]) await chmod(`dist/${e.out}.js`, 0o755);
 
 // The root helper runs as root: one self-contained file with no imports but
 // node's own, so nothing a user can write (node_modules, an npm prefix) is

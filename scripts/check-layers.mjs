@@ -13,7 +13,9 @@ const allowed = {
   client: ['domain', 'api', 'host', 'client'],
   daemon: ['domain', 'api', 'host', 'store', 'daemon'],
   // User interfaces use the client core and the contract, never host/ directly.
-  cli: ['domain', 'api', 'client', 'cli'],
+  // tui/ only for `banger tui`, which loads it lazily (src/cli/commands/tui.ts).
+  cli: ['domain', 'api', 'client', 'cli', 'tui'],
+  tui: ['domain', 'api', 'client', 'tui'],
   testing: ['domain', 'host', 'testing'],
 };
 

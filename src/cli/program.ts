@@ -7,6 +7,7 @@ import { registerEventsCommand } from './commands/events.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerKernelCommands } from './commands/kernel.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerTuiCommand } from './commands/tui.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerVmCommands } from './commands/vm/index.js';
 import { applyLiveNames, type LiveNames } from './live-names.js';
@@ -25,6 +26,7 @@ export function buildProgram(liveNames?: LiveNames): Command {
   registerImageCommands(program);
   registerKernelCommands(program);
   registerEventsCommand(program);
+  registerTuiCommand(program);
   registerDoctorCommand(program);
   registerDaemonCommands(program);
   registerSystemCommands(program);
