@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { AppError } from '../domain/errors.js';
 import { type DaemonEvent, daemonEvent } from './events.js';
 import {
+  availableImages,
   availableKernels,
   type BuildImageRequest,
   imageDetail,
@@ -189,6 +190,10 @@ export class BangerClient {
 
   listKernels() {
     return this.call(routes.listKernels, {}, kernelList);
+  }
+
+  availableImages() {
+    return this.call(routes.availableImages, {}, availableImages);
   }
 
   availableKernels() {

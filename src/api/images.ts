@@ -106,6 +106,13 @@ export type KernelInfo = z.infer<typeof kernelInfo>;
 
 export const kernelList = z.object({ kernels: z.array(kernelInfo) });
 
+export const availableImages = z.object({
+  images: z.array(
+    z.object({ name: z.string(), description: z.string(), how: z.literal('build'), present: z.boolean() }),
+  ),
+});
+export type AvailableImages = z.infer<typeof availableImages>;
+
 export const availableKernels = z.object({
   kernels: z.array(z.object({ name: z.string(), description: z.string(), pulled: z.boolean() })),
 });

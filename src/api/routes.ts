@@ -34,6 +34,7 @@ export const routes = {
   vmLogs: route('GET', '/v1/vms/:ref/logs'),
 
   listImages: route('GET', '/v1/images'),
+  availableImages: route('GET', '/v1/images/available'),
   showImage: route('GET', '/v1/images/:name'),
   registerImage: route('POST', '/v1/images/register'),
   pullImage: route('POST', '/v1/images/pull'),

@@ -194,6 +194,19 @@ describe('vm create without Firecracker', () => {
   });
 });
 
+describe('image catalog', () => {
+  it('image list --available names debian-bookworm, not yet present, built by the recipe', () => {
+    const text = sb.banger(['image', 'list', '--available']);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^NAME +PRESENT +HOW +DESCRIPTION$/m);
+    expect(text.stdout).toMatch(/^debian-bookworm +no +build +Debian 12 \(bookworm\)/m);
+    const json = JSON.parse(sb.banger(['image', 'list', '--available', '--json']).stdout);
+    expect(json).toEqual([
+      expect.objectContaining({ name: 'debian-bookworm', how: 'build', present: false }),
+    ]);
+  });
+});
+
 describe('banger doctor', () => {
   it('fails without Firecracker, with a fix line, and --json carries the same checks', () => {
     const text = sb.banger(['doctor'], { PATH: '/usr/bin:/bin' });

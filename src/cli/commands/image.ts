@@ -39,9 +39,19 @@ export function registerImageCommands(program: Command): void {
 
   image
     .command('list')
-    .description('list images: name, size, source, kernel, created')
+    .description('list images: name, size, source, kernel, created; with --available the catalog')
+    .option('--available', 'list the images banger knows by name (`banger image pull NAME`)')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { available?: boolean; json?: boolean }) => {
+      if (opts.available) {
+        const { images } = await withClient((c) => c.availableImages());
+        if (opts.json) return printJson(images);
+        printTable(
+          ['name', 'present', 'how', 'description'],
+          images.map((i) => [i.name, i.present ? 'yes' : 'no', i.how, i.description]),
+        );
+        return;
+      }
       const { images } = await withClient((c) => c.listImages());
       if (opts.json) return printJson(images);
       printTable(
@@ -97,8 +107,13 @@ export function registerImageCommands(program: Command): void {
 
   image
     .command('pull')
-    .description('pull an OCI image from a registry and make it bootable (paired with the default kernel)')
-    .argument('<ref>', 'e.g. docker.io/library/debian:bookworm, localhost:5000/x:y, repo@sha256:…')
+    .description(
+      "make an image by catalog name (see `image list --available`; debian-bookworm is built here by banger's recipe), or pull an OCI image from a registry and make it bootable (paired with the default kernel)",
+    )
+    .argument(
+      '<ref>',
+      'a catalog name, or an OCI reference: docker.io/library/debian:bookworm, localhost:5000/x:y, repo@sha256:…',
+    )
     .option('--name <name>', 'image name (default: from the reference, e.g. alpine-3-20 for alpine:3.20)')
     .option('--insecure', 'allow plain HTTP to a registry that is not on localhost')
     .action(async (ref: string, opts: { name?: string; insecure?: boolean }) => {
@@ -108,7 +123,8 @@ export function registerImageCommands(program: Command): void {
           p,
         ),
       );
-      process.stderr.write(`image ${pulled.name} pulled (${formatSize(pulled.sizeBytes)})\n`);
+      const verb = pulled.source.kind === 'build' ? 'built' : 'pulled';
+      process.stderr.write(`image ${pulled.name} ${verb} (${formatSize(pulled.sizeBytes)})\n`);
     });
 
   image

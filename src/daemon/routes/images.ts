@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
+  type AvailableImages,
   type AvailableKernels,
   buildImageRequest,
   type ImageDetail,
@@ -12,6 +13,7 @@ import {
 } from '../../api/images.js';
 import { routes } from '../../api/routes.js';
 import type { ImageRecord } from '../../domain/image.js';
+import { imageCatalog } from '../../domain/image-catalog.js';
 import type { DaemonContext } from '../context.js';
 import { streamOperation } from '../ndjson.js';
 import type { KernelSet } from '../services/images/kernel-service.js';
@@ -43,6 +45,14 @@ export function registerImageRoutes(app: FastifyInstance, ctx: DaemonContext): v
   const { images, kernels } = ctx.images;
 
   on(app, routes.listImages, async (): Promise<ImageList> => ({ images: images.list().map(imageInfo) }));
+
+  on(
+    app,
+    routes.availableImages,
+    async (): Promise<AvailableImages> => ({
+      images: imageCatalog.map((i) => ({ ...i, present: images.list().some((r) => r.name === i.name) })),
+    }),
+  );
 
   on(app, routes.showImage, async (request): Promise<ImageDetail> => {
     const { name } = nameParam.parse(request.params);

@@ -214,3 +214,20 @@ describe('ensureImage with an OCI reference', () => {
     expect(readdirSync(paths.tmpDir)).toEqual([]);
   });
 });
+
+describe('image pull of a catalog name', () => {
+  it('builds debian-bookworm with the golden recipe instead of asking docker.io, under --name too', async () => {
+    const builder = fakeBuilder();
+    builder.release();
+    const { images } = setup(builder.build);
+    const pulled = await images.pull({ ref: 'debian-bookworm' }, () => {});
+    expect(pulled).toMatchObject({ name: 'debian-bookworm', source: { kind: 'build' } });
+    const named = await images.pull({ ref: 'debian-bookworm', name: 'mine' }, () => {});
+    expect(named).toMatchObject({ name: 'mine', source: { kind: 'build' } });
+    expect(builder.calls).toHaveLength(2);
+    await expect(images.pull({ ref: 'debian-bookworm' }, () => {})).rejects.toThrow(
+      'an image named "debian-bookworm" already exists',
+    );
+    expect(builder.calls).toHaveLength(2);
+  });
+});

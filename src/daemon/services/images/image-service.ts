@@ -7,6 +7,7 @@ import {
   type ImageRecord,
   validateImageName,
 } from '../../../domain/image.js';
+import { catalogImage } from '../../../domain/image-catalog.js';
 import type { Logger } from '../../../host/logger.js';
 import type { ImageRepository } from '../../../store/image-repository.js';
 import type { BootArtifacts } from './boot-artifacts.js';
@@ -135,8 +136,17 @@ export class ImageService {
     });
   }
 
-  /** `image pull`: pairs the image with the default kernel set, pulling that on demand. */
+  /**
+   * `image pull`: a catalog name is made as the catalog says (today: the
+   * golden build); anything else is an OCI reference, paired with the
+   * default kernel set, which is pulled on demand.
+   */
   pull(input: PullInput, onProgress: Progress, signal?: AbortSignal): Promise<ImageRecord> {
+    if (catalogImage(input.ref)) {
+      const existing = this.o.images.get(input.name ?? input.ref);
+      if (existing && input.existing === 'reuse') return Promise.resolve(existing);
+      return this.build({ name: input.name ?? input.ref }, onProgress, signal);
+    }
     return pullOciImage(this.o, input, onProgress, signal);
   }
 
