@@ -182,7 +182,7 @@ describe('vm create without Firecracker', () => {
     const r = sb.banger(['vm', 'create', '--no-wait'], { PATH: '/usr/bin:/bin' });
     expect(r.status).toBe(6);
     expect(r.stderr).toMatch(
-      /^banger: firecracker is not on PATH; install Firecracker ≥ 1\.8 or set firecracker_bin in config\.toml$/m,
+      /^banger: firecracker is not on PATH; install Firecracker ≥ 1\.8 or set firecracker_bin in config\.toml \(no KVM here\? docs\/without-kvm\.md shows how to try banger under emulation\)$/m,
     );
     // Only the spec line came before: no image stage, and nothing under the images directory.
     expect(r.stderr.trim().split('\n')).toEqual([

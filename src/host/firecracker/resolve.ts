@@ -5,6 +5,9 @@ import type { Runner } from '../runner.js';
 /** banger relies on ACPI device discovery, which Firecracker has on x86_64 since 1.8. */
 const MIN_FIRECRACKER = { major: 1, minor: 8 } as const;
 
+/** Where a user without KVM or Firecracker is sent: trying banger under emulation is documented, never automatic. */
+export const WITHOUT_KVM_HINT = 'no KVM here? docs/without-kvm.md shows how to try banger under emulation';
+
 export interface FirecrackerBinary {
   path: string;
   version: string;
@@ -35,7 +38,7 @@ export async function resolveFirecracker(
       : 'firecracker is not on PATH';
     throw new AppError(
       'host_unsupported',
-      `${where}; install Firecracker ≥ ${MIN_FIRECRACKER.major}.${MIN_FIRECRACKER.minor} or set firecracker_bin in config.toml`,
+      `${where}; install Firecracker ≥ ${MIN_FIRECRACKER.major}.${MIN_FIRECRACKER.minor} or set firecracker_bin in config.toml (${WITHOUT_KVM_HINT})`,
     );
   }
   const result = await runner.run([path, '--version'], { timeoutMs: 10_000, check: false });

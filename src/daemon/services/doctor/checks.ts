@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { AppError } from '../../../domain/errors.js';
 import { formatSpecLine, resolveSizing } from '../../../domain/vm-spec.js';
-import { resolveFirecracker } from '../../../host/firecracker/resolve.js';
+import { resolveFirecracker, WITHOUT_KVM_HINT } from '../../../host/firecracker/resolve.js';
 import { mmdebstrapMode } from '../../../host/images/golden/mmdebstrap-mode.js';
 import { DEBIAN_ARCHIVE_KEYRING } from '../../../host/images/kernel/debian-archive.js';
 import { canReadWrite, dirFacts, freeBytes, hostFacts } from '../../../host/probe.js';
@@ -19,7 +19,7 @@ const kvm: CheckDefinition = {
     return {
       status: 'fail',
       detail: '/dev/kvm is missing or not accessible to this user',
-      fix: 'enable virtualization and add yourself to the kvm group: sudo usermod -aG kvm $USER (then log in again)',
+      fix: `enable virtualization and add yourself to the kvm group: sudo usermod -aG kvm $USER (then log in again); ${WITHOUT_KVM_HINT}`,
     };
   },
 };
@@ -56,7 +56,7 @@ const firecracker: CheckDefinition = {
       return {
         status: 'fail',
         detail: err.message.split(';')[0] ?? err.message,
-        fix: 'install Firecracker ≥ 1.8 from https://github.com/firecracker-microvm/firecracker/releases or set firecracker_bin in config.toml',
+        fix: `install Firecracker ≥ 1.8 from https://github.com/firecracker-microvm/firecracker/releases or set firecracker_bin in config.toml; ${WITHOUT_KVM_HINT}`,
       };
     }
   },
