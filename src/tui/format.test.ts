@@ -49,7 +49,7 @@ describe('numbers', () => {
     expect(formatBytes(undefined)).toBe('-');
     expect(formatBytes(1.5 * 1024 ** 2)).toBe('1.5M');
     expect(formatPercent(undefined)).toBe('-');
-    expect(formatPercent(3.14159)).toBe('3.1%');
+    expect(formatPercent(3.04)).toBe('3.0%');
     expect(formatPercent(42.6)).toBe('43%');
   });
   it('computes CPU use between two samples, as a share of one core', () => {
