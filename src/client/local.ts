@@ -19,6 +19,9 @@ export async function uninstallPackage(): Promise<void> {
  */
 export function runSystemSetup(options: {
   installSudoers: boolean;
+  installPackages?: boolean;
+  confirmPackages?: (packages: readonly string[]) => Promise<boolean>;
+  packageOutput?: (chunk: Buffer) => void;
   sudoersFile?: string;
   user?: string;
   configFile?: string;

@@ -160,6 +160,27 @@ describe('banger system setup', () => {
     expect(text.stdout).toMatch(/^DNS routing: +skipped, no systemd-resolved/m);
   });
 
+  it('--install-packages hands what doctor would miss to the real apt-get, which finds it installed', async () => {
+    // lz4 is installed, but /usr/bin/lz4 is covered by /dev/null (not a file) in this mount
+    // namespace: setup sees it missing, and apt-get, reading dpkg's database, changes nothing.
+    const lz4Hidden: Runner = {
+      run: (argv, opts) =>
+        user.asRoot.run(
+          ['sh', '-c', 'mount --bind /dev/null /usr/bin/lz4 && exec "$@"', 'sh', ...argv],
+          opts,
+        ),
+    };
+    const r = await setup(lz4Hidden, ['--install-packages', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as SystemSetupReport;
+    expect(report.packages).toEqual({ action: 'installed', packages: ['lz4'], tools: ['lz4'] });
+    expect(r.stderr).toMatch(/lz4 is already the newest version/);
+
+    const present = await setup(user.asRoot, ['--install-packages']);
+    expect(present.exitCode).toBe(0);
+    expect(present.stdout).toMatch(/^packages: +every host tool is installed$/m);
+  });
+
   it('refuses to run as an ordinary user: one line, exit 6, nothing changed', async () => {
     const before = await networkSnapshot(ns.runner);
     const r = await user.asUser.run(

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { runSystemSetup, type SystemSetupReport } from '../../client/local.js';
 import { printJson } from '../output.js';
@@ -14,6 +15,11 @@ export function registerSystemCommands(program: Command): void {
       '--install-sudoers',
       "write the sudoers line that lets the user run the root helper (checked with visudo first); removes an older banger's unsafe /etc/sudoers.d/banger",
     )
+    .option(
+      '--install-packages',
+      'install the packages of missing host tools (those doctor checks) with apt-get first; asks on a terminal unless --yes',
+    )
+    .option('-y, --yes', 'with --install-packages: do not ask')
     .option('--sudoers-file <path>', 'where --install-sudoers writes (default: /etc/sudoers.d/banger-<uid>)')
     .option('--user <name>', 'prepare for this user instead of the one running sudo (SUDO_USER)')
     .option('--config <file>', "that user's config file (default: their ~/.config/banger/config.toml)")
@@ -28,6 +34,8 @@ export function registerSystemCommands(program: Command): void {
     .action(
       async (opts: {
         installSudoers?: boolean;
+        installPackages?: boolean;
+        yes?: boolean;
         sudoersFile?: string;
         user?: string;
         config?: string;
@@ -36,8 +44,13 @@ export function registerSystemCommands(program: Command): void {
         node?: string;
         json?: boolean;
       }) => {
+        const askFirst = opts.yes !== true && process.stdin.isTTY === true && process.stderr.isTTY === true;
         const report = await runSystemSetup({
           installSudoers: opts.installSudoers === true,
+          installPackages: opts.installPackages === true,
+          ...(askFirst ? { confirmPackages: askToInstall } : {}),
+          // apt-get's progress goes to stderr, so stdout stays the report (and --json stays JSON).
+          packageOutput: (chunk) => process.stderr.write(chunk),
           helperDir: opts.helperDir,
           grantsDir: opts.grantsDir,
           ...(opts.sudoersFile === undefined ? {} : { sudoersFile: opts.sudoersFile }),
@@ -51,8 +64,29 @@ export function registerSystemCommands(program: Command): void {
     );
 }
 
+/** The TTY question before apt-get runs; anything but y/yes declines. */
+async function askToInstall(packages: readonly string[]): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Install ${packages.join(' ')} with apt-get? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+function packagesLine(p: SystemSetupReport['packages']): string | undefined {
+  if (p.action === 'not-requested') return undefined;
+  if (p.action === 'all-present') return 'packages:       every host tool is installed';
+  if (p.action === 'installed')
+    return `packages:       installed ${p.packages.join(' ')} (for ${p.tools.join(', ')})`;
+  return `packages:       not installed (declined): ${p.packages.join(' ')}`;
+}
+
 function printSetup(r: SystemSetupReport): void {
+  const packages = packagesLine(r.packages);
   const lines = [
+    ...(packages ? [packages] : []),
     `user:           ${r.user.name} (uid ${r.user.uid}), config ${r.configFile}`,
     `bridge:         ${r.bridge.name} ${r.bridge.address}: ${r.bridge.action}`,
   ];

@@ -1,8 +1,14 @@
-import { which } from '../../../host/probe.js';
-import type { CheckDefinition } from './registry.js';
+import { which } from '../probe.js';
 
-/** Host programs banger runs, with the Debian package providing each. */
-const HOST_TOOLS: readonly { tool: string; pkg: string; purpose: string }[] = [
+/** A host program banger runs, with the Debian package that provides it. */
+export interface HostTool {
+  tool: string;
+  pkg: string;
+  purpose: string;
+}
+
+/** What doctor checks and `system setup --install-packages` installs. */
+export const HOST_TOOLS: readonly HostTool[] = [
   { tool: 'ip', pkg: 'iproute2', purpose: 'bridge and TAP devices' },
   { tool: 'iptables', pkg: 'iptables', purpose: 'per-VM NAT' },
   { tool: 'mkfs.ext4', pkg: 'e2fsprogs', purpose: 'VM disks and images' },
@@ -25,13 +31,7 @@ const HOST_TOOLS: readonly { tool: string; pkg: string; purpose: string }[] = [
   { tool: 'bzip2', pkg: 'bzip2', purpose: 'bzip2 kernels' },
 ];
 
-export const hostToolChecks: CheckDefinition[] = HOST_TOOLS.map(({ tool, pkg, purpose }) => ({
-  id: `tool:${tool}`,
-  title: `${tool} (${purpose})`,
-  run: () => {
-    const path = which(tool);
-    return path
-      ? { status: 'pass', detail: path }
-      : { status: 'fail', detail: `${tool} not found`, fix: `sudo apt-get install ${pkg}` };
-  },
-}));
+/** The tools not found on PATH (nor in the sbin directories). */
+export function missingHostTools(find: (tool: string) => string | undefined = which): HostTool[] {
+  return HOST_TOOLS.filter((t) => find(t.tool) === undefined);
+}

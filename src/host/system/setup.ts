@@ -17,6 +17,7 @@ import { resolvePaths } from '../paths.js';
 import { assertNoConflict, installHelper, writeGrant } from '../root-helper/install.js';
 import { DEFAULT_GRANTS_DIR, DEFAULT_HELPER_DIR } from '../root-helper/protocol.js';
 import type { Runner } from '../runner.js';
+import { installMissingPackages, type PackagesReport } from './install-packages.js';
 import { type InvokingUser, invokingUser } from './invoking-user.js';
 import {
   defaultSudoersFile,
@@ -50,6 +51,12 @@ export interface SystemSetupOptions {
   user?: string;
   /** Default: that user's ~/.config/banger/config.toml. */
   configFile?: string;
+  /** Install the packages of missing host tools with apt-get first (`--install-packages`). */
+  installPackages?: boolean;
+  /** Asked before installing them (a TTY prompt); absent, the flag is the consent. */
+  confirmPackages?: (packages: readonly string[]) => Promise<boolean>;
+  /** apt-get's output while it installs. */
+  packageOutput?: (chunk: Buffer) => void;
   tools?: Partial<ToolPaths>;
   /** How long to wait for systemd-resolved to notice a new bridge. Default 3 s. */
   resolvedWaitMs?: number;
@@ -59,6 +66,8 @@ type BridgeAction = 'created' | 'readdressed' | 'brought-up' | 'unchanged';
 
 /** What `banger system setup` found and did; `--json` prints it as is. */
 export interface SystemSetupReport {
+  /** Host tools' packages: installed only with --install-packages. */
+  packages: PackagesReport | { action: 'not-requested' };
   user: InvokingUser;
   configFile: string;
   bridge: { name: string; address: string; action: BridgeAction };
@@ -107,6 +116,14 @@ export async function systemSetup(o: SystemSetupOptions): Promise<SystemSetupRep
   }
   const tools: ToolPaths = { ...DEFAULT_TOOL_PATHS, ...o.tools };
   const user = await invokingUser(o.runner, o.env, o.user);
+  // First: the later steps need some of these tools (ip, iptables).
+  const packages: SystemSetupReport['packages'] = o.installPackages
+    ? await installMissingPackages({
+        runner: o.runner,
+        ...(o.confirmPackages ? { confirm: o.confirmPackages } : {}),
+        ...(o.packageOutput ? { onOutput: o.packageOutput } : {}),
+      })
+    : { action: 'not-requested' };
   // Under sudo, HOME and XDG_* are root's (or gone): the config is found from the user's passwd entry.
   const userEnv = user.name === 'root' && o.user === undefined ? o.env : { HOME: user.home };
   const configFile = o.configFile ?? resolvePaths(userEnv).configFile;
@@ -121,7 +138,7 @@ export async function systemSetup(o: SystemSetupOptions): Promise<SystemSetupRep
   const dnsRouting = await setUpDnsRouting(o.runner, priv, config, o.resolvedWaitMs ?? 3000);
   const helper = setUpHelper(o, user, grant, grantsDir);
   const sudoers = await setUpSudoers(o, user, helper);
-  return { user, configFile, bridge, dnsRouting, ipForwarding: 'on-demand', helper, sudoers };
+  return { packages, user, configFile, bridge, dnsRouting, ipForwarding: 'on-demand', helper, sudoers };
 }
 
 function setUpHelper(

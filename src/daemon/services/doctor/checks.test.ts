@@ -87,7 +87,7 @@ describe('doctor: host tools for kernel pulls', () => {
       expect(results.get('lz4')).toEqual({
         status: 'fail',
         detail: 'lz4 not found',
-        fix: 'sudo apt-get install lz4',
+        fix: 'sudo apt-get install lz4 (or: sudo banger system setup --install-packages)',
       });
       for (const tool of KERNEL_TOOLS.filter((t) => t !== 'lz4'))
         expect(results.get(tool), tool).toEqual({ status: 'pass', detail: join(bin, tool) });
