@@ -210,7 +210,8 @@ export function App({
         />
       )}
       <StatusLine status={status} confirming={confirming?.prompt} />
-      <Legend keys={view === 'vms' ? VM_KEYS : ARTIFACT_KEYS} />
+      {/* The form has its own legend. */}
+      <Legend keys={creating ? [] : view === 'vms' ? VM_KEYS : ARTIFACT_KEYS} />
     </Box>
   );
 }

@@ -16,7 +16,13 @@ const HEADERS: Record<ArtifactKind, { titles: string[]; widths: number[] }> = {
   kernels: { titles: ['NAME', 'VERSION', 'USED BY', 'CREATED'], widths: [24, 20, 16, 16] },
 };
 
+/** The rows, sorted by name (like the VM table), so they keep their place across reloads. */
 async function loadRows(client: BangerClient, kind: ArtifactKind): Promise<Row[]> {
+  const rows = await loadUnsorted(client, kind);
+  return rows.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function loadUnsorted(client: BangerClient, kind: ArtifactKind): Promise<Row[]> {
   const created = (iso: string) => iso.slice(0, 16).replace('T', ' ');
   if (kind === 'images') {
     const { images } = await client.listImages();

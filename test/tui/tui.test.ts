@@ -102,11 +102,12 @@ describe('banger tui', () => {
     t.keys(['gamma'], true);
     await press(t, 'Up', 'Space', 'Enter'); // Up wraps to "wait for SSH"; space turns it off
     await t.waitFor('gamma running', (l) => stateOf(l, 'gamma') === 'running', 30_000);
+    // The row comes from the event stream, the status from the create's answer: either may be first.
+    await t.waitFor('the status line', (l) => l.some((x) => x.startsWith('created gamma')), 5000);
     const output = t.output();
     // The progress streamed on screen before the row: the spec line, then stages.
     expect(output).toMatch(/spec: 1 vCPU \([^)]+\), 256 MiB \(vm_defaults\), 256M disk \(vm_defaults\)/);
     expect(output.indexOf('spec: 1 vCPU')).toBeLessThan(output.lastIndexOf('created gamma'));
-    expect(t.screen().some((l) => l.includes('created gamma'))).toBe(true);
 
     // Delete asks first: any key but y keeps the VM, y removes it.
     const gammaSelected = t.screen().some((l) => l.includes('gamma') && l.includes('gamma.vm'));
@@ -143,6 +144,34 @@ describe('banger tui', () => {
     await t.waitFor('no banner', (l) => !l.some((x) => x.startsWith('daemon unavailable')), 10_000);
     await mustRun(h, ['vm', 'stop', 'beta']);
     await t.waitFor('beta stopped after the reconnect', (l) => stateOf(l, 'beta') === 'stopped', 2000);
+
+    // The images view: listed, and delete asks first.
+    await registerPlaceholderImage(h, 'spare-image');
+    await press(t, 'Tab');
+    await t.waitFor('the images', (l) => l.some((x) => /^spare-image +register /.test(x)), 5000);
+    expect(t.screen().some((x) => /^test-image +register /.test(x))).toBe(true);
+    // Rows are sorted by name: spare-image is first, and selected.
+    await press(t, 'd');
+    await t.waitFor(
+      'the image confirmation',
+      (l) => l.some((x) => x.includes('delete image spare-image? y confirms')),
+      3000,
+    );
+    await press(t, 'y');
+    await t.waitFor(
+      'spare-image gone',
+      (l) =>
+        !l.some((x) => x.startsWith('spare-image')) && l.some((x) => x.includes('deleted image spare-image')),
+      10_000,
+    );
+    await press(t, 'Tab');
+    await t.waitFor(
+      'the kernels view',
+      (l) => l.some((x) => /^NAME +VERSION +USED BY +CREATED/.test(x)),
+      5000,
+    );
+    await press(t, 'Tab');
+    await t.waitFor('back on the VMs', (l) => stateOf(l, 'alpha') !== undefined, 5000);
 
     // q: exit 0, the shell's screen back (alternate screen left), terminal modes as before.
     await press(t, 'q');
