@@ -50,6 +50,8 @@ export function CreateFormView({ client, height, onCreated, onClose }: Props) {
   const [error, setError] = useState<string | undefined>();
   const aborter = useRef<AbortController | undefined>(undefined);
   const [running, setRunning] = useState(false);
+  // Quitting (Ctrl-C) in the middle of a create cancels it: the daemon undoes what it made.
+  useEffect(() => () => aborter.current?.abort(), []);
 
   const submit = () => {
     const controller = new AbortController();

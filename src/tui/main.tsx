@@ -63,6 +63,9 @@ async function sshSession(client: BangerClient, info: VmSshInfo): Promise<Status
   process.stdout.write(
     `banger: ssh to ${info.name} (${info.guestIp}); exit the shell to return to the TUI\n`,
   );
+  // ink has stopped listening, but the stream may still be reading the terminal: it would take
+  // keystrokes meant for ssh. Paused, it stops reading; the next render resumes it.
+  process.stdin.pause();
   try {
     await runGuestSsh(info, { tty: true });
   } catch (err) {
