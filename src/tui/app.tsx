@@ -44,6 +44,7 @@ const VM_KEYS = [
 ] as const;
 const ARTIFACT_KEYS = [
   ['↑↓', 'select'],
+  ['p', 'pull'],
   ['d', 'delete'],
   ['g', 'refresh'],
   ['tab', 'next view'],
@@ -65,6 +66,7 @@ export function App({
   const [status, setStatus] = useState<Status | undefined>(place.status);
   const [confirming, setConfirming] = useState<{ prompt: string; action: () => Promise<string> }>();
   const [creating, setCreating] = useState(false);
+  const [typing, setTyping] = useState(false);
   const [generation, setGeneration] = useState(0);
   const [ports, setPorts] = useState<PortsLine>();
   const { list, connection, dispatch } = useVmEvents(client, place.selectedId);
@@ -132,7 +134,7 @@ export function App({
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') return leave({ type: 'quit' });
-    if (creating) return; // the form has the keys
+    if (creating || typing) return; // the form or the pull prompt has the keys
     if (confirming) {
       setConfirming(undefined);
       if (input === 'y') {
@@ -207,6 +209,8 @@ export function App({
           active={!confirming}
           confirm={confirm}
           generation={generation}
+          run={run}
+          onTyping={setTyping}
         />
       )}
       <StatusLine status={status} confirming={confirming?.prompt} />

@@ -1,6 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
-import type { BangerClient } from '../api/client.js';
+import type { BangerClient, OnStage } from '../api/client.js';
 import { fitWidth, formatBytes, oneLine, printable } from './format.js';
 import { colour } from './theme.js';
 
@@ -55,11 +55,25 @@ interface Props {
   confirm: (prompt: string, action: () => Promise<string>) => void;
   /** Changes after each confirmed action, so the list is read again. */
   generation: number;
+  /** Runs a long action with its progress on the status line. */
+  run: (label: string, action: (onStage: OnStage) => Promise<string>) => void;
+  /** Told when the pull prompt opens and closes: while it is open, typed keys are its text. */
+  onTyping: (typing: boolean) => void;
 }
 
-/** The images or kernels list; `d` deletes the selected one after a confirmation. */
-export function ArtifactsView({ kind, client, width, height, active, confirm, generation }: Props) {
+const PULL_PROMPT: Record<ArtifactKind, string> = {
+  images: 'pull image (a catalog name or an OCI reference):',
+  kernels: 'pull kernel (a name from `banger kernel list --available`):',
+};
+
+/**
+ * The images or kernels list; `d` deletes the selected one after a
+ * confirmation, `p` asks for a name and pulls it, its stages on the status line.
+ */
+export function ArtifactsView(props: Props) {
+  const { kind, client, width, height, active, confirm, generation, run, onTyping } = props;
   const [rows, setRows] = useState<Row[] | undefined>();
+  const [pullText, setPullText] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [selected, setSelected] = useState(0);
 
@@ -76,9 +90,35 @@ export function ArtifactsView({ kind, client, width, height, active, confirm, ge
   // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the signal to read the list again
   useEffect(reload, [reload, generation]);
 
+  const typing = (text: string | undefined) => {
+    setPullText(text);
+    onTyping(text !== undefined);
+  };
+  const pull = (name: string) => {
+    const what = kind === 'images' ? 'image' : 'kernel';
+    run(`pulling ${what} ${name}`, async (onStage) => {
+      const pulled =
+        kind === 'images'
+          ? await client.pullImage({ ref: name }, onStage)
+          : await client.pullKernel(name, onStage);
+      reload();
+      return `pulled ${what} ${pulled.name}`;
+    });
+  };
+
   useInput(
     (input, key) => {
-      if (key.upArrow) setSelected((s) => Math.max(s - 1, 0));
+      if (pullText !== undefined) {
+        if (key.escape) typing(undefined);
+        else if (key.return) {
+          typing(undefined);
+          if (pullText.trim()) pull(pullText.trim());
+        } else if (key.backspace || key.delete) setPullText(pullText.slice(0, -1));
+        else if (input && !key.ctrl && !key.meta) setPullText(pullText + printable(input));
+        return;
+      }
+      if (input === 'p') typing('');
+      else if (key.upArrow) setSelected((s) => Math.max(s - 1, 0));
       else if (key.downArrow) setSelected((s) => Math.min(s + 1, Math.max((rows?.length ?? 1) - 1, 0)));
       else if (input === 'g') reload();
       else if (input === 'd') {
@@ -102,11 +142,16 @@ export function ArtifactsView({ kind, client, width, height, active, confirm, ge
       .slice(0, width);
   return (
     <Box flexDirection="column" height={height}>
+      {pullText !== undefined ? (
+        <Text wrap="truncate">
+          {PULL_PROMPT[kind]} <Text inverse>{pullText} </Text> (enter pulls, esc cancels)
+        </Text>
+      ) : null}
       <Text bold>{line(titles)}</Text>
       {error ? <Text color={colour('red')}>{error}</Text> : null}
       {rows === undefined ? <Text dimColor>loading…</Text> : null}
       {rows?.length === 0 ? <Text dimColor>no {kind}</Text> : null}
-      {rows?.slice(0, height - 1).map((row, i) => (
+      {rows?.slice(0, height - 1 - (pullText !== undefined ? 1 : 0) - (error ? 1 : 0)).map((row, i) => (
         <Text key={row.name} inverse={i === selected} wrap="truncate">
           {line(row.cells)}
         </Text>

@@ -164,6 +164,19 @@ describe('banger tui', () => {
         !l.some((x) => x.startsWith('spare-image')) && l.some((x) => x.includes('deleted image spare-image')),
       10_000,
     );
+    // A pull that fails (no network in the test's namespace): its error in place, one line.
+    await press(t, 'p');
+    await t.waitFor(
+      'the pull prompt',
+      (l) => l.some((x) => x.startsWith('pull image (a catalog name')),
+      3000,
+    );
+    t.keys(['registry.invalid/nothing:1'], true);
+    await press(t, 'Enter');
+    await t.waitFor('the pull error', (l) => l.some((x) => x.startsWith('error: ')), 30_000);
+    expect(t.screen().filter((x) => x.startsWith('error:'))).toHaveLength(1);
+    expect(t.screen().join('\n')).not.toMatch(/^\s+at /m); // no stack trace
+
     await press(t, 'Tab');
     await t.waitFor(
       'the kernels view',
