@@ -11,7 +11,18 @@ interface Column {
   title: string;
   /** Fixed width; flexible columns share what is left. */
   width?: number;
-  cell: (vm: VmView, usage: VmUsage | undefined) => string;
+  cell: (vm: VmView, usage: VmUsage | undefined, now: number) => string;
+}
+
+/**
+ * Uptime now, from when the VM started: the event stream sends a VM again
+ * only when something other than its uptime changes, so the number it
+ * carried is as old as the last change.
+ */
+export function uptimeAt(vm: VmView, now: number): number | undefined {
+  if (vm.state !== 'running') return undefined;
+  const started = vm.startedAt === undefined ? Number.NaN : Date.parse(vm.startedAt);
+  return Number.isNaN(started) ? vm.uptimeSeconds : Math.max(0, (now - started) / 1000);
 }
 
 const columns: Column[] = [
@@ -20,7 +31,7 @@ const columns: Column[] = [
   { title: 'IP', width: 14, cell: (vm) => vm.guestIp },
   { title: 'IMAGE', cell: (vm) => vm.image },
   { title: 'CPU/MEM/DISK', width: 12, cell: formatSizing },
-  { title: 'UP', width: 6, cell: (vm) => (vm.state === 'running' ? formatUptime(vm.uptimeSeconds) : '-') },
+  { title: 'UP', width: 6, cell: (vm, _u, now) => formatUptime(uptimeAt(vm, now)) },
   { title: 'CPU', width: 5, cell: (_vm, u) => formatPercent(u?.cpuPercent) },
   { title: 'RSS', width: 6, cell: (_vm, u) => formatBytes(u?.rssBytes) },
 ];
@@ -47,9 +58,9 @@ export function headerCells(width: number): string[] {
 }
 
 /** The row of one VM; cell 1 is the state (the table colours it). */
-export function vmCells(vm: VmView, usage: VmUsage | undefined, width: number): string[] {
+export function vmCells(vm: VmView, usage: VmUsage | undefined, width: number, now: number): string[] {
   return fitted(
-    columns.map((c) => printable(c.cell(vm, usage))),
+    columns.map((c) => printable(c.cell(vm, usage, now))),
     width,
   );
 }

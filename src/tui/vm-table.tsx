@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { VmView } from '../api/vms.js';
 import { headerCells, type VmUsage, vmCells } from './table-layout.js';
 import { stateColour } from './theme.js';
@@ -18,6 +18,12 @@ interface Props {
 /** The VM table: one row per VM, the selected one inverse, scrolled to keep it visible. */
 export function VmTable({ vms, selectedId, usage, width, height, loading }: Props) {
   const top = useRef(0);
+  // Uptime moves on its own; ink writes a frame only when its text changes (each second under a minute).
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
   const selectedIndex = vms.findIndex((vm) => vm.id === selectedId);
   const window = visibleWindow(vms.length, selectedIndex, height, top.current);
   top.current = window.top;
@@ -28,7 +34,7 @@ export function VmTable({ vms, selectedId, usage, width, height, loading }: Prop
         <Text dimColor>{loading ? 'connecting to bangerd…' : 'no VMs yet: c creates one'}</Text>
       ) : (
         vms.slice(window.top, window.end).map((vm) => {
-          const cells = vmCells(vm, usage.get(vm.id), width);
+          const cells = vmCells(vm, usage.get(vm.id), width, now);
           const selected = vm.id === selectedId;
           return (
             <Text key={vm.id} inverse={selected} wrap="truncate">

@@ -109,6 +109,14 @@ describe('banger tui', () => {
     expect(output).toMatch(/spec: 1 vCPU \([^)]+\), 256 MiB \(vm_defaults\), 256M disk \(vm_defaults\)/);
     expect(output.indexOf('spec: 1 vCPU')).toBeLessThan(output.lastIndexOf('created gamma'));
 
+    // x stops the selected VM (the new one).
+    await press(t, 'x');
+    await t.waitFor(
+      'gamma stopped by x',
+      (l) => stateOf(l, 'gamma') === 'stopped' && l.some((x) => x.startsWith('stopped gamma')),
+      10_000,
+    );
+
     // Delete asks first: any key but y keeps the VM, y removes it.
     const gammaSelected = t.screen().some((l) => l.includes('gamma') && l.includes('gamma.vm'));
     expect(gammaSelected).toBe(true); // the detail pane shows the new VM
@@ -120,7 +128,7 @@ describe('banger tui', () => {
     );
     await press(t, 'n');
     await t.waitFor('cancelled', (l) => l.some((x) => x.startsWith('cancelled')), 3000);
-    expect(stateOf(t.screen(), 'gamma')).toBe('running');
+    expect(stateOf(t.screen(), 'gamma')).toBe('stopped');
     await press(t, 'd');
     await t.waitFor('the confirmation again', (l) => l.some((x) => x.includes('y confirms')), 3000);
     await press(t, 'y');
@@ -186,9 +194,22 @@ describe('banger tui', () => {
     await press(t, 'Tab');
     await t.waitFor('back on the VMs', (l) => stateOf(l, 'alpha') !== undefined, 5000);
 
+    // Start from the keyboard; then quit while the start still waits for SSH (there is no guest).
+    await press(t, 'Up', 'Up'); // the first row: alpha
+    await t.waitFor('alpha selected', (l) => l.some((x) => x.startsWith('│alpha ')), 3000);
+    await press(t, 's');
+    await t.waitFor('alpha running', (l) => stateOf(l, 'alpha') === 'running', 10_000);
+    expect(t.screen().some((x) => x.startsWith('starting alpha'))).toBe(true);
+    // Uptime keeps counting although no event carries it.
+    await t.waitFor(
+      'uptime 3s',
+      (l) => /^alpha +running .* [3-9]s /.test(l.find((x) => x.startsWith('alpha')) ?? ''),
+      8000,
+    );
+
     // q: exit 0, the shell's screen back (alternate screen left), terminal modes as before.
     await press(t, 'q');
-    await t.waitFor('the shell again', (l) => l.some((x) => x === 'shell-after-tui'), 10_000);
+    await t.waitFor('the shell again, at once', (l) => l.some((x) => x === 'shell-after-tui'), 3000);
     expect(readFileSync(files.status, 'utf8').trim()).toBe('0');
     expect(readFileSync(files.sttyAfter, 'utf8')).toBe(readFileSync(files.sttyBefore, 'utf8'));
     expect(t.paneFormat('#{alternate_on} #{cursor_flag}')).toBe('0 1');

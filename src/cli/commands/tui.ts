@@ -31,8 +31,12 @@ export function registerTuiCommand(program: Command): void {
       try {
         const { runTui } = await loadTui();
         await runTui(client);
-      } finally {
+      } catch (err) {
         await client.close();
+        throw err;
       }
+      // Requests still in flight (a start waiting for SSH, a pull) are given up, as Ctrl-C gives up
+      // a CLI command: the user has quit, and closing the client would wait for them to end.
+      process.exit(0);
     });
 }
