@@ -70,6 +70,14 @@ describe('banger tui ssh', () => {
     );
     expect(t.screen().some((x) => /^other +stopped /.test(x))).toBe(true);
 
+    // The detail pane: the guest's listening ports on p, and its console log's last lines.
+    await press(['p']);
+    await t.waitFor('the ports', (l) => l.some((x) => /^│ports .*22\/tcp sshd/.test(x)), 30_000);
+    const screen = t.screen();
+    const consoleAt = screen.findIndex((x) => x.startsWith('│console'));
+    expect(screen[consoleAt]).not.toContain('(empty)');
+    expect(screen[consoleAt + 1]).toMatch(/^│\S/);
+
     await press(['q']);
     await t.waitFor('the shell', (l) => l.some((x) => x === 'shell-after-tui'), 10_000);
     expect(readFileSync(status, 'utf8').trim()).toBe('0');
