@@ -113,6 +113,8 @@ export async function waitUntilReady(
   const onAbort = () => aborter.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    // Cancelled during the last step (the boot): the listener above never fires for a signal aborted already.
+    if (signal?.aborted) throw new AppError('cancelled', `waiting for ${vm.name} cancelled`);
     const ready = deps.readiness.waitForSsh(vm.guestIp, {
       timeoutMs: deps.readyTimeoutMs,
       signal: aborter.signal,
