@@ -23,6 +23,7 @@ describe('banger tui outside a terminal', () => {
 
   it('is listed by --help and offered by shell completion', () => {
     expect(sandbox.banger(['--help']).stdout).toMatch(/^ {2}tui +a live terminal dashboard/m);
+    expect(sandbox.banger(['tui', '--help']).stdout).toMatch(/^Keys: .*s start, x stop/m);
     const completion = sandbox.banger(['complete', '--', 't']);
     expect(completion.stdout.split('\n')).toContain(
       'tui\ta live terminal dashboard of your VMs, images and kernels, with one-key actions (q quits)',

@@ -20,6 +20,15 @@ export function registerTuiCommand(program: Command): void {
   program
     .command('tui')
     .description('a live terminal dashboard of your VMs, images and kernels, with one-key actions (q quits)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Keys: ↑↓ select, s start, x stop, r restart, d delete (asks first), c create, e or Enter ssh,',
+        'p ports; tab switches to images and kernels (p pull, d delete, g refresh); q or Ctrl-C quits.',
+        'Needs a terminal (exit 2 otherwise); NO_COLOR turns colour off.',
+      ].join('\n'),
+    )
     .action(async () => {
       if (!process.stdout.isTTY || !process.stdin.isTTY) {
         throw new AppError(
