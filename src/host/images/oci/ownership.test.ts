@@ -69,13 +69,41 @@ describe('diskMode', () => {
     expect(diskMode({ uid: 0, gid: 0, mode: 0o4755, kind: 'file' }, 'chown')).toBe(0o4755);
     expect(diskMode({ uid: 0, gid: 0, mode: 0o777, kind: 'symlink' }, 'debugfs')).toBe(0o777);
   });
+
+  it('as root, is exactly the image mode, even one the daemon could not read', () => {
+    expect(diskMode({ uid: 0, gid: 0, mode: 0o000, kind: 'file' }, 'chown')).toBe(0o000);
+    expect(diskMode({ uid: 0, gid: 0, mode: 0o555, kind: 'dir' }, 'chown')).toBe(0o555);
+  });
+
+  it('is 0777 for a symlink whatever mode is recorded: Linux ignores a symlink mode', () => {
+    for (const mode of ['chown', 'debugfs'] as const) {
+      expect(diskMode({ uid: 0, gid: 0, mode: 0o644, kind: 'symlink' }, mode), mode).toBe(0o777);
+    }
+  });
 });
 
 describe('ownership edges', () => {
   const one = (key: string, owner: Owner) => new Map<string, Owner>([[key, owner]]);
 
-  it('picks chown as root and debugfs otherwise', () => {
-    expect(defaultOwnershipMode()).toBe(process.geteuid?.() === 0 ? 'chown' : 'debugfs');
+  it('picks chown as root and debugfs otherwise, and where there is no geteuid', () => {
+    const geteuid = process.geteuid;
+    const modes: unknown[] = [];
+    try {
+      for (const euid of [0, 1000, undefined]) {
+        process.geteuid = euid === undefined ? undefined : () => euid;
+        modes.push(defaultOwnershipMode());
+      }
+    } finally {
+      process.geteuid = geteuid;
+    }
+    expect(modes).toEqual(['chown', 'debugfs', 'debugfs']);
+  });
+
+  it('never sets a symlink mode, whatever is recorded for it', () => {
+    expect(ownershipScript(one('l', { uid: 1, gid: 2, mode: 0o644, kind: 'symlink' }), 'debugfs')).toEqual([
+      'set_inode_field "/l" uid 1',
+      'set_inode_field "/l" gid 2',
+    ]);
   });
 
   it('writes no mode line when the disk mode already is the image mode', () => {
@@ -118,6 +146,25 @@ describe('ownership edges', () => {
     }
     expect((err as AppError).cause).toBeInstanceOf(AppError);
     expect((err as AppError).details).toEqual(((err as AppError).cause as AppError).details);
-    expect((err as AppError).message).not.toContain('; shorten it;');
+    const cause = (err as AppError).cause as AppError;
+    expect(cause.message).toMatch(/; shorten it$/);
+    expect((err as AppError).message).toBe(
+      `the image has a file name the unprivileged ext4 build cannot express: ${cause.message.slice(0, -'; shorten it'.length)}; run the daemon as root to pull this image`,
+    );
+  });
+
+  it('drops only the trailing advice to shorten, not the same words in the file name', () => {
+    const key = `; shorten it${'"'.repeat(200)}/${'"'.repeat(255)}`.repeat(10);
+    let err: unknown;
+    try {
+      ownershipScript(one(key, { uid: 0, gid: 0, mode: 0o644, kind: 'file' }), 'debugfs');
+    } catch (e) {
+      err = e;
+    }
+    // The message shows the start of the name, JSON-quoted: "/; shorten it\"\"…
+    expect((err as AppError).message).toContain('express: the path "/; shorten it\\"');
+    expect((err as AppError).message).toMatch(
+      /without mounting it; run the daemon as root to pull this image$/,
+    );
   });
 });
