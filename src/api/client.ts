@@ -1,31 +1,36 @@
-import { Agent, buildConnector, request } from 'undici';
-import type { z } from 'zod';
+import { type IncomingMessage, request } from 'node:http';
 import { AppError } from '../domain/errors.js';
-import { type DaemonEvent, daemonEvent } from './events.js';
-import {
-  availableImages,
-  availableKernels,
-  type BuildImageRequest,
-  imageDetail,
-  imageInfo,
-  imageList,
-  kernelInfo,
-  kernelList,
-  type PullImageRequest,
-  type RegisterImageRequest,
+import type { DaemonEvent } from './events.js';
+import type {
+  AvailableImages,
+  AvailableKernels,
+  BuildImageRequest,
+  ImageDetail,
+  ImageInfo,
+  ImageList,
+  KernelInfo,
+  KernelList,
+  PullImageRequest,
+  RegisterImageRequest,
 } from './images.js';
-import { type ProgressEvent, readLines, readProgressEvents, type StageEvent } from './progress.js';
-import { type Method, type Route, routePath, routes } from './routes.js';
-import { daemonStatus, doctorReport, errorBody, okResponse } from './schemas.js';
 import {
-  type CreateVmRequest,
-  createVmResult,
-  deleteVmResult,
-  type SetVmRequest,
-  vmList,
-  vmResult,
-  vmSshInfo,
-  vmStats,
+  asErrorBody,
+  type ProgressEvent,
+  readLines,
+  readProgressEvents,
+  type StageEvent,
+} from './progress.js';
+import { type Method, type Route, routePath, routes } from './routes.js';
+import type { DaemonStatus, DoctorReport, OkResponse } from './schemas.js';
+import type {
+  CreateVmRequest,
+  CreateVmResult,
+  DeleteVmResult,
+  SetVmRequest,
+  VmList,
+  VmResult,
+  VmSshInfo,
+  VmStatsView,
 } from './vms.js';
 
 /** Receives the progress events of a long operation. */
@@ -43,89 +48,79 @@ export interface ClientOptions {
  * The typed client every UI uses to talk to bangerd over its Unix socket.
  * Failures come back as AppError with the daemon's code and message; a
  * daemon that cannot be reached is AppError('daemon_unavailable').
+ *
+ * It speaks HTTP with node:http and takes the daemon's answers as typed by
+ * the contract without parsing them again with zod: the daemon builds them
+ * from the same types, and loading zod (or undici) would be most of a CLI
+ * command's start-up. Progress streams and error bodies are checked by hand.
  */
 export class BangerClient {
-  private readonly agent: Agent;
+  private readonly beforeConnect: (() => void) | undefined;
 
   constructor(
     readonly socketPath: string,
     options: ClientOptions = {},
   ) {
-    const connectSocket = buildConnector({ socketPath });
-    const { beforeConnect } = options;
-    this.agent = new Agent({
-      // Checked on every new connection, not once: a connection is where a request's bytes go.
-      connect: (opts, callback) => {
-        try {
-          beforeConnect?.();
-        } catch (err) {
-          callback(err instanceof Error ? err : new Error(String(err)), null);
-          return;
-        }
-        connectSocket(opts, callback);
-      },
-      keepAliveTimeout: 1000,
-    });
+    this.beforeConnect = options.beforeConnect;
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
-  }
+  /** Nothing to release: each request has its own connection (so each is checked by beforeConnect). */
+  async close(): Promise<void> {}
 
   status() {
-    return this.call(routes.status, {}, daemonStatus);
+    return this.call<DaemonStatus>(routes.status, {});
   }
 
   stopDaemon() {
-    return this.call(routes.stopDaemon, {}, okResponse);
+    return this.call<OkResponse>(routes.stopDaemon, {});
   }
 
   doctor() {
-    return this.call(routes.doctor, {}, doctorReport);
+    return this.call<DoctorReport>(routes.doctor, {});
   }
 
   listVms() {
-    return this.call(routes.listVms, {}, vmList);
+    return this.call<VmList>(routes.listVms, {});
   }
 
   showVm(ref: string) {
-    return this.call(routes.showVm, { ref }, vmResult);
+    return this.call<VmResult>(routes.showVm, { ref });
   }
 
   createVm(req: CreateVmRequest, onStage: OnStage, signal?: AbortSignal) {
-    return this.stream(routes.createVm, {}, createVmResult, req, onStage, signal);
+    return this.stream<CreateVmResult>(routes.createVm, {}, req, onStage, signal);
   }
 
   startVm(ref: string, opts: { wait?: boolean }, onStage: OnStage) {
-    return this.stream(routes.startVm, { ref }, vmResult, opts, onStage);
+    return this.stream<VmResult>(routes.startVm, { ref }, opts, onStage);
   }
 
   restartVm(ref: string, opts: { wait?: boolean }, onStage: OnStage) {
-    return this.stream(routes.restartVm, { ref }, vmResult, opts, onStage);
+    return this.stream<VmResult>(routes.restartVm, { ref }, opts, onStage);
   }
 
   stopVm(ref: string) {
-    return this.call(routes.stopVm, { ref }, vmResult, {});
+    return this.call<VmResult>(routes.stopVm, { ref }, {});
   }
 
   killVm(ref: string, signal?: string) {
-    return this.call(routes.killVm, { ref }, vmResult, signal === undefined ? {} : { signal });
+    return this.call<VmResult>(routes.killVm, { ref }, signal === undefined ? {} : { signal });
   }
 
   deleteVm(ref: string) {
-    return this.call(routes.deleteVm, { ref }, deleteVmResult);
+    return this.call<DeleteVmResult>(routes.deleteVm, { ref });
   }
 
   setVm(ref: string, req: SetVmRequest) {
-    return this.call(routes.setVm, { ref }, vmResult, req);
+    return this.call<VmResult>(routes.setVm, { ref }, req);
   }
 
   vmSsh(ref: string) {
-    return this.call(routes.vmSsh, { ref }, vmSshInfo);
+    return this.call<VmSshInfo>(routes.vmSsh, { ref });
   }
 
   vmStats(ref: string) {
-    return this.call(routes.vmStats, { ref }, vmStats);
+    return this.call<VmStatsView>(routes.vmStats, { ref });
   }
 
   /** The VM's console (or Firecracker) log as raw chunks; with `follow`, until the VM stops or the caller breaks. */
@@ -136,14 +131,14 @@ export class BangerClient {
     const query = new URLSearchParams({ source: o.source ?? 'console', follow: o.follow ? '1' : '0' });
     if (o.tail !== undefined) query.set('tail', String(o.tail));
     const res = await this.send('GET', `${routePath(routes.vmLogs, { ref })}?${query}`, undefined);
-    if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
-    for await (const chunk of res.body) yield Buffer.from(chunk as Uint8Array);
+    await throwIfError(res);
+    for await (const chunk of res) yield chunk as Buffer;
   }
 
   /** The daemon's event stream (see events.ts): a snapshot, then each VM change, until `signal` aborts. */
   async *events(signal?: AbortSignal): AsyncGenerator<DaemonEvent> {
     const res = await this.send(routes.events.method, routePath(routes.events), undefined, signal);
-    if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
+    await throwIfError(res);
     const closed = (cause?: unknown) =>
       new AppError(
         'daemon_unavailable',
@@ -151,95 +146,89 @@ export class BangerClient {
         cause === undefined ? undefined : { cause },
       );
     try {
-      for await (const line of readLines(res.body)) yield daemonEvent.parse(JSON.parse(line));
+      for await (const line of readLines(res)) yield JSON.parse(line) as DaemonEvent;
     } catch (err) {
       if (signal?.aborted) return;
-      if (err instanceof AppError || (err as Error).name === 'ZodError') throw err;
+      if (err instanceof AppError || err instanceof SyntaxError) throw err;
       throw closed(err);
     }
     if (!signal?.aborted) throw closed();
   }
 
   listImages() {
-    return this.call(routes.listImages, {}, imageList);
+    return this.call<ImageList>(routes.listImages, {});
   }
 
   showImage(name: string) {
-    return this.call(routes.showImage, { name }, imageDetail);
+    return this.call<ImageDetail>(routes.showImage, { name });
   }
 
   registerImage(request: RegisterImageRequest) {
-    return this.call(routes.registerImage, {}, imageInfo, request);
+    return this.call<ImageInfo>(routes.registerImage, {}, request);
   }
 
   pullImage(request: PullImageRequest, onStage: OnStage) {
-    return this.stream(routes.pullImage, {}, imageInfo, request, onStage);
+    return this.stream<ImageInfo>(routes.pullImage, {}, request, onStage);
   }
 
   buildImage(request: BuildImageRequest, onStage: OnStage) {
-    return this.stream(routes.buildImage, {}, imageInfo, request, onStage);
+    return this.stream<ImageInfo>(routes.buildImage, {}, request, onStage);
   }
 
   promoteImage(name: string, onStage: OnStage) {
-    return this.stream(routes.promoteImage, { name }, imageInfo, {}, onStage);
+    return this.stream<ImageInfo>(routes.promoteImage, { name }, {}, onStage);
   }
 
   deleteImage(name: string) {
-    return this.call(routes.deleteImage, { name }, okResponse);
+    return this.call<OkResponse>(routes.deleteImage, { name });
   }
 
   listKernels() {
-    return this.call(routes.listKernels, {}, kernelList);
+    return this.call<KernelList>(routes.listKernels, {});
   }
 
   availableImages() {
-    return this.call(routes.availableImages, {}, availableImages);
+    return this.call<AvailableImages>(routes.availableImages, {});
   }
 
   availableKernels() {
-    return this.call(routes.availableKernels, {}, availableKernels);
+    return this.call<AvailableKernels>(routes.availableKernels, {});
   }
 
   showKernel(name: string) {
-    return this.call(routes.showKernel, { name }, kernelInfo);
+    return this.call<KernelInfo>(routes.showKernel, { name });
   }
 
   pullKernel(name: string, onStage: OnStage) {
-    return this.stream(routes.pullKernel, { name }, kernelInfo, {}, onStage);
+    return this.stream<KernelInfo>(routes.pullKernel, { name }, {}, onStage);
   }
 
   deleteKernel(name: string) {
-    return this.call(routes.deleteKernel, { name }, okResponse);
+    return this.call<OkResponse>(routes.deleteKernel, { name });
   }
 
-  /** Sends one request and parses the JSON answer with `schema`. */
-  async call<T extends z.ZodType>(
-    route: Route,
-    params: Record<string, string>,
-    schema: T,
-    body?: unknown,
-  ): Promise<z.infer<T>> {
+  /** Sends one request and returns its JSON answer, typed by the contract. */
+  async call<T>(route: Route, params: Record<string, string>, body?: unknown): Promise<T> {
     const res = await this.send(route.method, routePath(route, params), body);
-    const text = await res.body.text();
+    const text = await readText(res);
     const json: unknown = text ? JSON.parse(text) : undefined;
-    if (res.statusCode >= 400) throw errorFromBody(json, res.statusCode);
-    return schema.parse(json);
+    if ((res.statusCode ?? 500) >= 400) throw errorFromBody(json, res.statusCode ?? 500);
+    return json as T;
   }
 
   /**
    * Runs a long operation: calls `onStage` for each progress event and
-   * resolves with the final result parsed by `schema`.
+   * resolves with the final result.
    */
-  async stream<T extends z.ZodType>(
+  async stream<T>(
     route: Route,
     params: Record<string, string>,
-    schema: T,
     body: unknown,
     onStage: OnStage,
     signal?: AbortSignal,
-  ): Promise<z.infer<T>> {
+  ): Promise<T> {
     const res = await this.send(route.method, routePath(route, params), body, signal);
-    if (res.statusCode >= 400) throw errorFromBody(await res.body.json(), res.statusCode);
+    await throwIfError(res);
     const closed = (cause?: unknown) =>
       new AppError(
         'daemon_unavailable',
@@ -247,8 +236,8 @@ export class BangerClient {
         cause === undefined ? undefined : { cause },
       );
     try {
-      for await (const event of readProgressEvents(res.body)) {
-        if (event.type === 'done') return schema.parse(event.result);
+      for await (const event of readProgressEvents(res)) {
+        if (event.type === 'done') return event.result as T;
         if (event.type === 'error') throw new AppError(event.error.code, event.error.message);
         onStage(event);
       }
@@ -256,37 +245,79 @@ export class BangerClient {
       // Closing the request is how a caller cancels: the daemon aborts the operation and undoes it.
       if (signal?.aborted) throw new AppError('cancelled', 'cancelled');
       // A daemon that dies mid-stream resets the connection: that is the daemon going away, not a bug.
-      if (err instanceof AppError || (err as Error).name === 'ZodError') throw err;
+      if (err instanceof AppError || err instanceof SyntaxError) throw err;
       throw closed(err);
     }
     throw closed();
   }
 
-  private async send(method: Method, path: string, body: unknown, signal?: AbortSignal) {
-    try {
-      return await request(`http://banger${path}`, {
-        method,
-        dispatcher: this.agent,
-        ...(signal ? { signal } : {}),
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      if (err instanceof AppError) throw err; // refused by beforeConnect
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new AppError(
-        'daemon_unavailable',
-        `cannot reach bangerd at ${this.socketPath} (${code ?? String(err)})`,
+  /** One request on its own connection; resolves when the response headers arrive. */
+  private send(method: Method, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      try {
+        // Checked before every connection, not once: a connection is where a request's bytes go.
+        this.beforeConnect?.();
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
         {
-          cause: err,
+          socketPath: this.socketPath,
+          path,
+          method,
+          agent: false,
+          headers:
+            payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          ...(signal ? { signal } : {}),
         },
+        resolve,
       );
-    }
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        if (signal?.aborted) {
+          reject(new AppError('cancelled', 'cancelled'));
+          return;
+        }
+        reject(
+          new AppError(
+            'daemon_unavailable',
+            `cannot reach bangerd at ${this.socketPath} (${err.code ?? err.message})`,
+            {
+              cause: err,
+            },
+          ),
+        );
+      });
+      req.end(payload);
+    });
   }
 }
 
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** For streaming routes: an HTTP error status carries a JSON error body instead of a stream. */
+async function throwIfError(res: IncomingMessage): Promise<void> {
+  const status = res.statusCode ?? 500;
+  if (status < 400) return;
+  const text = await readText(res);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  throw errorFromBody(json, status);
+}
+
 function errorFromBody(json: unknown, status: number): AppError {
-  const parsed = errorBody.safeParse(json);
-  if (parsed.success) return new AppError(parsed.data.error.code, parsed.data.error.message);
+  const error = asErrorBody((json as { error?: unknown } | undefined)?.error);
+  if (error) return new AppError(error.code, error.message);
   return new AppError('internal', `daemon answered HTTP ${status} without an error body`);
 }

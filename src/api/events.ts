@@ -8,7 +8,7 @@ import { vmView } from './vms.js';
  * address, error, ...; uptime alone is not a change) and one per VM removed.
  * The stream stays open until the client closes it.
  */
-export const daemonEvent = z.discriminatedUnion('type', [
+const daemonEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('snapshot'), at: z.string(), vms: z.array(vmView) }),
   z.object({ type: z.literal('vm'), at: z.string(), vm: vmView }),
   z.object({ type: z.literal('vm-removed'), at: z.string(), id: z.string(), name: z.string() }),

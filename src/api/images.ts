@@ -36,7 +36,7 @@ export const imageInfo = z.object({
 });
 export type ImageInfo = z.infer<typeof imageInfo>;
 
-export const imageList = z.object({ images: z.array(imageInfo) });
+const imageList = z.object({ images: z.array(imageInfo) });
 export type ImageList = z.infer<typeof imageList>;
 
 export const imageDetail = imageInfo.extend({
@@ -104,9 +104,10 @@ export const kernelInfo = z.object({
 });
 export type KernelInfo = z.infer<typeof kernelInfo>;
 
-export const kernelList = z.object({ kernels: z.array(kernelInfo) });
+const kernelList = z.object({ kernels: z.array(kernelInfo) });
+export type KernelList = z.infer<typeof kernelList>;
 
-export const availableImages = z.object({
+const availableImages = z.object({
   images: z.array(
     z.object({ name: z.string(), description: z.string(), how: z.literal('build'), present: z.boolean() }),
   ),

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readProgressEvents } from './progress.js';
+import { parseProgressEvent, readProgressEvents } from './progress.js';
 
 describe('readProgressEvents', () => {
   it('parses events split across chunks', async () => {
@@ -25,5 +25,43 @@ describe('readProgressEvents', () => {
       }
     };
     await expect(run()).rejects.toThrow();
+  });
+});
+
+describe('parseProgressEvent', () => {
+  it('keeps a stage with its counters, a log line, a done result and a known error', () => {
+    expect(parseProgressEvent('{"type":"stage","stage":"s","message":"m","current":1,"total":2}')).toEqual({
+      type: 'stage',
+      stage: 's',
+      message: 'm',
+      current: 1,
+      total: 2,
+    });
+    expect(parseProgressEvent('{"type":"log","message":"x","extra":1}')).toEqual({
+      type: 'log',
+      message: 'x',
+    });
+    expect(parseProgressEvent('{"type":"done","result":null}')).toEqual({ type: 'done', result: null });
+    expect(parseProgressEvent('{"type":"error","error":{"code":"not_found","message":"gone"}}')).toEqual({
+      type: 'error',
+      error: { code: 'not_found', message: 'gone' },
+    });
+  });
+
+  it('refuses malformed events with one line naming what came', () => {
+    for (const line of [
+      '{"type":"stage","stage":"s"}',
+      '{"type":"stage","stage":"s","message":"m","current":"1"}',
+      '{"type":"log"}',
+      '{"type":"done"}',
+      '{"type":"error","error":{"code":"nope","message":"m"}}',
+      '{"type":"error","error":{"code":"toString","message":"m"}}',
+      '[]',
+      'null',
+    ]) {
+      expect(() => parseProgressEvent(line), line).toThrow(
+        /^the daemon sent a progress line banger does not understand: /,
+      );
+    }
   });
 });

@@ -3,7 +3,9 @@ import { errorCodes } from '../domain/errors.js';
 
 /**
  * The daemon contract. Every request and response body crossing the socket is
- * described here and parsed with these schemas on both sides.
+ * described here. The daemon parses requests with these schemas and builds
+ * responses from their types; the client types responses by them without
+ * parsing them again (zod would dominate a CLI command's start-up).
  */
 
 const errorCode = z.enum(
@@ -47,4 +49,5 @@ export const doctorReport = z.object({
 });
 export type DoctorReport = z.infer<typeof doctorReport>;
 
-export const okResponse = z.object({ ok: z.literal(true) });
+const okResponse = z.object({ ok: z.literal(true) });
+export type OkResponse = z.infer<typeof okResponse>;

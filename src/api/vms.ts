@@ -38,7 +38,8 @@ export const vmView = z.object({
 });
 export type VmView = z.infer<typeof vmView>;
 
-export const vmList = z.object({ vms: z.array(vmView) });
+const vmList = z.object({ vms: z.array(vmView) });
+export type VmList = z.infer<typeof vmList>;
 
 const sourced = z.object({ value: z.number(), source: specSource });
 const vmSpec = z.object({ vcpu: sourced, memoryMib: sourced, diskBytes: sourced });
@@ -58,9 +59,11 @@ export const createVmRequest = z.strictObject({
 export type CreateVmRequest = z.infer<typeof createVmRequest>;
 
 /** The `done` result of a create stream. The `spec` also arrives first, as a stage event named `spec`. */
-export const createVmResult = z.object({ vm: vmView, spec: vmSpec });
+const createVmResult = z.object({ vm: vmView, spec: vmSpec });
+export type CreateVmResult = z.infer<typeof createVmResult>;
 
-export const vmResult = z.object({ vm: vmView });
+const vmResult = z.object({ vm: vmView });
+export type VmResult = z.infer<typeof vmResult>;
 
 export const startVmRequest = z.strictObject({ wait: z.boolean().optional() });
 
@@ -76,9 +79,10 @@ export const setVmRequest = z.strictObject({
 });
 export type SetVmRequest = z.infer<typeof setVmRequest>;
 
-export const deleteVmResult = z.object({ id: z.string(), name: z.string() });
+const deleteVmResult = z.object({ id: z.string(), name: z.string() });
+export type DeleteVmResult = z.infer<typeof deleteVmResult>;
 
-export const vmStats = z.object({
+const vmStats = z.object({
   id: z.string(),
   name: z.string(),
   state: vmState,
@@ -100,7 +104,7 @@ export const vmStats = z.object({
 export type VmStatsView = z.infer<typeof vmStats>;
 
 /** How a UI reaches the guest over SSH; see `banger vm ssh`. */
-export const vmSshInfo = z.object({
+const vmSshInfo = z.object({
   id: z.string(),
   name: z.string(),
   guestIp: z.string(),

@@ -8,8 +8,21 @@ import { buildProgram } from './program.js';
  * of its AppError code (see the README); usage errors exit 2.
  */
 async function main(): Promise<void> {
+  // `banger vm list | head`: a reader that went away is not an error, and never a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+  const verb = process.argv[2];
+  // The completion library is loaded only for the completion commands (it is a start-up cost).
+  const tab =
+    verb === 'complete' || verb === 'completion'
+      ? (await import('@bomb.sh/tab/commander')).default
+      : undefined;
   // Completion handlers are synchronous: fetch resource names before building the tree.
-  const program = buildProgram(process.argv[2] === 'complete' ? await fetchLiveNames() : undefined);
+  const program = buildProgram(verb === 'complete' ? await fetchLiveNames() : undefined, tab);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

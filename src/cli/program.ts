@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../domain/version.js';
-import { registerCompletion } from './commands/completion.js';
+import { registerCompletion, type Tab } from './commands/completion.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEventsCommand } from './commands/events.js';
@@ -14,9 +14,10 @@ import { applyLiveNames, type LiveNames } from './live-names.js';
 
 /**
  * Builds the whole command tree; one register function per command file.
- * `liveNames` (only when completing) become the choices shell completion offers.
+ * `liveNames` (only when completing) become the choices shell completion offers;
+ * `tab` is the completion library, given only when a completion command runs.
  */
-export function buildProgram(liveNames?: LiveNames): Command {
+export function buildProgram(liveNames?: LiveNames, tab?: Tab): Command {
   const program = new Command('banger')
     .description('One-command development sandboxes on Firecracker microVMs')
     .version(VERSION, '-V, --version')
@@ -32,6 +33,6 @@ export function buildProgram(liveNames?: LiveNames): Command {
   registerSystemCommands(program);
   registerUninstallCommand(program);
   if (liveNames) applyLiveNames(program, liveNames);
-  registerCompletion(program);
+  registerCompletion(program, tab);
   return program;
 }

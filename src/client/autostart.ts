@@ -3,7 +3,6 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BangerClient } from '../api/client.js';
 import { AppError } from '../domain/errors.js';
-import { loadConfig } from '../host/config-file.js';
 import { type BangerPaths, ensurePrivateDir, resolvePaths } from '../host/paths.js';
 import { verifySocketPath } from '../host/socket-trust.js';
 
@@ -40,6 +39,8 @@ export async function connect(
       'bangerd is not running; any banger command starts it, e.g. `banger daemon status`',
     );
   }
+  // Loaded only here: TOML and the config schema are not needed to talk to a running daemon.
+  const { loadConfig } = await import('../host/config-file.js');
   loadConfig(paths.configFile, env);
   await startDaemon(paths, env, client, options.startTimeoutMs ?? 15_000);
   return { client, paths };

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { runSystemSetup, type SystemSetupReport } from '../../client/local.js';
+import type { SystemSetupReport } from '../../client/local.js';
 import { printJson } from '../output.js';
 
 export function registerSystemCommands(program: Command): void {
@@ -45,6 +45,8 @@ export function registerSystemCommands(program: Command): void {
         json?: boolean;
       }) => {
         const askFirst = opts.yes !== true && process.stdin.isTTY === true && process.stderr.isTTY === true;
+        // Loaded on use: setup's host code (network, sudoers, packages) is large and runs once.
+        const { runSystemSetup } = await import('../../client/local.js');
         const report = await runSystemSetup({
           installSudoers: opts.installSudoers === true,
           installPackages: opts.installPackages === true,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { connect, resolvePaths } from '../../client/autostart.js';
-import { uninstallPackage } from '../../client/local.js';
 import { AppError } from '../../domain/errors.js';
 
 export function registerUninstallCommand(program: Command): void {
@@ -17,7 +16,10 @@ export function registerUninstallCommand(program: Command): void {
       } catch (err) {
         if (!(err instanceof AppError && err.code === 'daemon_unavailable')) throw err;
       }
-      if (!opts.keepPackage) await uninstallPackage();
+      if (!opts.keepPackage) {
+        const { uninstallPackage } = await import('../../client/local.js');
+        await uninstallPackage();
+      }
       const paths = resolvePaths();
       process.stdout.write(
         [

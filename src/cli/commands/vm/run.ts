@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { BangerClient } from '../../../api/client.js';
-import { runGuestSsh } from '../../../client/guest-ssh.js';
-import { localRunner } from '../../../client/local-runner.js';
-import { type VmRunEvent, vmRun } from '../../../client/vm-run.js';
-import { copyWorkspace, prepareWorkspace, startTooling } from '../../../client/workspace.js';
+import type { VmRunEvent } from '../../../client/vm-run.js';
 import { AppError } from '../../../domain/errors.js';
 import { progressPrinter } from '../../progress.js';
 import { addCreateFlags, type CreateFlags, createRequest } from './create.js';
@@ -81,6 +78,14 @@ async function runInTerminal(
   args: { path?: string; command: string[] },
   flags: RunFlags,
 ): Promise<void> {
+  // Loaded on use: the workspace, SSH and run code are not needed by other commands' start-up.
+  const [{ runGuestSsh }, { localRunner }, { vmRun }, { copyWorkspace, prepareWorkspace, startTooling }] =
+    await Promise.all([
+      import('../../../client/guest-ssh.js'),
+      import('../../../client/local-runner.js'),
+      import('../../../client/vm-run.js'),
+      import('../../../client/workspace.js'),
+    ]);
   const runner = localRunner();
   const workspace = await prepareWorkspace(runner, {
     path: args.path,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { BangerClient } from '../../../api/client.js';
-import { listGuestPorts, runGuestSsh } from '../../../client/guest-ssh.js';
 import { printTable } from '../../output.js';
 import { terminalSafeJson } from '../../terminal-safe.js';
 import { withClient } from './lifecycle.js';
@@ -24,6 +23,7 @@ export function registerSshCommand(vm: Command): void {
     .action((ref: string, command: string[]) =>
       withClient(async (client) => {
         const info = await client.vmSsh(ref);
+        const { runGuestSsh } = await import('../../../client/guest-ssh.js');
         const status = await runGuestSsh(info, { command });
         if (command.length === 0) await remindIfRunning(client, ref);
         process.exitCode = status;
@@ -40,6 +40,7 @@ export function registerPortsCommand(vm: Command): void {
     .option('--json', 'print JSON')
     .action((ref: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
+        const { listGuestPorts } = await import('../../../client/guest-ssh.js');
         const ports = await listGuestPorts(await client.vmSsh(ref));
         // JSON.stringify escapes C0 controls but leaves DEL and C1 raw; same JSON value either way.
         if (opts.json) {
