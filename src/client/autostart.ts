@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BangerClient } from '../api/client.js';
 import { AppError } from '../domain/errors.js';
 import { type BangerPaths, ensurePrivateDir, resolvePaths } from '../host/paths.js';
 import { verifySocketPath } from '../host/socket-trust.js';
+import { besideCli } from './beside-cli.js';
 
 export interface ConnectOptions {
   env?: Record<string, string | undefined>;
@@ -16,7 +16,7 @@ export interface ConnectOptions {
 
 /** The daemon script to start: BANGER_DAEMON_BIN, else `bangerd.js` beside this bundle. */
 function daemonScript(env: Record<string, string | undefined>): string {
-  return env.BANGER_DAEMON_BIN ?? fileURLToPath(new URL('./bangerd.js', import.meta.url));
+  return env.BANGER_DAEMON_BIN ?? besideCli('bangerd.js', import.meta.url);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { SpawnRunner } from '../host/runner.js';
 import { type SystemSetupReport, systemSetup } from '../host/system/setup.js';
+import { besideCli } from './beside-cli.js';
 
 export type { SystemSetupReport };
 
@@ -34,7 +34,7 @@ export function runSystemSetup(options: {
     env: process.env,
     uid: process.getuid?.() ?? -1,
     // The root helper is built next to the CLI bundle (dist/banger-root.mjs).
-    helperProgram: fileURLToPath(new URL('./banger-root.mjs', import.meta.url)),
+    helperProgram: besideCli('banger-root.mjs', import.meta.url),
     ...options,
   });
 }

@@ -44,6 +44,14 @@ describe('CLI start-up', () => {
     expect(sandbox.banger(['completion', 'bash']).stdout).toMatch(/^# bash completion for banger$/m);
   });
 
+  it('starts the bangerd.js shipped beside it when no BANGER_DAEMON_BIN says otherwise', () => {
+    const { BANGER_DAEMON_BIN: _unset, ...env } = sandbox.env;
+    const r = spawnSync(process.execPath, [BANGER, 'daemon', 'status', '--json'], { env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).pid).toBeGreaterThan(0);
+  });
+
   it('ends quietly when the reader of its output has gone (| true exits before node starts)', () => {
     const r = spawnSync(
       'bash',
