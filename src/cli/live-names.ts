@@ -3,9 +3,11 @@ import { connect } from '../client/autostart.js';
 
 /** Resource names offered by shell completion. */
 export interface LiveNames {
+  vms: string[];
   images: string[];
   kernels: string[];
   catalogKernels: string[];
+  catalogImages: string[];
 }
 
 /**
@@ -16,13 +18,17 @@ export async function fetchLiveNames(): Promise<LiveNames | undefined> {
   try {
     const { client } = await connect({ autoStart: false });
     try {
-      const [images, kernels, catalog] = await Promise.all([
+      const [vms, images, kernels, catalog, catalogImages] = await Promise.all([
+        client.listVms(),
         client.listImages(),
         client.listKernels(),
         client.availableKernels(),
+        client.availableImages(),
       ]);
       return {
+        vms: vms.vms.map((v) => v.name),
         images: images.images.map((i) => i.name),
+        catalogImages: catalogImages.images.map((i) => i.name),
         kernels: kernels.kernels.map((k) => k.name),
         catalogKernels: catalog.kernels.map((k) => k.name),
       };
@@ -50,9 +56,18 @@ export function applyLiveNames(program: Command, names: LiveNames): void {
     const arg = find(program, path)?.registeredArguments[0];
     if (arg && choices.length > 0) arg.choices(choices);
   };
+  // Every vm verb whose first argument is a VM (show, ssh, stop, delete, set, ...).
+  for (const cmd of find(program, ['vm'])?.commands ?? []) {
+    if (cmd.registeredArguments[0]?.name() === 'vm') argument(['vm', cmd.name()], names.vms);
+  }
   for (const verb of ['show', 'delete', 'promote']) argument(['image', verb], names.images);
+  argument(['image', 'pull'], names.catalogImages);
   for (const verb of ['show', 'delete']) argument(['kernel', verb], names.kernels);
   argument(['kernel', 'pull'], names.catalogKernels);
-  const kernelRef = find(program, ['image', 'register'])?.options.find((o) => o.long === '--kernel-ref');
-  if (kernelRef && names.kernels.length > 0) kernelRef.choices(names.kernels);
+  const option = (path: readonly string[], long: string, choices: string[]) => {
+    const opt = find(program, path)?.options.find((o) => o.long === long);
+    if (opt && choices.length > 0) opt.choices(choices);
+  };
+  option(['image', 'register'], '--kernel-ref', names.kernels);
+  for (const verb of ['create', 'run']) option(['vm', verb], '--image', names.images);
 }

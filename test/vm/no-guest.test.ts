@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VmStatsView, VmView } from '../../src/api/vms.js';
 import { processAlive } from '../support/qemu-standin.js';
+import { BANGER } from '../support/sandbox.js';
 import {
   createVmHarness,
   isPoolTapLine,
@@ -49,6 +51,42 @@ afterEach(async () => {
   const names = (await vmList()).map((v) => v.name);
   if (names.length) await h.banger(['vm', 'delete', ...names]);
 });
+
+/** Shell completion offers the daemon's VM names and images: the protocol, a real fish and a real bash. */
+async function expectVmNameCompletion(names: string[]): Promise<void> {
+  const words = async (args: string[]) =>
+    (await ok(['complete', '--', ...args])).stdout
+      .split('\n')
+      .map((l) => l.split('\t')[0])
+      .filter((w) => w && !w.startsWith(':'));
+  expect(await words(['vm', 'show', ''])).toEqual(names);
+  expect(await words(['vm', 'delete', 'a', ''])).toEqual(names);
+  expect(await words(['vm', 'ssh', ''])).toEqual(names);
+  expect(await words(['vm', 'create', '--image', ''])).toEqual(['test-image']);
+  expect(await words(['image', 'pull', ''])).toEqual(['debian-bookworm']);
+  // A `banger` on PATH, as the shells' scripts call it by name, with this harness's HOME.
+  const bin = join(h.root, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'banger'), `#!/bin/sh\nexec "${process.execPath}" "${BANGER}" "$@"\n`, {
+    mode: 0o755,
+  });
+  const shell = (argv: string[]) =>
+    spawnSync(argv[0]!, argv.slice(1), { env: { ...h.env, PATH: `${bin}:${h.env.PATH}` }, encoding: 'utf8' });
+  const fish = shell(['fish', '-c', 'banger completion fish | source; complete -C "banger vm show "']);
+  expect(fish.stdout.split('\n').map((l) => l.split('\t')[0])).toEqual(expect.arrayContaining(names));
+  const bash = shell([
+    'bash',
+    '-c',
+    [
+      'source /usr/share/bash-completion/bash_completion',
+      'source <(banger completion bash)',
+      'COMP_WORDS=(banger vm show ""); COMP_CWORD=3; COMP_LINE="banger vm show "; COMP_POINT=${#COMP_LINE}',
+      '__banger_complete banger "" show',
+      'printf "%s\\n" "${COMPREPLY[@]}"',
+    ].join('\n'),
+  ]);
+  expect(bash.stdout.split('\n')).toEqual(expect.arrayContaining(names));
+}
 
 describe('vm lifecycle (no-guest stand-in)', () => {
   it('create, stop, start, set NAT, delete: TAP, rules, files and record follow', async () => {
@@ -160,6 +198,7 @@ describe('vm lifecycle (no-guest stand-in)', () => {
   it('vm set on several VMs changes each and reports each; a bad ref fails alone', async () => {
     for (const name of ['a', 'b', 'c'])
       await ok(['vm', 'create', '--name', name, '--image', 'test-image', '--nat', '--no-start']);
+    await expectVmNameCompletion(['a', 'b', 'c']);
     const r = await h.banger(['vm', 'set', '--no-nat', 'a', 'b', 'nope', 'c']);
     expect(r.status).toBe(4);
     expect(r.stdout.trim().split('\n').sort()).toEqual(
@@ -184,6 +223,11 @@ describe('vm lifecycle (no-guest stand-in)', () => {
       vcpu: 2,
     });
     await ok(['vm', 'delete', 'a', 'b', 'c']);
+    // With the daemon stopped, completion offers no names and starts no daemon.
+    await ok(['daemon', 'stop']);
+    const offline = await ok(['complete', '--', 'vm', 'show', '']);
+    expect(offline.stdout.split('\n').filter((l) => l && !l.startsWith(':'))).toEqual([]);
+    expect(existsSync((await ok(['daemon', 'socket'])).stdout.trim())).toBe(false);
   });
 
   it('20 concurrent creates get distinct addresses and TAPs; deleting them returns to baseline', async () => {
