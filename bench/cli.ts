@@ -1,5 +1,5 @@
-// CLI start-up: wall time of `banger --version`, `vm list --json` and
-// `daemon status --json` against `node -e 0`, interleaved in one run so the
+// CLI start-up: wall time of `banger --version`, `vm list --json`,
+// `daemon status --json` and a completion request against `node -e 0`, interleaved in one run so the
 // ratios hold on a busy machine. The daemon (a private one in a temp HOME)
 // is started first and stays up: its start is not what is measured.
 import { spawnSync } from 'node:child_process';
@@ -22,6 +22,8 @@ const commands: Record<string, string[]> = {
   version: [BANGER, '--version'],
   vm_list: [BANGER, 'vm', 'list', '--json'],
   daemon_status: [BANGER, 'daemon', 'status', '--json'],
+  // One TAB: the shell asks for `banger vm show <TAB>`, which asks the daemon for live names.
+  complete_vm_show: [BANGER, 'complete', '--', 'vm', 'show', ''],
 };
 
 function timeOnce(args: string[]): number {
