@@ -1,8 +1,9 @@
 // Mutation testing sized for CI: only the critical files (stryker.config.json's
 // "mutate" list) whose source changed since the commit named in
-// .ci/mutation-baseline, the last commit a full `npm run test:mutation` passed
-// on. A full run takes about half an hour here, too long for every CI run;
-// after one, put its commit in .ci/mutation-baseline.
+// .ci/mutation-baseline, the commit at which every critical file last passed:
+// a full `npm run test:mutation`, or this changed-files run on top of the
+// previous baseline. A full run takes about half an hour here, too long for
+// every CI run; after either passes, put its commit in .ci/mutation-baseline.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
