@@ -1,10 +1,10 @@
 import * as realFs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { entryBody, tarHeader as header, nestedRootTree } from '../../../testing/layer-entries.js';
 import { type ApplyOptions, LayerApplier, type TarHeader } from './apply-entry.js';
-import { RootTree } from './root-tree.js';
+import type { RootTree } from './root-tree.js';
 
 /**
  * The applier's filesystem calls themselves: which inodes it chowns, that
@@ -57,10 +57,7 @@ let dir: string;
 let tree: RootTree;
 
 beforeEach(() => {
-  tmp = realFs.mkdtempSync(join(tmpdir(), 'banger-apply-fs-'));
-  dir = join(tmp, 'a', 'root');
-  realFs.mkdirSync(dir, { recursive: true });
-  tree = new RootTree(dir);
+  ({ tmp, dir, tree } = nestedRootTree('banger-apply-fs-'));
   Object.assign(fake, { chowns: [], lstats: [], writeChunk: 0, openError: undefined });
   fake.open.clear();
 });
@@ -76,20 +73,8 @@ function applier(options: Partial<ApplyOptions> = {}): LayerApplier {
   return new LayerApplier(tree, 'sha256:layer', { chown: false, log: () => undefined, ...options });
 }
 
-function header(name: string, extra: Partial<TarHeader> = {}): TarHeader {
-  return {
-    name,
-    type: 'file',
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: new Date(1_000_000),
-    ...extra,
-  } as TarHeader;
-}
-
 async function apply(a: LayerApplier, h: TarHeader, content = ''): Promise<void> {
-  await a.apply(h, Readable.from(content ? [Buffer.from(content)] : []));
+  await a.apply(h, entryBody(content));
 }
 
 /** The recorded chowns, with paths relative to the root. */

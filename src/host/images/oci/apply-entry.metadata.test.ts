@@ -1,10 +1,9 @@
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { entryBody, tarHeader as header, nestedRootTree } from '../../../testing/layer-entries.js';
 import { LayerApplier, type TarHeader } from './apply-entry.js';
-import { RootTree } from './root-tree.js';
+import type { RootTree } from './root-tree.js';
 
 /**
  * Owners, modes and times: what the PAX records and header say, and what the
@@ -16,10 +15,7 @@ let dir: string;
 let tree: RootTree;
 
 beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'banger-apply-meta-'));
-  dir = join(tmp, 'a', 'root');
-  mkdirSync(dir, { recursive: true });
-  tree = new RootTree(dir);
+  ({ tmp, dir, tree } = nestedRootTree('banger-apply-meta-'));
 });
 
 afterEach(() => rmSync(tmp, { recursive: true, force: true }));
@@ -28,21 +24,8 @@ function applier(): LayerApplier {
   return new LayerApplier(tree, 'sha256:layer', { chown: false, log: () => undefined });
 }
 
-function header(name: string, extra: { [K in keyof TarHeader]?: TarHeader[K] | undefined } = {}): TarHeader {
-  return {
-    name,
-    type: 'file',
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: new Date(1_000_000),
-    ...extra,
-  } as TarHeader;
-}
-
 async function apply(h: TarHeader, content = ''): Promise<void> {
-  const stream = Readable.from(content ? [Buffer.from(content)] : []);
-  await applier().apply(h, stream);
+  await applier().apply(h, entryBody(content));
 }
 
 /** The recorded [uid, gid] of a file whose header says 5:6 and whose PAX records both say `pax`. */

@@ -1,36 +1,19 @@
-import {
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../domain/errors.js';
+import { entryBody as body, tarHeader as header, nestedRootTree } from '../../../testing/layer-entries.js';
 import { type ApplyOptions, LayerApplier, type TarHeader } from './apply-entry.js';
-import { RootTree } from './root-tree.js';
+import type { RootTree } from './root-tree.js';
 
-/**
- * A real RootTree in a temp directory; entries are applied one by one as tar-stream would hand them over.
- * The root is nested two levels below the temp directory: mutation testing runs these tests as root with
- * the containment checks broken, and an escaping `../x` or `../../x` must still land inside `tmp`.
- */
+/** A real RootTree (src/testing/layer-entries.ts); entries are applied one by one as tar-stream would hand them over. */
 let tmp: string;
 let dir: string;
 let tree: RootTree;
 let logs: string[];
 
 beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'banger-apply-'));
-  dir = join(tmp, 'a', 'root');
-  mkdirSync(dir, { recursive: true });
-  tree = new RootTree(dir);
+  ({ tmp, dir, tree } = nestedRootTree('banger-apply-'));
   logs = [];
 });
 
@@ -40,33 +23,6 @@ const LAYER = 'sha256:layer';
 
 function applier(options: Partial<ApplyOptions> = {}): LayerApplier {
   return new LayerApplier(tree, LAYER, { chown: false, log: (m) => logs.push(m), ...options });
-}
-
-/** A tar header as tar-stream produces it; `extra` may also blank fields out, as odd archives do. */
-function header(name: string, extra: { [K in keyof TarHeader]?: TarHeader[K] | undefined } = {}): TarHeader {
-  return {
-    name,
-    type: 'file',
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    mtime: new Date(1_000_000),
-    ...extra,
-  } as TarHeader;
-}
-
-/** An entry body; `resumed` tells whether the applier drained one it does not read. */
-function body(content = '') {
-  const stream = Readable.from(content ? [Buffer.from(content)] : []);
-  const resume = stream.resume.bind(stream);
-  const state = { resumed: false };
-  return Object.assign(stream, {
-    state,
-    resume: () => {
-      state.resumed = true;
-      return resume();
-    },
-  });
 }
 
 async function apply(a: LayerApplier, h: TarHeader, content = ''): Promise<void> {
