@@ -2,7 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonEvent } from '../../src/api/events.js';
 import { BANGER } from '../support/sandbox.js';
-import { createVmHarness, mustRun, registerPlaceholderImage, type VmHarness } from '../support/vm-harness.js';
+import { createNoGuestHarness, mustRun, type VmHarness } from '../support/vm-harness.js';
 
 /**
  * `banger events` against a real daemon with no-guest VMs: the snapshot, then
@@ -13,12 +13,7 @@ import { createVmHarness, mustRun, registerPlaceholderImage, type VmHarness } fr
 let h: VmHarness;
 
 beforeAll(async () => {
-  h = await createVmHarness({
-    label: 'events',
-    env: { BANGER_STANDIN_NO_GUEST: '1' },
-    config: ['system_overlay_size = "256M"', '[vm_defaults]', 'disk_size = "256M"', 'memory_mib = 256'],
-  });
-  await registerPlaceholderImage(h, 'test-image');
+  h = await createNoGuestHarness('events');
 });
 
 afterAll(async () => {

@@ -187,6 +187,20 @@ export async function registerPlaceholderImage(h: VmHarness, name: string): Prom
   ]);
 }
 
+/**
+ * A harness whose VMs run no guest (the stand-in's no-guest mode), small
+ * disks and memory, and a placeholder image named `test-image`.
+ */
+export async function createNoGuestHarness(label: string): Promise<VmHarness> {
+  const h = await createVmHarness({
+    label,
+    env: { BANGER_STANDIN_NO_GUEST: '1' },
+    config: ['system_overlay_size = "256M"', '[vm_defaults]', 'disk_size = "256M"', 'memory_mib = 256'],
+  });
+  await registerPlaceholderImage(h, 'test-image');
+  return h;
+}
+
 /** Runs the CLI and throws with its stderr unless it exits 0. */
 export async function mustRun(h: VmHarness, args: string[], timeoutMs = 600_000): Promise<CliResult> {
   const r = await h.banger(args, { timeoutMs });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BANGER } from '../support/sandbox.js';
 import {
-  createVmHarness,
+  createNoGuestHarness,
   json,
   mustRun,
   registerPlaceholderImage,
@@ -22,12 +22,7 @@ let h: VmHarness;
 const terminals: TmuxTerminal[] = [];
 
 beforeAll(async () => {
-  h = await createVmHarness({
-    label: 'tui',
-    env: { BANGER_STANDIN_NO_GUEST: '1' },
-    config: ['system_overlay_size = "256M"', '[vm_defaults]', 'disk_size = "256M"', 'memory_mib = 256'],
-  });
-  await registerPlaceholderImage(h, 'test-image');
+  h = await createNoGuestHarness('tui');
   for (const name of ['alpha', 'beta']) {
     await mustRun(h, ['vm', 'create', '--name', name, '--image', 'test-image', '--no-wait']);
   }

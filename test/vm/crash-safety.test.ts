@@ -4,11 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
 import { processAlive } from '../support/qemu-standin.js';
 import {
-  createVmHarness,
+  createNoGuestHarness,
   json,
   listTree,
   mustRun,
-  registerPlaceholderImage,
   type VmHarness,
   vmIptables,
   vmTapLines,
@@ -82,12 +81,7 @@ function vmmPids(vmDir: string): number[] {
 }
 
 beforeAll(async () => {
-  h = await createVmHarness({
-    label: 'crash',
-    env: { BANGER_STANDIN_NO_GUEST: '1' },
-    config: ['system_overlay_size = "256M"', '[vm_defaults]', 'disk_size = "256M"', 'memory_mib = 256'],
-  });
-  await registerPlaceholderImage(h, 'test-image');
+  h = await createNoGuestHarness('crash');
 });
 
 afterAll(async () => {

@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmStatsView, VmView } from '../../src/api/vms.js';
-import {
-  createVmHarness,
-  json,
-  mustRun,
-  registerPlaceholderImage,
-  type VmHarness,
-} from '../support/vm-harness.js';
+import { createNoGuestHarness, json, mustRun, type VmHarness } from '../support/vm-harness.js';
 
 /**
  * banger against the stand-in where it is as strict as Firecracker (issue
@@ -22,12 +16,7 @@ let h: VmHarness;
 const ok = (args: string[]) => mustRun(h, args);
 
 beforeAll(async () => {
-  h = await createVmHarness({
-    label: 'fid',
-    env: { BANGER_STANDIN_NO_GUEST: '1' },
-    config: ['system_overlay_size = "256M"', '[vm_defaults]', 'disk_size = "256M"', 'memory_mib = 256'],
-  });
-  await registerPlaceholderImage(h, 'test-image');
+  h = await createNoGuestHarness('fid');
 });
 
 afterAll(async () => {

@@ -6,12 +6,11 @@ import type { VmStatsView, VmView } from '../../src/api/vms.js';
 import { processAlive } from '../support/qemu-standin.js';
 import { BANGER } from '../support/sandbox.js';
 import {
-  createVmHarness,
+  createNoGuestHarness,
   isPoolTapLine,
   json,
   listTree,
   mustRun,
-  registerPlaceholderImage,
   type VmHarness,
   vmIptables,
   vmTapLines,
@@ -33,12 +32,7 @@ const iptables = () => vmIptables(h);
 const vmTaps = () => vmTapLines(h);
 
 beforeAll(async () => {
-  h = await createVmHarness({
-    label: 'ng',
-    env: { BANGER_STANDIN_NO_GUEST: '1' },
-    config: ['system_overlay_size = "256M"', '[vm_defaults]', 'disk_size = "256M"', 'memory_mib = 256'],
-  });
-  await registerPlaceholderImage(h, 'test-image');
+  h = await createNoGuestHarness('ng');
 });
 
 afterAll(async () => {
