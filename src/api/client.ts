@@ -149,7 +149,7 @@ export class BangerClient {
       for await (const line of readLines(res)) yield JSON.parse(line) as DaemonEvent;
     } catch (err) {
       if (signal?.aborted) return;
-      if (err instanceof AppError || err instanceof SyntaxError) throw err;
+      if (err instanceof AppError) throw err;
       throw closed(err);
     }
     if (!signal?.aborted) throw closed();
@@ -245,7 +245,7 @@ export class BangerClient {
       // Closing the request is how a caller cancels: the daemon aborts the operation and undoes it.
       if (signal?.aborted) throw new AppError('cancelled', 'cancelled');
       // A daemon that dies mid-stream resets the connection: that is the daemon going away, not a bug.
-      if (err instanceof AppError || err instanceof SyntaxError) throw err;
+      if (err instanceof AppError) throw err;
       throw closed(err);
     }
     throw closed();
