@@ -142,11 +142,8 @@ export class ImageService {
    * default kernel set, which is pulled on demand.
    */
   pull(input: PullInput, onProgress: Progress, signal?: AbortSignal): Promise<ImageRecord> {
-    if (catalogImage(input.ref)) {
-      const existing = this.o.images.get(input.name ?? input.ref);
-      if (existing && input.existing === 'reuse') return Promise.resolve(existing);
-      return this.build({ name: input.name ?? input.ref }, onProgress, signal);
-    }
+    // ensureImage never comes here with a catalog name (those have no / : @), so `existing: 'reuse'` does not apply.
+    if (catalogImage(input.ref)) return this.build({ name: input.name ?? input.ref }, onProgress, signal);
     return pullOciImage(this.o, input, onProgress, signal);
   }
 
