@@ -35,6 +35,8 @@ export const vmView = z.object({
   tap: z.string().optional(),
   vmDir: z.string(),
   lastError: z.string().optional(),
+  /** With auto_stop_stale_after set: when this running VM will be stopped if it stays idle. */
+  autoStopAt: z.string().optional(),
 });
 export type VmView = z.infer<typeof vmView>;
 
@@ -92,6 +94,8 @@ const vmStats = z.object({
       pid: z.number().int(),
       rssBytes: z.number(),
       cpuSeconds: z.number(),
+      /** Share of one host CPU over the daemon's last sampling interval (stats_poll_interval). */
+      cpuPercent: z.number().optional(),
       uptimeSeconds: z.number(),
     })
     .optional(),

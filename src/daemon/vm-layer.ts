@@ -3,6 +3,7 @@ import { ConsoleCap, watchVmLogs } from '../host/firecracker/console-cap.js';
 import { resolveFirecracker } from '../host/firecracker/resolve.js';
 import { bridgeDnsServer } from '../host/network/dns-routing.js';
 import { HostNetwork } from '../host/network/host-network.js';
+import { establishedConnectionsTo } from '../host/network/tcp-connections.js';
 import { hostFacts } from '../host/probe.js';
 import { guestReachableNameservers } from '../host/resolv-conf.js';
 import { VmRepository } from '../store/vm-repository.js';
@@ -30,7 +31,7 @@ export interface VmAdapters {
 
 export interface VmLayer {
   service: VmService;
-  /** Stops background work (TAP pool refill); running VMs keep running. */
+  /** Stops background work (TAP pool refill, activity sampling); running VMs keep running. */
   close(): Promise<void>;
 }
 
@@ -113,6 +114,7 @@ export async function startVmLayer(
     watchLogs: (vmDir) => watchVmLogs(logCap, vmDir),
     readyTimeoutMs,
     stopTimeoutMs,
+    connections: establishedConnectionsTo,
   });
 
   logger.info(await service.reconcile(), 'vm reconcile done');
@@ -121,12 +123,17 @@ export async function startVmLayer(
   // attached to it); else on the first VM start, so a daemon that never runs a VM changes nothing.
   const bridge = await hostNetwork.inspectBridge().catch(() => undefined);
   if (bridge?.exists) await startNetwork().catch(() => undefined);
+  service.activity.start(config.statsPollIntervalMs);
+  if (config.autoStopStaleAfterMs !== undefined) {
+    logger.info({ stopAfterMs: config.autoStopStaleAfterMs }, 'auto-stop of idle VMs is on');
+  }
 
   return {
     service,
-    close: () => {
+    close: async () => {
       logCap.stop();
-      return hostNetwork.stop();
+      await service.activity.close();
+      await hostNetwork.stop();
     },
   };
 }

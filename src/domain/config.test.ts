@@ -23,6 +23,9 @@ describe('config defaults', () => {
       fileSync: [],
       insecureSkipKernelSignature: false,
       guestIsolation: false,
+      autoStopStaleAfterMs: undefined,
+      statsPollIntervalMs: 5000,
+      metricsPollIntervalMs: 15_000,
     });
     expect(DEFAULT_DNS_LISTEN_ADDR).toBe('127.0.0.1:42069');
   });
@@ -58,6 +61,9 @@ describe('config defaults', () => {
       file_sync: [{ host: 'a', guest: 'b' }],
       insecure_skip_kernel_signature: true,
       guest_isolation: true,
+      auto_stop_stale_after: '30m',
+      stats_poll_interval: '2s',
+      metrics_poll_interval: '1m',
     };
     expect(applyDefaults(file)).toEqual({
       logLevel: 'warn',
@@ -76,6 +82,9 @@ describe('config defaults', () => {
       fileSync: [{ host: 'a', guest: 'b' }],
       insecureSkipKernelSignature: true,
       guestIsolation: true,
+      autoStopStaleAfterMs: 1_800_000,
+      statsPollIntervalMs: 2000,
+      metricsPollIntervalMs: 60_000,
     });
   });
 

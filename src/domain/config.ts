@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDuration, parseDuration } from './duration.js';
 import { DEFAULT_HELPER_PATH } from './root-helper-path.js';
 
 /** Sizes like "16G", "512M", "1024K" or a plain byte count. */
@@ -29,6 +30,14 @@ const vmDefaults = z.strictObject({
     .optional(),
   disk_size: sizeString.optional(),
 });
+
+const duration = z.string().refine(isDuration, 'expected a duration such as "30s", "10m" or "1h30m"');
+
+/** A polling interval: at least 100ms, at most an hour. */
+const interval = duration.refine((text) => {
+  const ms = parseDuration(text);
+  return ms >= 100 && ms <= 3_600_000;
+}, 'expected an interval between "100ms" and "1h"');
 
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
@@ -62,7 +71,34 @@ export const configSchema = z.strictObject({
   file_sync: z.array(fileSyncEntry).optional(),
   insecure_skip_kernel_signature: z.boolean().optional(),
   guest_isolation: z.boolean().optional(),
+  auto_stop_stale_after: duration.optional(),
+  stats_poll_interval: interval.optional(),
+  metrics_poll_interval: duration.optional(),
 });
+
+/**
+ * Keys of the original tool that banger deliberately does not have, with
+ * what to do instead: a config carried over gets a hint, not a bare
+ * "unknown key".
+ */
+export const DROPPED_KEYS: Readonly<Record<string, string>> = {
+  default_dns:
+    "guests get banger's DNS server for .vm names and the host's own resolvers for the rest; remove the key",
+  runtime_dir:
+    'banger has no runtime bundle; it finds host tools on PATH (set firecracker_bin for Firecracker)',
+  namegen_path: 'VM names are generated in-process; remove the key',
+  customize_script: 'customise an image with `banger image build` or pull one with `banger image pull`',
+  vsock_ping_helper_path: 'banger has no vsock helper to configure; remove the key',
+  default_rootfs: 'register the image with `banger image register` and set default_image_name',
+  default_base_rootfs: 'register the image with `banger image register` and set default_image_name',
+  default_work_seed: 'work seeds are built with each image; remove the key',
+  default_kernel: 'kernels belong to images: `banger kernel pull` and `banger image register --kernel-ref`',
+  default_initrd: 'kernels belong to images: `banger kernel pull` and `banger image register --kernel-ref`',
+  default_modules_dir:
+    'kernels belong to images: `banger kernel pull` and `banger image register --kernel-ref`',
+  default_packages_file:
+    "the golden image's package list is part of its recipe (`banger image pull debian-bookworm`)",
+};
 
 export type ConfigFile = z.infer<typeof configSchema>;
 export type LogLevel = z.infer<typeof logLevel>;
@@ -88,6 +124,12 @@ export interface Config {
   insecureSkipKernelSignature: boolean;
   /** Guests may reach the host only for DNS, and never each other (host/network/isolation.ts). */
   guestIsolation: boolean;
+  /** Stop a running VM after this long without activity (activity.ts); undefined: never. */
+  autoStopStaleAfterMs: number | undefined;
+  /** How often the daemon samples each running VM's CPU, memory and connections. */
+  statsPollIntervalMs: number;
+  /** The least time between two requests for fresh Firecracker metrics; 0 asks on every `vm stats`. */
+  metricsPollIntervalMs: number;
 }
 
 export const DEFAULT_DNS_LISTEN_ADDR = '127.0.0.1:42069';
@@ -111,5 +153,9 @@ export function applyDefaults(file: ConfigFile, env: Record<string, string | und
     fileSync: file.file_sync ?? [],
     insecureSkipKernelSignature: file.insecure_skip_kernel_signature ?? false,
     guestIsolation: file.guest_isolation ?? false,
+    // "0s" is the same as leaving the key out: never.
+    autoStopStaleAfterMs: parseDuration(file.auto_stop_stale_after ?? '0s') || undefined,
+    statsPollIntervalMs: parseDuration(file.stats_poll_interval ?? '5s'),
+    metricsPollIntervalMs: parseDuration(file.metrics_poll_interval ?? '15s'),
   };
 }

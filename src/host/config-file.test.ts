@@ -86,6 +86,45 @@ describe('loadConfig', () => {
     expect(message).toMatch(new RegExp(`^${file}:2: .{10,}; fix the TOML syntax$`));
   });
 
+  it('gives a hint for a key of the original tool that banger dropped', () => {
+    const file = write('log_level = "info"\ndefault_dns = "1.1.1.1"\n');
+    expect(errorOf(() => loadConfig(file, {})).message).toBe(
+      `${file}:2: default_dns: banger does not use this key: guests get banger's DNS server for .vm names and the host's own resolvers for the rest; remove the key`,
+    );
+    // Only at the top level, and only the table's own keys (not Object.prototype's).
+    for (const text of ['[vm_defaults]\ndefault_kernel = "x"\n', 'constructor = 1\n', '__proto__ = 1\n']) {
+      expect(errorOf(() => loadConfig(write(text), {})).message).toMatch(
+        /: unknown key; see the README for the list of config keys$/,
+      );
+    }
+  });
+
+  it('reads durations and refuses bad ones with the key and line', () => {
+    const config = loadConfig(
+      write('auto_stop_stale_after = "1h30m"\nstats_poll_interval = "250ms"\nmetrics_poll_interval = "0s"\n'),
+      {},
+    );
+    expect(config.autoStopStaleAfterMs).toBe(5_400_000);
+    expect(config.statsPollIntervalMs).toBe(250);
+    expect(config.metricsPollIntervalMs).toBe(0);
+    const defaults = loadConfig(write('auto_stop_stale_after = "0s"\n'), {});
+    expect([
+      defaults.autoStopStaleAfterMs,
+      defaults.statsPollIntervalMs,
+      defaults.metricsPollIntervalMs,
+    ]).toEqual([undefined, 5000, 15_000]);
+    const bad = write('log_level = "info"\nauto_stop_stale_after = "10 minutes"\n');
+    expect(errorOf(() => loadConfig(bad, {})).message).toBe(
+      `${bad}:2: auto_stop_stale_after: expected a duration such as "30s", "10m" or "1h30m"`,
+    );
+    for (const value of ['50ms', '2h']) {
+      const file = write(`stats_poll_interval = "${value}"\n`);
+      expect(errorOf(() => loadConfig(file, {})).message).toBe(
+        `${file}:1: stats_poll_interval: expected an interval between "100ms" and "1h"`,
+      );
+    }
+  });
+
   it('names an unknown key inside a table with its path', () => {
     const file = write('[vm_defaults]\nvcpu = 2\ncpus = 4\n');
     expect(errorOf(() => loadConfig(file, {})).message).toBe(

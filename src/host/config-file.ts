@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse, TomlError } from 'smol-toml';
-import { applyDefaults, type Config, configSchema } from '../domain/config.js';
+import { applyDefaults, type Config, configSchema, DROPPED_KEYS } from '../domain/config.js';
 import { AppError } from '../domain/errors.js';
 import { findKeyLine } from '../domain/toml-position.js';
 
@@ -40,7 +40,10 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
     // Stryker disable next-line StringLiteral: zod names at least one unrecognized key
     const key = issue.keys[0] ?? '';
     path = [...path, key];
-    problem = 'unknown key; see the README for the list of config keys';
+    const hint = path.length === 1 && Object.hasOwn(DROPPED_KEYS, key) ? DROPPED_KEYS[key] : undefined;
+    problem = hint
+      ? `banger does not use this key: ${hint}`
+      : 'unknown key; see the README for the list of config keys';
   }
   const line = findKeyLine(text, path);
   const where = line === undefined ? file : `${file}:${line}`;

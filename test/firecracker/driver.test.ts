@@ -47,6 +47,9 @@ describe('Firecracker driver (stand-in, no guest)', () => {
       'Successfully started microvm',
     );
 
+    const cheap = await driver.stats(handle, { metrics: false });
+    expect(cheap.metrics).toBeUndefined();
+    expect(cheap.cpuSeconds).toBeGreaterThan(0);
     const stats = await driver.stats(handle);
     expect(stats.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(stats.cpuSeconds).toBeGreaterThan(0);

@@ -191,11 +191,17 @@ export async function registerPlaceholderImage(h: VmHarness, name: string): Prom
  * A harness whose VMs run no guest (the stand-in's no-guest mode), small
  * disks and memory, and a placeholder image named `test-image`.
  */
-export async function createNoGuestHarness(label: string): Promise<VmHarness> {
+export async function createNoGuestHarness(label: string, topLevelConfig: string[] = []): Promise<VmHarness> {
   const h = await createVmHarness({
     label,
     env: { BANGER_STANDIN_NO_GUEST: '1' },
-    config: ['system_overlay_size = "256M"', '[vm_defaults]', 'disk_size = "256M"', 'memory_mib = 256'],
+    config: [
+      ...topLevelConfig,
+      'system_overlay_size = "256M"',
+      '[vm_defaults]',
+      'disk_size = "256M"',
+      'memory_mib = 256',
+    ],
   });
   await registerPlaceholderImage(h, 'test-image');
   return h;

@@ -16,7 +16,8 @@ let h: VmHarness;
 const ok = (args: string[]) => mustRun(h, args);
 
 beforeAll(async () => {
-  h = await createNoGuestHarness('fid');
+  // Every `vm stats` asks for fresh metrics (the default asks at most every 15 s).
+  h = await createNoGuestHarness('fid', ['metrics_poll_interval = "0s"']);
 });
 
 afterAll(async () => {

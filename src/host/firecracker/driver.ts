@@ -111,8 +111,9 @@ export interface FirecrackerDriver {
   /** Resolves when the process exits, whether this driver launched it or adopted it (polls /proc then). */
   waitExit(handle: FirecrackerHandle): Promise<void>;
   /**
-   * Host-side stats from /proc and the last metrics line (after FlushMetrics).
+   * Host-side stats from /proc and the last metrics line (after FlushMetrics;
+   * `metrics: false` skips both, for cheap periodic sampling).
    * Rejects with AppError('conflict') when the process is not running.
    */
-  stats(handle: FirecrackerHandle): Promise<FirecrackerStats>;
+  stats(handle: FirecrackerHandle, opts?: { metrics?: boolean }): Promise<FirecrackerStats>;
 }

@@ -249,13 +249,14 @@ class ProcessFirecrackerDriver implements FirecrackerDriver {
     }
   }
 
-  async stats(handle: FirecrackerHandle): Promise<FirecrackerStats> {
+  async stats(handle: FirecrackerHandle, opts: { metrics?: boolean } = {}): Promise<FirecrackerStats> {
     const stat = readProcStat(handle.pid);
     const rssBytes = readProcRssBytes(handle.pid);
     if (!stat || rssBytes === undefined || !this.matches(handle)) {
       throw new AppError('conflict', `Firecracker (pid ${handle.pid}) is not running`);
     }
     const cpuSeconds = (stat.utimeTicks + stat.stimeTicks) / USER_HZ;
+    if (opts.metrics === false) return { rssBytes, cpuSeconds };
     try {
       await new FirecrackerApi(handle.apiSock).send(fcRequests.action('FlushMetrics'), { timeoutMs: 2000 });
     } catch {

@@ -11,6 +11,12 @@ function uptime(vm: VmView): string {
   return vm.uptimeSeconds === undefined ? '-' : formatDuration(vm.uptimeSeconds);
 }
 
+/** "in 9m58s if it stays idle (2026-…Z)": auto_stop_stale_after is on and the VM runs. */
+function autoStop(at: string): string {
+  const seconds = Math.max(0, Math.round((Date.parse(at) - Date.now()) / 1000));
+  return `in ${formatDuration(seconds)} if it stays idle (${at})`;
+}
+
 /** list, show, stats, logs, set. */
 export function registerInspectCommands(vm: Command): void {
   vm.command('list')
@@ -62,6 +68,7 @@ export function registerInspectCommands(vm: Command): void {
           ['uptime', uptime(v)],
           ...(v.pid !== undefined ? [['pid', String(v.pid)] as const] : []),
           ...(v.tap !== undefined ? [['tap', v.tap] as const] : []),
+          ...(v.autoStopAt !== undefined ? [['auto-stop', autoStop(v.autoStopAt)] as const] : []),
           ['dir', v.vmDir],
           ...(v.lastError ? [['last error', v.lastError] as const] : []),
         ]);
@@ -83,7 +90,10 @@ export function registerInspectCommands(vm: Command): void {
             ? ([
                 ['pid', String(s.process.pid)],
                 ['rss', formatSize(s.process.rssBytes)],
-                ['cpu', `${s.process.cpuSeconds.toFixed(2)}s`],
+                [
+                  'cpu',
+                  `${s.process.cpuSeconds.toFixed(2)}s${s.process.cpuPercent !== undefined ? ` (${s.process.cpuPercent}% now)` : ''}`,
+                ],
                 ['uptime', formatDuration(s.process.uptimeSeconds)],
               ] as const)
             : []),

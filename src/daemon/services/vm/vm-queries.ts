@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { VmSshInfo, VmStatsView } from '../../../api/vms.js';
 import { AppError } from '../../../domain/errors.js';
+import type { ProcessHandle } from './ports.js';
 import type { VmService } from './vm-service.js';
 
 /** How a UI reaches the running guest over SSH: address, banger's key and known_hosts, the host-key alias. */
@@ -35,7 +36,8 @@ export async function vmStats(svc: VmService, ref: string): Promise<VmStatsView>
     if (usage) disks.push({ name, path, ...usage });
   }
   const handle = svc.runtime.processHandle(vm.id);
-  const proc = handle && (await svc.deps.driver.stats(handle).catch(() => undefined));
+  const proc = handle && (await statsWithMetrics(svc, vm.id, handle));
+  const cpuPercent = svc.activity.sample(vm.id)?.cpuPercent;
   const view = svc.view(vm);
   return {
     id: vm.id,
@@ -47,6 +49,7 @@ export async function vmStats(svc: VmService, ref: string): Promise<VmStatsView>
             pid: handle.pid,
             rssBytes: proc.rssBytes,
             cpuSeconds: proc.cpuSeconds,
+            ...(cpuPercent !== undefined ? { cpuPercent: Math.round(cpuPercent * 10) / 10 } : {}),
             uptimeSeconds: view.uptimeSeconds ?? 0,
           },
           ...(proc.metrics ? { metrics: proc.metrics } : {}),
@@ -54,4 +57,25 @@ export async function vmStats(svc: VmService, ref: string): Promise<VmStatsView>
       : {}),
     disks,
   };
+}
+
+/** The process numbers now, and Firecracker's metrics at most once per metrics_poll_interval (else the cached line). */
+async function statsWithMetrics(svc: VmService, id: string, handle: ProcessHandle) {
+  const now = Date.now();
+  const cached = svc.metricsCache.get(id);
+  const fresh =
+    cached !== undefined &&
+    cached.pid === handle.pid &&
+    now - cached.at < svc.deps.config.metricsPollIntervalMs;
+  const stats = await svc.deps.driver.stats(handle, { metrics: !fresh }).catch(() => undefined);
+  if (!stats || !fresh) {
+    if (stats)
+      svc.metricsCache.set(id, {
+        pid: handle.pid,
+        at: now,
+        ...(stats.metrics ? { metrics: stats.metrics } : {}),
+      });
+    return stats;
+  }
+  return { ...stats, ...(cached.metrics ? { metrics: cached.metrics } : {}) };
 }

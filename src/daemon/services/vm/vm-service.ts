@@ -10,6 +10,7 @@ import type { Logger } from '../../../host/logger.js';
 import type { VmHandles } from '../../../host/vm/handles-file.js';
 import type { VmRepository } from '../../../store/vm-repository.js';
 import type { EmitStage } from '../../ndjson.js';
+import { ActivityMonitor } from './activity.js';
 import { createSteps, validateCreate } from './create-vm.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type {
@@ -54,6 +55,8 @@ export interface VmServiceDeps {
   readyTimeoutMs: number;
   /** How long a graceful stop waits before SIGTERM. */
   stopTimeoutMs: number;
+  /** Established TCP connections per guest address (host/network/tcp-connections.ts); none when absent. */
+  connections?: (ips: ReadonlySet<string>) => Map<string, number>;
 }
 
 /**
@@ -65,6 +68,10 @@ export class VmService {
   private readonly locks = new KeyedMutex();
   private readonly inFlight = new Map<string, VmStateView>();
   readonly runtime: VmRuntime;
+  /** CPU, memory and connections of running VMs, sampled; stops idle ones when configured. */
+  readonly activity: ActivityMonitor;
+  /** The last Firecracker metrics fetched per VM, so `vm stats` asks at most once per metrics_poll_interval. */
+  readonly metricsCache = new Map<string, { pid: number; at: number; metrics?: Record<string, unknown> }>();
 
   constructor(readonly deps: VmServiceDeps) {
     this.runtime = new VmRuntime(
@@ -73,6 +80,20 @@ export class VmService {
       (id, handles) => void this.onExit(id, handles),
       deps.watchLogs,
     );
+    this.activity = new ActivityMonitor({
+      running: () =>
+        this.deps.repo.list().flatMap((vm) => {
+          const handle = this.runtime.processHandle(vm.id);
+          const startedAt = this.runtime.get(vm.id)?.startedAt ?? '';
+          return handle ? [{ id: vm.id, name: vm.name, guestIp: vm.guestIp, handle, startedAt }] : [];
+        }),
+      usage: (handle) => this.deps.driver.stats(handle, { metrics: false }),
+      connections: (ips) => this.deps.connections?.(ips) ?? new Map(),
+      busy: (id) => this.locks.busy(id) || this.inFlight.has(id),
+      stop: (id) => this.stop(id),
+      logger: deps.logger,
+      stopAfterMs: deps.config.autoStopStaleAfterMs,
+    });
   }
 
   vmDir(id: string): string {
@@ -80,7 +101,9 @@ export class VmService {
   }
 
   view(vm: VmRecord): VmView {
-    return toVmView(vm, this.vmDir(vm.id), this.runtime.get(vm.id), this.inFlight.get(vm.id));
+    const view = toVmView(vm, this.vmDir(vm.id), this.runtime.get(vm.id), this.inFlight.get(vm.id));
+    const stopAt = view.state === 'running' ? this.activity.autoStopAt(vm.id) : undefined;
+    return stopAt === undefined ? view : { ...view, autoStopAt: new Date(stopAt).toISOString() };
   }
 
   list(): VmView[] {
@@ -272,6 +295,7 @@ export class VmService {
   private async release(id: string, lastError: string | undefined): Promise<void> {
     const had = this.runtime.get(id);
     this.runtime.forget(id, this.vmDir(id));
+    this.metricsCache.delete(id);
     if (had) await (await this.deps.network()).detach(id);
     if (this.deps.repo.get(id)) this.deps.repo.setDesiredState(id, 'stopped', lastError);
   }

@@ -1,9 +1,9 @@
 import type { DaemonEvent } from '../../../api/events.js';
 import type { VmView } from '../../../api/vms.js';
 
-/** What identifies a change worth telling a UI: everything but the ever-growing uptime. */
+/** What identifies a change worth telling a UI: everything but the ever-growing uptime and the moving auto-stop time. */
 function fingerprint(vm: VmView): string {
-  const { uptimeSeconds: _ignored, ...rest } = vm;
+  const { uptimeSeconds: _uptime, autoStopAt: _autoStop, ...rest } = vm;
   return JSON.stringify(rest);
 }
 
