@@ -15,6 +15,7 @@ import {
   vmIptables,
   vmTapLines,
 } from '../support/vm-harness.js';
+import { startTmux } from '../tui/tmux.js';
 
 /**
  * The VM lifecycle end to end with the Firecracker stand-in's no-guest mode:
@@ -46,7 +47,63 @@ afterEach(async () => {
   if (names.length) await h.banger(['vm', 'delete', ...names]);
 });
 
-/** Shell completion offers the daemon's VM names and images: the protocol, a real fish and a real bash. */
+/** A directory with a `banger` to put on PATH, as the shells' scripts call it by name, with this harness's HOME. */
+function bangerBinDir(): string {
+  const bin = join(h.root, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'banger'), `#!/bin/sh\nexec "${process.execPath}" "${BANGER}" "$@"\n`, {
+    mode: 0o755,
+  });
+  return bin;
+}
+
+/**
+ * A real interactive zsh (in a tmux server of its own, inside the harness's
+ * namespace) with banger's completion loaded: types `banger vm show `, presses
+ * TAB, then types `zz`. Once zsh has read `zz` (so the completion has
+ * finished) and `settled` accepts the lines below the command line (what
+ * the completion listed), resolves with those lines.
+ */
+async function zshTab(label: string, settled: (below: string[]) => boolean): Promise<string[]> {
+  const dir = join(h.root, `zsh-${label}`);
+  mkdirSync(dir); // also the shell's working directory, with tmux's files: a fallback to files would show
+  const t = startTmux({
+    dir,
+    env: { ...h.env, PATH: `${bangerBinDir()}:${h.env.PATH}` },
+    width: 100,
+    height: 20,
+    command: `cd ${dir} && ip netns exec ${h.netns.name} zsh -f`,
+  });
+  try {
+    // $((1+1)): the output line (zsh-2-ready) is not the typed one.
+    t.keys(
+      ['autoload -U compinit && compinit -u && source <(banger completion zsh) && echo zsh-$((1+1))-ready'],
+      true,
+    );
+    t.keys(['Enter']);
+    await t.waitFor('zsh with banger completion', (l) => l.includes('zsh-2-ready'), 30_000);
+    t.keys(['banger vm show '], true);
+    t.keys(['Tab']);
+    t.keys(['zz'], true);
+    const below = (screen: string[]) => {
+      const at = screen.findIndex((l) => /banger vm show .*zz$/.test(l.trimEnd()));
+      return at < 0 ? undefined : screen.slice(at + 1);
+    };
+    await t.waitFor(
+      'the completion',
+      (screen) => {
+        const listed = below(screen);
+        return listed !== undefined && settled(listed);
+      },
+      30_000,
+    );
+    return below(t.screen()) ?? [];
+  } finally {
+    t.kill();
+  }
+}
+
+/** Shell completion offers the daemon's VM names and images: the protocol, a real fish, bash and zsh. */
 async function expectVmNameCompletion(names: string[]): Promise<void> {
   const words = async (args: string[]) =>
     (await ok(['complete', '--', ...args])).stdout
@@ -58,12 +115,7 @@ async function expectVmNameCompletion(names: string[]): Promise<void> {
   expect(await words(['vm', 'ssh', ''])).toEqual(names);
   expect(await words(['vm', 'create', '--image', ''])).toEqual(['test-image']);
   expect(await words(['image', 'pull', ''])).toEqual(['debian-bookworm']);
-  // A `banger` on PATH, as the shells' scripts call it by name, with this harness's HOME.
-  const bin = join(h.root, 'bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'banger'), `#!/bin/sh\nexec "${process.execPath}" "${BANGER}" "$@"\n`, {
-    mode: 0o755,
-  });
+  const bin = bangerBinDir();
   const shell = (argv: string[]) =>
     spawnSync(argv[0]!, argv.slice(1), { env: { ...h.env, PATH: `${bin}:${h.env.PATH}` }, encoding: 'utf8' });
   const fish = shell(['fish', '-c', 'banger completion fish | source; complete -C "banger vm show "']);
@@ -80,6 +132,14 @@ async function expectVmNameCompletion(names: string[]): Promise<void> {
     ].join('\n'),
   ]);
   expect(bash.stdout.split('\n')).toEqual(expect.arrayContaining(names));
+  // zsh lists values without a description on one line, ending in `--` (their empty description).
+  const listed = (below: string[]) =>
+    below
+      .join(' ')
+      .split(/\s+/)
+      .filter((w) => w && w !== '--');
+  const zshListed = await zshTab('names', (below) => names.every((n) => listed(below).includes(n)));
+  expect(listed(zshListed).sort()).toEqual([...names].sort());
 }
 
 describe('vm lifecycle (no-guest stand-in)', () => {
@@ -216,12 +276,14 @@ describe('vm lifecycle (no-guest stand-in)', () => {
       name: 'b',
       vcpu: 2,
     });
-    await ok(['vm', 'delete', 'a', 'b', 'c']);
-    // With the daemon stopped, completion offers no names and starts no daemon.
+    // With the daemon stopped, completion offers no names (the VMs are still there) and starts no daemon.
     await ok(['daemon', 'stop']);
     const offline = await ok(['complete', '--', 'vm', 'show', '']);
     expect(offline.stdout.split('\n').filter((l) => l && !l.startsWith(':'))).toEqual([]);
+    // zsh: nothing listed below the line, not even the files of its working directory.
+    expect((await zshTab('offline', () => true)).join('').trim()).toBe('');
     expect(existsSync((await ok(['daemon', 'socket'])).stdout.trim())).toBe(false);
+    await ok(['vm', 'delete', 'a', 'b', 'c']);
   });
 
   it('20 concurrent creates get distinct addresses and TAPs; deleting them returns to baseline', async () => {
