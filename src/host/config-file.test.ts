@@ -117,7 +117,10 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig(bad, {})).message).toBe(
       `${bad}:2: auto_stop_stale_after: expected a duration such as "30s", "10m" or "1h30m"`,
     );
-    for (const value of ['50ms', '2h']) {
+    // The bounds themselves are allowed.
+    expect(loadConfig(write('stats_poll_interval = "100ms"\n'), {}).statsPollIntervalMs).toBe(100);
+    expect(loadConfig(write('stats_poll_interval = "1h"\n'), {}).statsPollIntervalMs).toBe(3_600_000);
+    for (const value of ['99ms', '1h1ms']) {
       const file = write(`stats_poll_interval = "${value}"\n`);
       expect(errorOf(() => loadConfig(file, {})).message).toBe(
         `${file}:1: stats_poll_interval: expected an interval between "100ms" and "1h"`,

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   const resources = new Resources();
   const vsock = new VsockBackend();
-  const guest: Guest = opts.noGuest ? new NoGuest() : new QemuGuest({ logger });
+  const guest: Guest = opts.noGuest ? new NoGuest() : new QemuGuest({ logger, vsock });
   const vmm = new Vmm({
     id: opts.id,
     version,

@@ -102,13 +102,30 @@ describe('qemuArgs', () => {
     );
   });
 
-  it('adds a virtio-rng device for an entropy device, and nothing for vsock', () => {
+  it('adds a virtio-rng device for an entropy device, and nothing for vsock without its socketpair', () => {
     const r = configured();
     r.entropy = {};
     r.vsock = { guest_cid: 3, uds_path: '/vm/v.sock' };
     const a = qemuArgs(r, { accel: 'tcg', tscKhz: 1, qmpFd: 3 });
     expect(values(a, '-device')).toContain('virtio-rng-device,rng=rng0');
-    expect(a.join(' ')).not.toMatch(/vsock/);
+    expect(a.join(' ')).not.toMatch(/vsock|serial-device/);
+  });
+
+  it('gives a vsock one virtio-serial device with the banger.vsock port on the socketpair', () => {
+    const r = configured();
+    r.vsock = { guest_cid: 3, uds_path: '/vm/v.sock' };
+    const a = qemuArgs(r, { accel: 'tcg', tscKhz: 1, qmpFd: 3, vsockFd: 4 });
+    expect(values(a, '-chardev')).toContain('socket,id=vsock0,fd=4');
+    expect(values(a, '-device')).toEqual(
+      expect.arrayContaining([
+        'virtio-serial-device,max_ports=1',
+        'virtserialport,chardev=vsock0,name=banger.vsock,nr=0',
+      ]),
+    );
+    // No vsock configured: nothing, socketpair or not.
+    expect(qemuArgs(configured(), { accel: 'tcg', tscKhz: 1, qmpFd: 3, vsockFd: 4 }).join(' ')).not.toMatch(
+      /vsock/,
+    );
   });
 
   it('escapes commas in option values', () => {

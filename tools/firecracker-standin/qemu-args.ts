@@ -10,7 +10,8 @@
 //   cache_type Unsafe / Writeback        cache=unsafe / cache=writeback
 //   network-interfaces                   -netdev tap,ifname=<host_dev_name> + -device virtio-net-device,mac=
 //   entropy                              -device virtio-rng-device
-//   vsock                                (nothing: no vhost-vsock on these hosts; see vsock.ts)
+//   vsock                                no vhost-vsock on these hosts: a virtio-serial port `banger.vsock`
+//                                        on a socketpair, carrying the connections in frames (vsock.ts)
 //   serial to stdout or serial_out_path  -serial chardev: stdio, or a file opened in append mode
 //   i8042 (SendCtrlAltDel, reboot=k)     -device i8042: described in the DSDT as PNP0303/PNP0F13, as Firecracker >= 1.8 does
 //   guest reboot ends the VMM            -no-reboot (a reset becomes a shutdown) + qemu.ts quits on it
@@ -27,6 +28,8 @@ export interface QemuPlan {
   tscKhz: number | undefined;
   /** File descriptor (in QEMU) of a connected socket carrying QMP. */
   qmpFd: number;
+  /** File descriptor (in QEMU) of a connected socket for the vsock emulation; set when a vsock is configured. */
+  vsockFd?: number;
 }
 
 /** QEMU option values escape a comma by doubling it. */
@@ -86,6 +89,17 @@ export function qemuArgs(resources: Resources, plan: QemuPlan): string[] {
     if (n.mtu !== undefined) dev.push(`host_mtu=${n.mtu}`);
     args.push('-device', dev.join(','));
   });
+  if (resources.vsock && plan.vsockFd !== undefined) {
+    // Firecracker's vsock is one virtio-mmio device; so is this one, so the guest sees as many devices.
+    args.push(
+      '-chardev',
+      `socket,id=vsock0,fd=${plan.vsockFd}`,
+      '-device',
+      'virtio-serial-device,max_ports=1',
+      '-device',
+      'virtserialport,chardev=vsock0,name=banger.vsock,nr=0',
+    );
+  }
   if (resources.entropy) {
     args.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-device,rng=rng0');
   }

@@ -22,15 +22,20 @@ import type { Logger } from './logger.js';
 import { qemuArgs } from './qemu-args.js';
 import { Qmp } from './qmp.js';
 import type { Resources } from './resources.js';
+import type { VsockBackend } from './vsock.js';
 
 const QEMU_ENV = 'BANGER_STANDIN_QEMU';
 const QMP_FD = 3;
+/** The vsock emulation's socketpair (vsock.ts), when a vsock is configured. */
+const VSOCK_FD = 4;
 const START_TIMEOUT_MS = 60_000;
 
 export interface QemuGuestOptions {
   logger: Logger;
   qemuBin?: string;
   env?: NodeJS.ProcessEnv;
+  /** Gets QEMU's end of the `banger.vsock` serial port when the VM has a vsock device. */
+  vsock?: VsockBackend;
 }
 
 export class QemuGuest implements Guest {
@@ -61,14 +66,27 @@ export class QemuGuest implements Guest {
     const accel = await chooseAccel(this.qemuBin, this.env);
     this.accel = accel;
     const tscKhz = accel === 'tcg' ? hostTscKhz(this.env) : undefined;
-    const args = qemuArgs(resources, { accel, tscKhz, qmpFd: QMP_FD });
+    const withVsock = resources.vsock !== undefined && this.options.vsock !== undefined;
+    const args = qemuArgs(resources, {
+      accel,
+      tscKhz,
+      qmpFd: QMP_FD,
+      ...(withVsock ? { vsockFd: VSOCK_FD } : {}),
+    });
     log.info('fc_vmm', `Starting the guest with QEMU (${accel}): ${this.qemuBin} ${args.join(' ')}`);
     const serialToStdout = !resources.serial?.serial_out_path;
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', this.qemuBin, ...args], {
       // The guest console goes where Firecracker's goes: our stdout (and our stdin feeds it).
-      stdio: [serialToStdout ? 'inherit' : 'ignore', serialToStdout ? 'inherit' : 'ignore', 'pipe', 'pipe'],
+      stdio: [
+        serialToStdout ? 'inherit' : 'ignore',
+        serialToStdout ? 'inherit' : 'ignore',
+        'pipe',
+        'pipe',
+        ...(withVsock ? (['pipe'] as const) : []),
+      ],
     });
     this.child = child;
+    if (withVsock) this.options.vsock?.attachChannel(child.stdio[VSOCK_FD] as Duplex);
     const exited = new Promise<string>((resolve) => {
       child.once('error', (err) => resolve(`cannot run setpriv/QEMU: ${err.message}`));
       child.once('exit', (code, signal) => {
