@@ -18,6 +18,7 @@ import { findVmmProcesses } from './find-processes.js';
 import { checkLaunchSpec, launchRequests, vmFiles } from './launch-plan.js';
 import { lastMetricsLine } from './metrics.js';
 import { type SpawnedVmm, spawnVmm, vmmArgv } from './spawn.js';
+import { waitGone } from './wait-gone.js';
 
 export interface ProcessDriverOptions {
   /** Added to the daemon's environment for Firecracker (tests: BANGER_STANDIN_NO_GUEST=1). */
@@ -192,18 +193,11 @@ class ProcessFirecrackerDriver implements FirecrackerDriver {
     }
   }
 
-  /** True once the process is gone, false if it is still there after `ms`. */
-  private async goneWithin(handle: FirecrackerHandle, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
+  /** True once the process is gone, false if still there after `ms`; own children's exit is awaited, not polled. */
+  private goneWithin(handle: FirecrackerHandle, ms: number): Promise<boolean> {
     const own = this.children.get(handle.pid);
-    while (this.alive(handle)) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      const step = Math.min(left, this.options.pollMs ?? 200);
-      if (own && own.startTime === handle.startTime) await Promise.race([own.exited, sleep(step)]);
-      else await sleep(step);
-    }
-    return true;
+    const exited = own && own.startTime === handle.startTime ? own.exited : undefined;
+    return waitGone(() => this.alive(handle), ms, this.options.pollMs ?? 200, exited);
   }
 
   async stop(handle: FirecrackerHandle, opts: { timeoutMs?: number } = {}): Promise<StopOutcome> {
