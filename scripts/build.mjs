@@ -1,7 +1,9 @@
 // Bundles the CLI, the daemon and the test-bed tools into dist/ with esbuild.
 // Dependencies stay external: they are installed next to the bundle by npm.
+// Then compiles the guest agent (C, guest/agent/) into dist/guest/banger-agent.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { build } from 'esbuild';
 
@@ -64,3 +66,28 @@ const imports = Object.values(helper.metafile.outputs).flatMap((o) => o.imports.
 const foreign = imports.filter((path) => !path.startsWith('node:'));
 if (foreign.length > 0)
   throw new Error(`the root helper must import only node:*, found ${foreign.join(', ')}`);
+
+// The guest agent runs in any guest (glibc or musl, no Node or Python there): a static C
+// binary. It is compiled to a temporary name and renamed, so a copy running at this moment
+// (a test's) is replaced, never written over.
+const agentSources = readdirSync('guest/agent')
+  .filter((name) => name.endsWith('.c'))
+  .sort()
+  .map((name) => `guest/agent/${name}`);
+const agentOut = 'dist/guest/banger-agent';
+const agentTmp = `${agentOut}.tmp-${process.pid}`;
+await mkdir('dist/guest', { recursive: true });
+// -s strips the symbols: the binary is copied into every guest.
+const cflags = '-static -Os -s -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE'.split(' ');
+const cc = spawnSync('cc', [...cflags, '-o', agentTmp, ...agentSources], { stdio: 'inherit' });
+if (cc.status !== 0) {
+  await rm(agentTmp, { force: true });
+  console.error(
+    cc.error?.code === 'ENOENT'
+      ? `build: no C compiler (cc) to build ${agentOut}: install build-essential (apt-get install build-essential)`
+      : `build: cc failed to build ${agentOut} from guest/agent/*.c (see above; linking statically needs libc.a, from build-essential)`,
+  );
+  process.exit(1);
+}
+await chmod(agentTmp, 0o755);
+await rename(agentTmp, agentOut);

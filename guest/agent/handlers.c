@@ -1,0 +1,64 @@
+#include "handlers.h"
+
+#include <string.h>
+
+#include "json.h"
+#include "ops.h"
+
+static const struct {
+  const char *name;
+  op_handler fn;
+} ops[] = {
+    {"ping", op_ping},
+};
+
+static void error_line(struct buf *out, const char *message) {
+  struct json_writer w;
+  jw_begin(&w, out);
+  jw_bool(&w, "ok", false);
+  jw_cstring(&w, "error", message);
+  jw_end(&w);
+}
+
+void handle_line_too_long(struct buf *out) { error_line(out, "request line too long"); }
+
+void handle_request(const char *line, size_t len, struct buf *out) {
+  struct json_obj req;
+  if (json_parse_object(line, len, &req) != 0) {
+    error_line(out, "malformed request");
+    return;
+  }
+  const struct json_val *op = json_get(&req, "op");
+  const struct json_val *id = json_get(&req, "id");
+  /* An id is echoed as given, so only a number or a string is one. */
+  if (!op || op->type != JSON_STRING || (id && id->type != JSON_NUMBER && id->type != JSON_STRING)) {
+    json_obj_free(&req);
+    error_line(out, "malformed request");
+    return;
+  }
+
+  struct json_writer w;
+  jw_begin(&w, out);
+  if (id) {
+    jw_key(&w, "id");
+    if (id->type == JSON_NUMBER) jw_value_raw(&w, id->raw.s, id->raw.len);
+    else jw_value_string(&w, id->str.s, id->str.len);
+  }
+  op_handler fn = NULL;
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+    if (strlen(ops[i].name) == op->str.len && memcmp(ops[i].name, op->str.s, op->str.len) == 0) fn = ops[i].fn;
+  }
+  if (fn) {
+    fn(&req, &w);
+  } else {
+    struct buf msg = {0};
+    buf_puts(&msg, "unknown op \"");
+    buf_append(&msg, op->str.s, op->str.len);
+    buf_putc(&msg, '"');
+    jw_bool(&w, "ok", false);
+    jw_string(&w, "error", msg.data, msg.len);
+    buf_free(&msg);
+  }
+  jw_end(&w);
+  json_obj_free(&req);
+}

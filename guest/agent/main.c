@@ -1,0 +1,89 @@
+/* banger-agent: answers the banger host daemon from inside a guest, over vsock
+ * (or, without vsock, a multiplexed virtio-serial port), without the guest's
+ * network. Newline-delimited JSON requests; see handlers.c and docs/guest-agent.md.
+ * One thread, one poll() loop; it never exits on its own once started. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "transport_serial.h"
+#include "transport_vsock.h"
+
+#define USAGE "usage: banger-agent [--vsock-port N] [--serial PATH] [--version] [--help]\n"
+
+/* 1 .. 2^32-2: VMADDR_PORT_ANY (2^32-1) is not a port one can listen on. */
+static int parse_port(const char *s, unsigned *port) {
+  if (!s || *s < '0' || *s > '9') return -1;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end || v == 0 || v >= 0xFFFFFFFFull) return -1;
+  *port = (unsigned)v;
+  return 0;
+}
+
+/* Started with fd 0, 1 or 2 closed (as a daemon may be), the first socket would
+ * take that number and logs would be written into it: fill them with /dev/null. */
+static void keep_std_fds(void) {
+  for (;;) {
+    int fd = open("/dev/null", O_RDWR);
+    if (fd > 2) close(fd);
+    if (fd < 0 || fd > 2) return;
+  }
+}
+
+static const struct transport *choose(const char *serial, unsigned port) {
+  if (serial) return serial_transport(serial, port);
+  if (vsock_listen(port) == 0) {
+    agent_log("listening on vsock port %u", port);
+    return &vsock_transport;
+  }
+  agent_log("vsock unavailable (%s); falling back to the virtio-serial port", strerror(errno));
+  return serial_transport(NULL, port);
+}
+
+int main(int argc, char **argv) {
+  unsigned port = AGENT_DEFAULT_PORT;
+  const char *serial = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--version") == 0) {
+      printf("%s %d\n", AGENT_NAME, AGENT_PROTOCOL);
+      return 0;
+    } else if (strcmp(argv[i], "--help") == 0) {
+      fputs(USAGE, stdout);
+      return 0;
+    } else if (strcmp(argv[i], "--vsock-port") == 0 && parse_port(argv[i + 1], &port) == 0) {
+      i++;
+    } else if (strcmp(argv[i], "--serial") == 0 && i + 1 < argc && argv[i + 1][0]) {
+      serial = argv[++i];
+    } else {
+      fprintf(stderr, "banger-agent: bad argument '%s'\n" USAGE, argv[i]);
+      return 2;
+    }
+  }
+  keep_std_fds();
+  /* A peer that goes away mid-write must cost one connection, not the agent. */
+  signal(SIGPIPE, SIG_IGN);
+
+  const struct transport *t = choose(serial, port);
+  struct pollfd fds[TRANSPORT_MAX_FDS];
+  for (;;) {
+    int timeout = -1;
+    int n = t->prepare(fds, &timeout);
+    if (poll(fds, (nfds_t)n, timeout) < 0) {
+      if (errno != EINTR) {
+        agent_log("poll: %s", strerror(errno));
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL); /* never spin */
+      }
+      continue;
+    }
+    t->dispatch(fds, n);
+  }
+}
