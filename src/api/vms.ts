@@ -37,6 +37,15 @@ export const vmView = z.object({
   lastError: z.string().optional(),
   /** With auto_stop_stale_after set: when this running VM will be stopped if it stays idle. */
   autoStopAt: z.string().optional(),
+  /** While running: whether banger's guest agent answered when last asked (over vsock, not the network). */
+  agent: z
+    .object({
+      answering: z.boolean(),
+      checkedAt: z.string(),
+      uptimeSeconds: z.number().optional(),
+      load: z.array(z.number()).optional(),
+    })
+    .optional(),
 });
 export type VmView = z.infer<typeof vmView>;
 

@@ -11,6 +11,7 @@ import type { DaemonContext } from './context.js';
 import { timeoutFromEnv } from './env-timeout.js';
 import type {
   BootArtifactSource,
+  GuestAgent,
   GuestIdentity,
   GuestReadiness,
   VmDisks,
@@ -27,6 +28,7 @@ export interface VmAdapters {
   images: BootArtifactSource;
   readiness: GuestReadiness;
   identity: GuestIdentity;
+  agent: GuestAgent;
 }
 
 export interface VmLayer {

@@ -7,6 +7,7 @@ import type { VmAdapters } from '../../src/daemon/vm-layer.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { FirecrackerHandle, LaunchHooks, VmLaunchSpec } from '../../src/host/firecracker/driver.js';
 import { KnownHosts } from '../../src/host/ssh/known-hosts.js';
+import { pingAgent } from '../../src/host/vsock/agent-client.js';
 
 /**
  * The VM layer's host adapters (VmAdapters) without a host: Firecracker is
@@ -180,6 +181,8 @@ export function fakeVmAdapters(o: {
       trust: (vmId, addresses, key) => knownHosts.trust(vmId, addresses, key),
       forget: (names) => knownHosts.forget(names),
     },
+    // The real client: with no vsock socket in the fake VM's directory, the agent never answers.
+    agent: { ping: (vmDir, timeoutMs) => pingAgent(join(vmDir, 'vsock.sock'), timeoutMs) },
   };
 }
 

@@ -37,7 +37,9 @@ export function registerVmRoutes(app: FastifyInstance, ctx: DaemonContext): void
     await streamOperation(reply, (emit, signal) => vms().create(body, emit, signal));
   });
 
-  on(app, routes.showVm, async (request) => ({ vm: vms().show(refParams.parse(request.params).ref) }));
+  on(app, routes.showVm, async (request) => ({
+    vm: await vms().showLive(refParams.parse(request.params).ref),
+  }));
 
   on(app, routes.startVm, async (request, reply) => {
     const { ref } = refParams.parse(request.params);

@@ -11,6 +11,15 @@ function uptime(vm: VmView): string {
   return vm.uptimeSeconds === undefined ? '-' : formatDuration(vm.uptimeSeconds);
 }
 
+/** "answering (guest up 2m3s, load 0.01 0.05 0.10)" or "not answering". */
+function agentLine(agent: NonNullable<VmView['agent']>): string {
+  if (!agent.answering) return 'not answering (over vsock; see `banger vm logs` for the guest console)';
+  const up = agent.uptimeSeconds !== undefined ? `guest up ${formatDuration(agent.uptimeSeconds)}` : '';
+  const load = agent.load?.length ? `load ${agent.load.map((n) => n.toFixed(2)).join(' ')}` : '';
+  const details = [up, load].filter(Boolean).join(', ');
+  return details ? `answering (${details})` : 'answering';
+}
+
 /** "in 9m58s if it stays idle (2026-…Z)": auto_stop_stale_after is on and the VM runs. */
 function autoStop(at: string): string {
   const seconds = Math.max(0, Math.round((Date.parse(at) - Date.now()) / 1000));
@@ -68,6 +77,7 @@ export function registerInspectCommands(vm: Command): void {
           ['uptime', uptime(v)],
           ...(v.pid !== undefined ? [['pid', String(v.pid)] as const] : []),
           ...(v.tap !== undefined ? [['tap', v.tap] as const] : []),
+          ...(v.agent !== undefined ? [['agent', agentLine(v.agent)] as const] : []),
           ...(v.autoStopAt !== undefined ? [['auto-stop', autoStop(v.autoStopAt)] as const] : []),
           ['dir', v.vmDir],
           ...(v.lastError ? [['last error', v.lastError] as const] : []),

@@ -112,7 +112,7 @@ async function runInTerminal(
       { create: createRequest(flags), workspace, command: args.command, rm: flags.rm === true },
       aborter.signal,
     );
-    if (args.command.length === 0 && result.kept) await remindIfRunning(client, result.name);
+    if (result.kept) await remindIfRunning(client, result.name);
     process.exitCode = result.status;
   } finally {
     process.off('SIGINT', onSignal);

@@ -5,7 +5,11 @@ import { terminalSafeJson } from '../../terminal-safe.js';
 import { withClient } from './lifecycle.js';
 import { PORTS_HEADERS, portsTableRows } from './ports-table.js';
 
-/** After an interactive session: a one-line reminder that the VM keeps running (and costs memory). */
+/**
+ * After a session or command: a one-line reminder (stderr) that the VM keeps
+ * running and holding memory. `showVm` asks the guest agent at that moment,
+ * so a VM stopped from elsewhere meanwhile gets no reminder.
+ */
 export async function remindIfRunning(client: BangerClient, ref: string): Promise<void> {
   const { vm } = await client.showVm(ref).catch(() => ({ vm: undefined }));
   if (vm?.state === 'running') {
@@ -25,7 +29,7 @@ export function registerSshCommand(vm: Command): void {
         const info = await client.vmSsh(ref);
         const { runGuestSsh } = await import('../../../client/guest-ssh.js');
         const status = await runGuestSsh(info, { command });
-        if (command.length === 0) await remindIfRunning(client, ref);
+        await remindIfRunning(client, ref);
         process.exitCode = status;
       }),
     );

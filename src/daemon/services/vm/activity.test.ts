@@ -25,6 +25,7 @@ function world(o: { stopAfterMs?: number; vms: RunningVm[] }) {
     busy: new Set<string>(),
     stopped: [] as string[],
     askedIps: [] as string[][],
+    probed: [] as string[],
   };
   const logger = silentLogger();
   const info = vi.spyOn(logger, 'info');
@@ -39,6 +40,10 @@ function world(o: { stopAfterMs?: number; vms: RunningVm[] }) {
       return new Map([...state.connections].filter(([ip]) => ips.has(ip)));
     },
     busy: (id) => state.busy.has(id),
+    probeAgent: async (id) => {
+      state.probed.push(id);
+      if (id === 'bb') throw new Error('a failed probe changes nothing');
+    },
     stop: async (id) => {
       state.stopped.push(id);
     },
@@ -72,6 +77,7 @@ describe('ActivityMonitor', () => {
       ['10.0.0.1', '10.0.0.2'],
       ['10.0.0.1', '10.0.0.2'],
     ]);
+    expect(state.probed).toEqual(['a', 'bb', 'a', 'bb']);
   });
 
   it('without stopAfterMs never stops and gives no stop time', async () => {

@@ -35,6 +35,8 @@ export interface ActivityDeps {
   connections(ips: ReadonlySet<string>): Map<string, number>;
   /** True while an operation (start, stop, set...) holds or waits for the VM. */
   busy(id: string): boolean;
+  /** Asks the VM's guest agent how it is (the service keeps the answer); run with each sample. */
+  probeAgent?(id: string): Promise<unknown>;
   /** Stops the VM the way `vm stop` does. */
   stop(id: string): Promise<unknown>;
   logger: Logger;
@@ -97,11 +99,13 @@ export class ActivityMonitor {
     for (const id of this.samples.keys()) if (!ids.has(id)) this.samples.delete(id);
     const connections = this.deps.connections(new Set(vms.map((vm) => vm.guestIp)));
     const stale: RunningVm[] = [];
+    const probes = vms.map((vm) => this.deps.probeAgent?.(vm.id).catch(() => undefined));
     for (const vm of vms) {
       const sample = await this.sampleOne(vm, connections.get(vm.guestIp) ?? 0);
       const stopAt = this.autoStopAt(vm.id);
       if (sample && stopAt !== undefined && sample.at >= stopAt) stale.push(vm);
     }
+    await Promise.all(probes);
     await Promise.all(stale.map((vm) => this.stopStale(vm)));
   }
 

@@ -58,6 +58,18 @@ export interface BootArtifactSource {
   ): Promise<BootArtifacts>;
 }
 
+/** What banger's guest agent says of the guest (src/host/vsock/agent-client.ts). */
+interface AgentHealth {
+  uptimeSeconds: number;
+  load: number[];
+}
+
+/** banger's guest agent, reached over the VM's vsock socket in its directory. */
+export interface GuestAgent {
+  /** Rejects when the agent does not answer within `timeoutMs`. */
+  ping(vmDir: string, timeoutMs: number): Promise<AgentHealth>;
+}
+
 /** Guest readiness (src/host/ssh). */
 export interface GuestReadiness {
   /** Resolves once the guest's SSH port answers with a banner; AppError timeout otherwise. */

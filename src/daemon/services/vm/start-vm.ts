@@ -10,6 +10,9 @@ import type { VmRuntime } from './runtime.js';
 import type { Step } from './steps.js';
 import type { VmServiceDeps } from './vm-service.js';
 
+/** The VM's hybrid vsock socket in its directory, where banger's guest agent is reached. */
+export const VSOCK_SOCKET = 'vsock.sock';
+
 /**
  * The steps that start a VM: its TAP (and NAT) on the bridge, then its
  * Firecracker configured and booted. Undo kills the process and releases
@@ -64,7 +67,7 @@ export function startSteps(
           ],
           net: tap,
           // Guest CID 3 (the first non-reserved one): each VM's vsock is its own Unix socket.
-          vsock: { cid: 3, udsPath: join(dir, 'vsock.sock') },
+          vsock: { cid: 3, udsPath: join(dir, VSOCK_SOCKET) },
         };
         const attached = tap.tap;
         const startedAt = new Date().toISOString();

@@ -15,6 +15,7 @@ import { createSteps, validateCreate } from './create-vm.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type {
   BootArtifactSource,
+  GuestAgent,
   GuestIdentity,
   GuestReadiness,
   VmDisks,
@@ -29,6 +30,9 @@ import type { TestPause } from './test-pause.js';
 import { vmSshInfo, vmStats } from './vm-queries.js';
 import { toVmView } from './vm-view.js';
 
+/** How long a health check waits for the guest agent. */
+const AGENT_TIMEOUT_MS = 1000;
+
 export interface VmServiceDeps {
   repo: VmRepository;
   config: Config;
@@ -41,6 +45,7 @@ export interface VmServiceDeps {
   images: BootArtifactSource;
   readiness: GuestReadiness;
   identity: GuestIdentity;
+  agent: GuestAgent;
   /** The Firecracker binary after the version check; rejects with doctor's explanation. */
   firecrackerBin: () => Promise<string>;
   hostFacts: HostFacts;
@@ -70,6 +75,8 @@ export class VmService {
   readonly runtime: VmRuntime;
   /** CPU, memory and connections of running VMs, sampled; stops idle ones when configured. */
   readonly activity: ActivityMonitor;
+  /** The guest agent's last answer (or silence) per running VM. */
+  private readonly agentHealth = new Map<string, NonNullable<VmView['agent']>>();
   /** The last Firecracker metrics fetched per VM, so `vm stats` asks at most once per metrics_poll_interval. */
   readonly metricsCache = new Map<string, { pid: number; at: number; metrics?: Record<string, unknown> }>();
 
@@ -90,6 +97,7 @@ export class VmService {
       usage: (handle) => this.deps.driver.stats(handle, { metrics: false }),
       connections: (ips) => this.deps.connections?.(ips) ?? new Map(),
       busy: (id) => this.locks.busy(id) || this.inFlight.has(id),
+      probeAgent: (id) => this.probeAgent(id),
       stop: (id) => this.stop(id),
       logger: deps.logger,
       stopAfterMs: deps.config.autoStopStaleAfterMs,
@@ -102,8 +110,31 @@ export class VmService {
 
   view(vm: VmRecord): VmView {
     const view = toVmView(vm, this.vmDir(vm.id), this.runtime.get(vm.id), this.inFlight.get(vm.id));
-    const stopAt = view.state === 'running' ? this.activity.autoStopAt(vm.id) : undefined;
-    return stopAt === undefined ? view : { ...view, autoStopAt: new Date(stopAt).toISOString() };
+    if (view.state !== 'running') return view;
+    const stopAt = this.activity.autoStopAt(vm.id);
+    const agent = this.agentHealth.get(vm.id);
+    return {
+      ...view,
+      ...(stopAt !== undefined ? { autoStopAt: new Date(stopAt).toISOString() } : {}),
+      ...(agent ? { agent } : {}),
+    };
+  }
+
+  /** `vm show`: the view, with the guest agent asked now (at most AGENT_TIMEOUT_MS) when the VM runs. */
+  async showLive(ref: string): Promise<VmView> {
+    const { id } = this.deps.repo.resolve(ref);
+    if (this.runtime.get(id)) await this.probeAgent(id);
+    return this.show(id);
+  }
+
+  /** Asks the guest agent and remembers the answer for views; false when it does not answer. */
+  private async probeAgent(id: string): Promise<boolean> {
+    const health = await this.deps.agent
+      .ping(this.vmDir(id), AGENT_TIMEOUT_MS)
+      .then((h) => ({ answering: true, uptimeSeconds: Math.round(h.uptimeSeconds), load: h.load }))
+      .catch(() => ({ answering: false }));
+    if (this.runtime.get(id)) this.agentHealth.set(id, { ...health, checkedAt: new Date().toISOString() });
+    return health.answering;
   }
 
   list(): VmView[] {
@@ -296,6 +327,7 @@ export class VmService {
     const had = this.runtime.get(id);
     this.runtime.forget(id, this.vmDir(id));
     this.metricsCache.delete(id);
+    this.agentHealth.delete(id);
     if (had) await (await this.deps.network()).detach(id);
     if (this.deps.repo.get(id)) this.deps.repo.setDesiredState(id, 'stopped', lastError);
   }

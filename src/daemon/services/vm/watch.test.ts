@@ -40,3 +40,18 @@ describe('VmChangeTracker', () => {
     expect(t.next([vm({ name: 'api' })], now).map((e) => e.type)).toEqual(['vm']);
   });
 });
+
+describe('VmChangeTracker and readings that move on their own', () => {
+  it('ignores the auto-stop time and the agent readings, but not whether the agent answers', () => {
+    const t = new VmChangeTracker();
+    const agent = { answering: true, checkedAt: '2026-12-05T08:00:00.000Z', uptimeSeconds: 5, load: [0] };
+    t.next([vm({ autoStopAt: '2026-12-05T09:00:00.000Z', agent })], now);
+    const moved = vm({
+      autoStopAt: '2026-12-05T09:00:05.000Z',
+      agent: { ...agent, checkedAt: '2026-12-05T08:00:05.000Z', uptimeSeconds: 10, load: [1] },
+    });
+    expect(t.next([moved], now)).toEqual([]);
+    const silent = vm({ agent: { answering: false, checkedAt: '2026-12-05T08:00:10.000Z' } });
+    expect(t.next([silent], now)).toEqual([{ type: 'vm', at: now.toISOString(), vm: silent }]);
+  });
+});

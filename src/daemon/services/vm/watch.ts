@@ -1,10 +1,14 @@
 import type { DaemonEvent } from '../../../api/events.js';
 import type { VmView } from '../../../api/vms.js';
 
-/** What identifies a change worth telling a UI: everything but the ever-growing uptime and the moving auto-stop time. */
+/**
+ * What identifies a change worth telling a UI: everything but what moves on
+ * its own (uptime, the auto-stop time, the agent's readings); whether the
+ * agent answers does count.
+ */
 function fingerprint(vm: VmView): string {
-  const { uptimeSeconds: _uptime, autoStopAt: _autoStop, ...rest } = vm;
-  return JSON.stringify(rest);
+  const { uptimeSeconds: _uptime, autoStopAt: _autoStop, agent, ...rest } = vm;
+  return JSON.stringify({ ...rest, agentAnswering: agent?.answering });
 }
 
 /**

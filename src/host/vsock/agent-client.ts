@@ -1,0 +1,90 @@
+import { AppError } from '../../domain/errors.js';
+import { connectVsock } from './hybrid.js';
+
+/** The vsock port banger's guest agent listens on (docs/guest-agent.md). */
+const AGENT_VSOCK_PORT = 52;
+
+/** The longest response line read from the agent. */
+const MAX_LINE = 64 * 1024;
+
+export interface AgentPing {
+  agent: string;
+  protocol: number;
+  uptimeSeconds: number;
+  load: number[];
+}
+
+/**
+ * Sends one request line to the guest agent over the VM's hybrid vsock
+ * socket and returns its one response object. Rejects (AppError) when the
+ * agent is not there, is silent past `timeoutMs`, or answers `ok: false`.
+ */
+export async function agentRequest(
+  udsPath: string,
+  request: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  const socket = await connectVsock(udsPath, AGENT_VSOCK_PORT, timeoutMs);
+  try {
+    return await new Promise((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(
+        () => reject(new AppError('timeout', `the guest agent did not answer within ${timeoutMs} ms`)),
+        Math.max(0, deadline - Date.now()),
+      );
+      const done = (err: AppError | undefined, value?: Record<string, unknown>) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(value ?? {});
+      };
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        const end = text.indexOf('\n');
+        if (end < 0) {
+          if (text.length > MAX_LINE)
+            done(new AppError('operation_failed', 'the guest agent sent an overlong line'));
+          return;
+        }
+        let reply: unknown;
+        try {
+          reply = JSON.parse(text.slice(0, end));
+        } catch {
+          done(new AppError('operation_failed', 'the guest agent sent a line that is not JSON'));
+          return;
+        }
+        if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) {
+          done(new AppError('operation_failed', 'the guest agent sent something that is not a JSON object'));
+          return;
+        }
+        const object = reply as Record<string, unknown>;
+        if (object.ok !== true) {
+          const why = typeof object.error === 'string' ? object.error : 'no reason given';
+          done(new AppError('operation_failed', `the guest agent refused: ${why}`));
+          return;
+        }
+        done(undefined, object);
+      });
+      socket.on('close', () =>
+        done(new AppError('operation_failed', 'the guest agent closed the connection without answering')),
+      );
+      socket.resume();
+      socket.write(`${JSON.stringify({ id: 1, ...request })}\n`);
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Asks the agent how the guest is: uptime and load. */
+export async function pingAgent(udsPath: string, timeoutMs: number): Promise<AgentPing> {
+  const r = await agentRequest(udsPath, { op: 'ping' }, timeoutMs);
+  const load = Array.isArray(r.load) ? r.load.filter((n): n is number => typeof n === 'number') : [];
+  return {
+    agent: typeof r.agent === 'string' ? r.agent : 'unknown',
+    protocol: typeof r.protocol === 'number' ? r.protocol : 0,
+    uptimeSeconds: typeof r.uptime_s === 'number' ? r.uptime_s : 0,
+    load,
+  };
+}
