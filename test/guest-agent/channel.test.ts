@@ -1,7 +1,7 @@
 // banger-agent as a process: its command line, and its serial channel surviving
 // protocol errors, a host that goes away, and random input.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,8 +54,17 @@ describe('banger-agent process and serial channel', () => {
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/^banger-agent: bad argument/);
     }
-    const file = spawnSync('file', [AGENT], { encoding: 'utf8' });
-    if (file.status === 0) expect(file.stdout).toMatch(/statically linked/);
+    // Static: no program interpreter (PT_INTERP, type 3) among the ELF program headers.
+    const elf = readFileSync(AGENT);
+    expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    const [phoff, phentsize, phnum] = [
+      Number(elf.readBigUInt64LE(0x20)),
+      elf.readUInt16LE(0x36),
+      elf.readUInt16LE(0x38),
+    ];
+    const types = Array.from({ length: phnum }, (_, i) => elf.readUInt32LE(phoff + i * phentsize));
+    expect(types).toContain(1); // PT_LOAD: the headers were read right
+    expect(types).not.toContain(3);
   });
 
   it('without flags, listens on vsock, or falls back to the virtio-serial port when vsock is unusable', async () => {
