@@ -16,7 +16,7 @@
 #include "transport_serial.h"
 #include "transport_vsock.h"
 
-#define USAGE "usage: banger-agent [--vsock-port N] [--serial PATH] [--version] [--help]\n"
+#define USAGE "usage: banger-agent [--vsock-port N] [--serial PATH] [--root DIR] [--version] [--help]\n"
 
 /* 1 .. 2^32-2: VMADDR_PORT_ANY (2^32-1) is not a port one can listen on. */
 static int parse_port(const char *s, unsigned *port) {
@@ -39,6 +39,13 @@ static void keep_std_fds(void) {
   }
 }
 
+/* Started from an initramfs just before its switch_root, the agent would keep the
+ * initramfs (emptied by switch_root) as its root, and lose /proc, /sys and /dev.
+ * --root makes the new root its own first. Failing that, it still serves. */
+static void enter_root(const char *dir) {
+  if (chroot(dir) != 0 || chdir("/") != 0) agent_log("cannot enter root %s: %s; staying where it is", dir, strerror(errno));
+}
+
 static const struct transport *choose(const char *serial, unsigned port) {
   if (serial) return serial_transport(serial, port);
   if (vsock_listen(port) == 0) {
@@ -51,7 +58,7 @@ static const struct transport *choose(const char *serial, unsigned port) {
 
 int main(int argc, char **argv) {
   unsigned port = AGENT_DEFAULT_PORT;
-  const char *serial = NULL;
+  const char *serial = NULL, *root = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--version") == 0) {
       printf("%s %d\n", AGENT_NAME, AGENT_PROTOCOL);
@@ -63,6 +70,8 @@ int main(int argc, char **argv) {
       i++;
     } else if (strcmp(argv[i], "--serial") == 0 && i + 1 < argc && argv[i + 1][0]) {
       serial = argv[++i];
+    } else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc && argv[i + 1][0]) {
+      root = argv[++i];
     } else {
       fprintf(stderr, "banger-agent: bad argument '%s'\n" USAGE, argv[i]);
       return 2;
@@ -72,6 +81,7 @@ int main(int argc, char **argv) {
   /* A peer that goes away mid-write must cost one connection, not the agent. */
   signal(SIGPIPE, SIG_IGN);
 
+  if (root) enter_root(root);
   const struct transport *t = choose(serial, port);
   struct pollfd fds[TRANSPORT_MAX_FDS];
   for (;;) {

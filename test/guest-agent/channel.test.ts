@@ -49,6 +49,7 @@ describe('banger-agent process and serial channel', () => {
       ['--vsock-port', '0'],
       ['--vsock-port', 'x'],
       ['--serial'],
+      ['--root'],
     ]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
@@ -122,6 +123,20 @@ describe('banger-agent process and serial channel', () => {
     await expectPing(await server.link(0), 2);
     expect(agent.stderr()).toMatch(/closed by the other end; reopening/);
     expect(agent.stderr().match(/cannot open serial channel/g)).toHaveLength(1); // said once, not per attempt
+  });
+
+  it('with --root, runs inside that directory (as after an initramfs switch_root), /proc or not', async () => {
+    const server = await serve();
+    // The socket is at <dir>/serial.sock: the agent finds it as /serial.sock only from inside dir.
+    agent = startAgent(['--root', dir, '--serial', '/serial.sock']);
+    const link = await server.link(0);
+    expect(await link.open(1)).toBe('O');
+    // No /proc in there: uptime and load come from sysinfo(2), uptime in whole seconds.
+    const pong = await link.request(1, '{"op":"ping"}');
+    expect(pong.uptime_s).toBeGreaterThan(0);
+    expect(Number.isInteger(pong.uptime_s)).toBe(true);
+    expect(pong.load).toHaveLength(3);
+    expect(agent.stderr()).toBe('banger-agent: using serial channel /serial.sock\n');
   });
 
   it('still answers ping after seconds of random frames and lines', async () => {
