@@ -1,7 +1,10 @@
 // Create benchmark. By default in the test harness (a private namespace, HOME and daemon
 // with the Firecracker stand-in): no-guest creates (the control plane alone) and golden-image
-// creates up to SSH. With --host, against the user's own installation instead (create-host.ts):
+// creates up to SSH. Each run also reports the daemon's own step times from its log
+// (daemon-log.ts): the control plane (the steps before the VMM's launch), the VMM's start,
+// the guest's boot to SSH, and what `vm delete` takes. With --host, against the user's own installation instead (create-host.ts):
 //   npm run bench:create -- --host --runs 3 --image NAME [--banger PATH] [--skip-ssh] [--json]
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   createVmHarness,
@@ -11,6 +14,16 @@ import {
   type VmHarness,
 } from '../test/support/vm-harness.js';
 import { benchHost } from './create-host.js';
+import {
+  controlPlaneMs,
+  guestReadyMs,
+  type LogRecord,
+  logOffset,
+  medianSteps,
+  stepTimes,
+  VMM_STEP,
+  waitForLog,
+} from './daemon-log.js';
 import { benchMain, median, positiveInt, progressLog, timed, usage } from './stats.js';
 
 const OPTIONS = {
@@ -28,6 +41,9 @@ const OPTIONS = {
 
 type Log = (line: string) => void;
 
+/** The p50 the daemon's steps before the VMM's launch should take (issue 15). */
+const CONTROL_PLANE_TARGET_MS = 30;
+
 function parse() {
   try {
     return parseArgs({ options: OPTIONS }).values;
@@ -38,6 +54,34 @@ function parse() {
 
 async function must(h: VmHarness, args: string[]): Promise<void> {
   await mustRun(h, args);
+}
+
+const daemonLog = (h: VmHarness) => join(h.stateDir, 'bangerd.log');
+
+/** The daemon's own figures for one run, from the log lines it wrote since `offset`. */
+async function daemonTimes(h: VmHarness, offset: number, guest: boolean) {
+  const logged = (rs: LogRecord[]) =>
+    rs.some((r) => r.step === VMM_STEP) && (!guest || guestReadyMs(rs) !== undefined);
+  const records = await waitForLog(daemonLog(h), offset, logged);
+  const steps = stepTimes(records);
+  const bootMs = guestReadyMs(records);
+  return {
+    steps,
+    control_plane_ms: controlPlaneMs(steps),
+    vmm_start_ms: steps[VMM_STEP] ?? null,
+    ...(guest ? { guest_boot_ms: bootMs ?? null } : {}),
+  };
+}
+
+/** Medians of the daemon's figures over the runs. */
+function daemonMedians(runs: readonly Awaited<ReturnType<typeof daemonTimes>>[]) {
+  const of = (xs: readonly (number | null | undefined)[]) =>
+    median(xs.filter((x): x is number => typeof x === 'number'));
+  return {
+    steps: medianSteps(runs.map((r) => r.steps)),
+    median_control_plane_ms: of(runs.map((r) => r.control_plane_ms)),
+    median_vmm_start_ms: of(runs.map((r) => r.vmm_start_ms)),
+  };
 }
 
 /** create (no wait) then the SSH wait of `vm start` on the running VM, then delete; per run. */
@@ -51,15 +95,21 @@ async function benchGuest(runs: number, log: Log) {
     const results = [];
     for (let i = 0; i < runs; i++) {
       const name = `bench-${i}`;
+      const offset = logOffset(daemonLog(h));
       const started = performance.now();
       const createMs = await timed(() =>
         must(h, ['vm', 'create', '--name', name, '--image', 'golden', '--no-wait']),
       );
       await must(h, ['vm', 'start', name]);
       const sshReadyMs = Math.round(performance.now() - started);
-      results.push({ create_ms: createMs, ssh_ready_ms: sshReadyMs });
-      log(`guest run ${i + 1}/${runs}: create ${createMs} ms, ssh ready ${sshReadyMs} ms`);
-      await must(h, ['vm', 'delete', name]);
+      const daemon = await daemonTimes(h, offset, true);
+      const deleteMs = await timed(() => must(h, ['vm', 'delete', name]));
+      results.push({ create_ms: createMs, ssh_ready_ms: sshReadyMs, ...daemon, delete_ms: deleteMs });
+      log(
+        `guest run ${i + 1}/${runs}: create ${createMs} ms (control plane ${daemon.control_plane_ms}, ` +
+          `VMM start ${daemon.vmm_start_ms}), ssh ready ${sshReadyMs} ms (guest boot ${daemon.guest_boot_ms}), ` +
+          `delete ${deleteMs} ms`,
+      );
     }
     return results;
   } finally {
@@ -80,13 +130,19 @@ async function benchNoGuest(runs: number, log: Log) {
     await must(h, ['vm', 'delete', 'warm']);
     const results = [];
     for (let i = 0; i < runs; i++) {
+      const offset = logOffset(daemonLog(h));
       const createMs = await timed(() =>
         must(h, ['vm', 'create', '--name', `ng-${i}`, '--image', 'fake', '--no-wait']),
       );
-      results.push({ create_ms: createMs });
-      await must(h, ['vm', 'delete', `ng-${i}`]);
+      const daemon = await daemonTimes(h, offset, false);
+      const deleteMs = await timed(() => must(h, ['vm', 'delete', `ng-${i}`]));
+      results.push({ create_ms: createMs, ...daemon, delete_ms: deleteMs });
     }
-    log(`no-guest: median create ${median(results.map((r) => r.create_ms))} ms over ${runs} runs`);
+    log(
+      `no-guest: median create ${median(results.map((r) => r.create_ms))} ms, control plane ` +
+        `${median(results.map((r) => r.control_plane_ms))} ms, delete ` +
+        `${median(results.map((r) => r.delete_ms))} ms over ${runs} runs`,
+    );
     return results;
   } finally {
     await h.cleanup();
@@ -103,9 +159,19 @@ async function benchHarness(runs: number, noGuestRuns: number, skipGuest: boolea
       runs: guest,
       median_create_ms: guestCreate,
       median_ssh_ready_ms: median(guest.map((r) => r.ssh_ready_ms)),
+      ...daemonMedians(guest),
+      median_guest_boot_ms: median(guest.flatMap((r) => (r.guest_boot_ms != null ? [r.guest_boot_ms] : []))),
+      median_delete_ms: median(guest.map((r) => r.delete_ms)),
     },
-    no_guest: { runs: noGuest, median_create_ms: noGuestMedian },
+    no_guest: {
+      runs: noGuest,
+      median_create_ms: noGuestMedian,
+      ...daemonMedians(noGuest),
+      median_delete_ms: median(noGuest.map((r) => r.delete_ms)),
+    },
     control_plane_share_of_create: guest.length ? Number((noGuestMedian / guestCreate).toFixed(3)) : null,
+    // Issue 15's target for the daemon's own pre-VMM steps, against the no-guest median above.
+    control_plane_target_ms: CONTROL_PLANE_TARGET_MS,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
