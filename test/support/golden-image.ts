@@ -10,6 +10,7 @@ import {
   GOLDEN_BUILDER_VERSION,
   type GoldenBuildResult,
 } from '../../src/host/images/golden/build-golden.js';
+import { agentBinaryPath } from '../../src/host/images/initramfs/agent-binary.js';
 import { BOOT_MODULES } from '../../src/host/images/initramfs/build-initramfs.js';
 import { INIT_SCRIPT } from '../../src/host/images/initramfs/init-script.js';
 import { SpawnRunner } from '../../src/host/runner.js';
@@ -32,8 +33,8 @@ function goldenCacheRoot(): string {
 /**
  * The cache key: the package list, the builder version, the exact
  * mmdebstrap command line (which embeds the guest configuration hook) and
- * banger's initramfs `/init` and module list (the image's kernel/ carries
- * an initramfs built with them), so any change to what the image would
+ * banger's initramfs `/init`, module list and guest agent binary (the
+ * image's kernel/ carries an initramfs built with them), so any change to what the image would
  * contain builds a new one.
  */
 async function cacheKey(packagesFile: string): Promise<string> {
@@ -43,6 +44,7 @@ async function cacheKey(packagesFile: string): Promise<string> {
   hash.update(mmdebstrapArgv({ mode: 'root', packages: [], tarPath: '' }).join('\0'));
   hash.update(INIT_SCRIPT);
   hash.update(JSON.stringify(BOOT_MODULES));
+  hash.update(await readFile(agentBinaryPath()));
   return hash.digest('hex').slice(0, 16);
 }
 

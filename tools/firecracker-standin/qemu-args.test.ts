@@ -118,8 +118,8 @@ describe('qemuArgs', () => {
     expect(values(a, '-chardev')).toContain('socket,id=vsock0,fd=4');
     expect(values(a, '-device')).toEqual(
       expect.arrayContaining([
-        'virtio-serial-device,max_ports=1',
-        'virtserialport,chardev=vsock0,name=banger.vsock,nr=0',
+        'virtio-serial-device,max_ports=2',
+        'virtserialport,chardev=vsock0,name=banger.vsock,nr=1',
       ]),
     );
     // No vsock configured: nothing, socketpair or not.

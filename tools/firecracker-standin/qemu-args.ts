@@ -95,9 +95,9 @@ export function qemuArgs(resources: Resources, plan: QemuPlan): string[] {
       '-chardev',
       `socket,id=vsock0,fd=${plan.vsockFd}`,
       '-device',
-      'virtio-serial-device,max_ports=1',
+      'virtio-serial-device,max_ports=2',
       '-device',
-      'virtserialport,chardev=vsock0,name=banger.vsock,nr=0',
+      'virtserialport,chardev=vsock0,name=banger.vsock,nr=1',
     );
   }
   if (resources.entropy) {

@@ -25,6 +25,7 @@ describe('initramfsEntries', () => {
       builtin: ['ext4'],
       skipped: [],
     },
+    Buffer.from('agent'),
   );
   const byPath = new Map(entries.map((e) => [e.path, e]));
 
@@ -40,6 +41,11 @@ describe('initramfsEntries', () => {
   it('carries the init, busybox with applet links, console and the module list', () => {
     expect(byPath.get('init')).toMatchObject({ type: 'file', mode: 0o755, data: Buffer.from(INIT_SCRIPT) });
     expect(byPath.get('bin/busybox')).toMatchObject({ type: 'file', mode: 0o755 });
+    expect(byPath.get('bin/banger-agent')).toMatchObject({
+      type: 'file',
+      mode: 0o755,
+      data: Buffer.from('agent'),
+    });
     expect(byPath.get('usr/bin/[')).toEqual({ type: 'symlink', path: 'usr/bin/[', target: '/bin/busybox' });
     expect(byPath.has('linuxrc')).toBe(false);
     expect(byPath.get('dev/console')).toMatchObject({ type: 'chardev', major: 5, minor: 1 });
@@ -66,6 +72,7 @@ describe('INIT_SCRIPT', () => {
       'write_root_file /etc/resolv.conf',
       'mount -t ext4 -o rw /dev/vdc /newroot/root',
       'mount --move "/$fs" "/newroot/$fs"',
+      '/bin/banger-agent --root /newroot &',
       'exec switch_root /newroot "$init"',
       'reboot -f',
     ]) {

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { AppError } from '../../../domain/errors.js';
 import type { Runner } from '../../runner.js';
 import type { ProgressFn } from '../kernel/progress.js';
 import { fsyncDir } from '../kernel/verified-download.js';
+import { agentBinaryPath } from './agent-binary.js';
 import { findStaticBusybox } from './busybox.js';
 import { INIT_SCRIPT } from './init-script.js';
 import { type LoadPlan, type ModuleRequest, planModuleLoad } from './load-order.js';
@@ -34,6 +35,8 @@ export const BOOT_MODULES: readonly ModuleRequest[] = [
   { name: 'vmw_vsock_virtio_transport', required: false },
   // No PCI on Firecracker or QEMU microvm; harmless, and lets a PCI machine boot too.
   { name: 'virtio_pci', required: false },
+  // virtio-serial: the test stand-in carries vsock over a serial port (tools/README.md); unused on Firecracker.
+  { name: 'virtio_console', required: false },
 ];
 
 export interface InitramfsResult {
@@ -60,6 +63,8 @@ export interface BuildInitramfsOptions {
   dest: string;
   /** Defaults to the busybox-static package's binary. */
   busyboxPath?: string;
+  /** banger's guest agent; defaults to the one built into dist/guest/ (agent-binary.ts). */
+  agentPath?: string;
   modules?: readonly ModuleRequest[];
   onProgress?: ProgressFn;
 }
@@ -67,17 +72,18 @@ export interface BuildInitramfsOptions {
 /**
  * Builds banger's initramfs for one kernel: a gzip-compressed newc cpio,
  * every entry owned by 0:0, containing busybox-static with its applet
- * links, the boot modules (decompressed, in dependency order) and `/init`
+ * links, banger's guest agent, the boot modules (decompressed, in dependency order) and `/init`
  * (see init-script.ts). The output depends only on its inputs.
  */
 export async function buildInitramfs(opts: BuildInitramfsOptions): Promise<InitramfsResult> {
   opts.onProgress?.({ stage: 'initramfs', message: `resolving boot modules in ${opts.modulesDir}` });
   const busybox = await findStaticBusybox(opts.runner, opts.busyboxPath);
+  const agent = await readFile(opts.agentPath ?? agentBinaryPath());
   const tree = await indexModuleTree(opts.modulesDir);
   const plan = await planModuleLoad(opts.modules ?? BOOT_MODULES, treeLookup(opts.runner, tree));
   const kernelVersion = checkKernelVersion(plan, opts.kernelVersion, opts.modulesDir);
 
-  const archive = writeNewc(initramfsEntries(kernelVersion, busybox.data, busybox.applets, plan));
+  const archive = writeNewc(initramfsEntries(kernelVersion, busybox.data, busybox.applets, plan, agent));
   const gz = gzipSync(archive, { level: 9 });
   await writeAtomically(opts.dest, gz);
   opts.onProgress?.({
@@ -128,6 +134,7 @@ export function initramfsEntries(
   busybox: Buffer,
   applets: readonly string[],
   plan: LoadPlan<Buffer>,
+  agent: Buffer,
 ): CpioEntry[] {
   const entries = new Map<string, CpioEntry>();
   const put = (entry: CpioEntry) => {
@@ -148,6 +155,7 @@ export function initramfsEntries(
     put({ type: 'symlink', path: applet, target: '/bin/busybox' });
   }
   put({ type: 'file', path: 'init', data: Buffer.from(INIT_SCRIPT), mode: 0o755 });
+  put({ type: 'file', path: 'bin/banger-agent', data: agent, mode: 0o755 });
   put({ type: 'file', path: 'etc/banger/kernel-version', data: Buffer.from(`${kernelVersion}\n`) });
   const list = plan.load
     .map((m) => `${m.name} ${m.relPath} ${m.required ? 'required' : 'optional'}\n`)

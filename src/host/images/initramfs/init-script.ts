@@ -16,6 +16,10 @@
  *   banger.disk_timeout=SECONDS     how long to wait for each disk (default 10)
  * Anything else (console=, tsc_early_khz=, panic=) is for the kernel.
  *
+ * Just before switch_root the init starts banger's guest agent
+ * (/bin/banger-agent, docs/guest-agent.md) in the background, chrooted into
+ * the new root (--root); it keeps running under the image's init.
+ *
  * Disks are positional (virtio-blk names follow attach order), all ext4,
  * all created by the daemon on the host (mkfs.ext4; the init never formats):
  *   vda  image rootfs (lower layer, mounted read-only; read-write when persistent)
@@ -207,6 +211,10 @@ fi
 for fs in dev proc sys; do
   mkdir -p "/newroot/$fs" && mount --move "/$fs" "/newroot/$fs" || fail "could not move /$fs into the new root"
 done
+# banger's guest agent answers the host over vsock (or the stand-in's serial port), not the
+# network. It chroots into the new root itself and outlives switch_root as a child of init.
+/bin/banger-agent --root /newroot &
+log "guest agent started (pid $!)"
 echo "banger-init: switching root to $init"
 exec switch_root /newroot "$init"
 `;

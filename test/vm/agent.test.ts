@@ -1,0 +1,132 @@
+// banger's guest agent on real guests through the stand-in, where it is
+// reached over the stand-in's serial vsock emulation (tools/README.md):
+// `vm show` reports it answering on the golden image (systemd, glibc) and on
+// a busybox image (no systemd, no libc), also with the guest's network down;
+// the still-running reminder after `vm ssh` depends on the VM still running.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VmView } from '../../src/api/vms.js';
+import { goldenImage } from '../support/golden-image.js';
+import {
+  createVmHarness,
+  json,
+  mustRun,
+  registerGoldenImage,
+  type VmHarness,
+} from '../support/vm-harness.js';
+
+let h: VmHarness;
+
+beforeAll(async () => {
+  h = await createVmHarness({
+    label: 'agent',
+    config: ['stats_poll_interval = "1s"', '[vm_defaults]', 'memory_mib = 1024', 'vcpu = 1'],
+  });
+  await registerGoldenImage(h, 'golden');
+}, 900_000);
+
+afterAll(async () => {
+  await h?.cleanup();
+});
+
+const ok = (args: string[], timeoutMs?: number) => mustRun(h, args, timeoutMs);
+const show = async (name: string) => json<VmView>(await ok(['vm', 'show', name, '--json']));
+
+/** Polls `vm show` (which asks the agent) until it answers, or fails with the last view. */
+async function agentAnswers(name: string, since = 0, timeoutMs = 120_000): Promise<VmView> {
+  const deadline = Date.now() + timeoutMs;
+  let last: VmView | undefined;
+  while (Date.now() < deadline) {
+    last = await show(name);
+    if (last.agent?.answering && Date.parse(last.agent.checkedAt) >= since) return last;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`the agent of ${name} never answered: ${JSON.stringify(last)}`);
+}
+
+/** A root filesystem with busybox as init and nothing else: no systemd, no libc, no sshd. */
+async function registerBusyboxImage(name: string): Promise<void> {
+  const root = join(h.root, `rootfs-${name}`);
+  for (const dir of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'root', 'tmp'])
+    mkdirSync(join(root, dir), { recursive: true });
+  copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
+  chmodSync(join(root, 'bin/busybox'), 0o755);
+  // busybox init: Ctrl-Alt-Del (banger's graceful stop) reboots, which ends the VM.
+  writeFileSync(
+    join(root, 'etc/inittab'),
+    '::sysinit:/bin/busybox mount -t proc proc /proc\n::ctrlaltdel:/bin/busybox reboot -f\n::respawn:/bin/busybox sleep 3600\n',
+  );
+  execFileSync('ln', ['-s', '/bin/busybox', join(root, 'sbin/init')]);
+  const rootfs = join(h.root, `${name}.ext4`);
+  execFileSync('mkfs.ext4', ['-q', '-F', '-d', root, rootfs, '64M']);
+  const golden = await goldenImage();
+  await ok([
+    'image',
+    'register',
+    name,
+    '--rootfs',
+    rootfs,
+    '--kernel',
+    join(golden.kernelDir, 'vmlinux'),
+    '--initrd',
+    join(golden.kernelDir, 'initrd.img'),
+  ]);
+}
+
+describe('the guest agent', () => {
+  it('answers on the golden image, also with eth0 down; the reminder follows vm ssh only while the VM runs', {
+    timeout: 900_000,
+  }, async () => {
+    await ok(['vm', 'create', '--name', 'ag', '--image', 'golden'], 300_000);
+    const up = await agentAnswers('ag');
+    expect(up.agent).toMatchObject({ answering: true, uptimeSeconds: expect.any(Number) });
+    expect(up.agent?.load).toHaveLength(3);
+    expect((await ok(['vm', 'show', 'ag'])).stdout).toMatch(
+      /^agent: +answering \(guest up \S+, load [\d. ]+\)$/m,
+    );
+    // The daemon's sampling (every second here) keeps the list's reading fresh too.
+    const listed = json<VmView[]>(await ok(['vm', 'list', '--json'])).find((v) => v.name === 'ag');
+    expect(listed?.agent?.answering).toBe(true);
+
+    const quick = await ok(['vm', 'ssh', 'ag', '--', 'true']);
+    expect(quick.stderr).toContain(
+      'ag is still running; `banger vm stop ag` stops it, `banger vm delete ag` removes it',
+    );
+
+    // Stopped from another shell while a session runs: no reminder after it.
+    const session = h.banger(['vm', 'ssh', 'ag', '--', 'sleep', '60'], { timeoutMs: 120_000 });
+    await new Promise((r) => setTimeout(r, 3000));
+    await ok(['vm', 'stop', 'ag'], 120_000);
+    const ended = await session;
+    expect(ended.stderr).not.toContain('still running');
+
+    await ok(['vm', 'start', 'ag'], 300_000);
+    const ip = (await show('ag')).guestIp;
+    await ok([
+      'vm',
+      'ssh',
+      'ag',
+      '--',
+      'sh',
+      '-c',
+      '(sleep 1; ip link set eth0 down) >/dev/null 2>&1 </dev/null &',
+    ]);
+    // No route from the host to the guest any more...
+    const deadline = Date.now() + 30_000;
+    while ((await h.netns.runner.run(['ping', '-c', '1', '-W', '1', ip], { check: false })).exitCode === 0) {
+      if (Date.now() > deadline) throw new Error(`${ip} still answers ping with eth0 down`);
+    }
+    // ...and the agent still answers, over vsock.
+    await agentAnswers('ag', Date.now());
+    await ok(['vm', 'delete', 'ag'], 120_000);
+  });
+
+  it('answers on an image with no systemd and no libc (busybox init)', { timeout: 600_000 }, async () => {
+    await registerBusyboxImage('tiny');
+    await ok(['vm', 'create', '--name', 'tiny', '--image', 'tiny', '--no-wait']);
+    expect((await agentAnswers('tiny')).agent?.answering).toBe(true);
+    await ok(['vm', 'delete', 'tiny'], 120_000);
+  });
+});
