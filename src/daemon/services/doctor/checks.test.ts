@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyDefaults } from '../../../domain/config.js';
+import { AppError } from '../../../domain/errors.js';
 import { which } from '../../../host/probe.js';
 import { FakeRunner } from '../../../testing/fake-runner.js';
-import { defaultChecks, kernelKeyringCheck, tunDeviceCheck } from './checks.js';
+import { defaultChecks, guestAgentCheck, kernelKeyringCheck, tunDeviceCheck } from './checks.js';
 import type { DoctorContext } from './registry.js';
 
 const check = defaultChecks.find((c) => c.id === 'mmdebstrap-mode');
@@ -126,5 +127,25 @@ describe('doctor: /dev/net/tun', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('guest agent check', () => {
+  it('passes with the binary this checkout built, and fails with the rebuild hint without one', async () => {
+    expect(await guestAgentCheck().run({} as DoctorContext)).toEqual({
+      status: 'pass',
+      detail: expect.stringMatching(/\/dist\/guest\/banger-agent$/),
+    });
+    const missing = guestAgentCheck(() => {
+      throw new AppError(
+        'host_unsupported',
+        'the guest agent X is missing; rebuild banger with `npm run build`',
+      );
+    });
+    expect(await missing.run({} as DoctorContext)).toEqual({
+      status: 'fail',
+      detail: 'the guest agent X is missing',
+      fix: 'rebuild banger with `npm run build`',
+    });
   });
 });

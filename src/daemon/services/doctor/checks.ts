@@ -3,6 +3,7 @@ import { AppError } from '../../../domain/errors.js';
 import { formatSpecLine, resolveSizing } from '../../../domain/vm-spec.js';
 import { resolveFirecracker, WITHOUT_KVM_HINT } from '../../../host/firecracker/resolve.js';
 import { mmdebstrapMode } from '../../../host/images/golden/mmdebstrap-mode.js';
+import { agentBinaryPath } from '../../../host/images/initramfs/agent-binary.js';
 import { DEBIAN_ARCHIVE_KEYRING } from '../../../host/images/kernel/debian-archive.js';
 import { canReadWrite, dirFacts, freeBytes, hostFacts } from '../../../host/probe.js';
 import { hostToolChecks } from './host-tools.js';
@@ -169,6 +170,27 @@ export function kernelKeyringCheck(keyring: string = DEBIAN_ARCHIVE_KEYRING): Ch
   };
 }
 
+/**
+ * Kernel sets carry banger's guest agent into every guest; without the
+ * binary next to banger, building one fails (and `vm show` cannot report
+ * guest health for VMs booted with an older set).
+ */
+export function guestAgentCheck(find: () => string = agentBinaryPath): CheckDefinition {
+  return {
+    id: 'guest-agent',
+    title: "banger's guest agent binary (put into every kernel set)",
+    run: () => {
+      try {
+        return { status: 'pass', detail: find() };
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        const [detail, fix] = err.message.split('; ');
+        return { status: 'fail', detail: detail ?? err.message, fix: fix ?? 'run `npm run build`' };
+      }
+    },
+  };
+}
+
 /** The doctor's checks, in report order. Later capabilities append their own. */
 export const defaultChecks: readonly CheckDefinition[] = [
   kvm,
@@ -181,5 +203,6 @@ export const defaultChecks: readonly CheckDefinition[] = [
   vmDefaults,
   goldenBuild,
   kernelKeyringCheck(),
+  guestAgentCheck(),
   ...networkChecks,
 ];
