@@ -4,10 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { AppError } from '../../../domain/errors.js';
 import type { ProgressFn } from './progress.js';
 
-export interface VerifiedDownloadOptions {
+interface DownloadTarget {
   url: string;
-  /** Expected lowercase hex sha256 of the whole body. */
-  sha256: string;
   /** Expected size in bytes, when the source states it (Debian's index does). */
   size?: number;
   /** Final path. Only a fully downloaded, verified, fsynced file is ever renamed here. */
@@ -18,10 +16,34 @@ export interface VerifiedDownloadOptions {
   fetchImpl?: typeof fetch;
 }
 
+/**
+ * The expected digest of the whole body: a hex sha256 (Debian's indexes) or
+ * an npm-style Subresource Integrity string `sha512-<base64>` (the
+ * registry's `dist.integrity`).
+ */
+export type VerifiedDownloadOptions = DownloadTarget &
+  ({ sha256: string; integrity?: never } | { integrity: string; sha256?: never });
+
+interface Digest {
+  algorithm: 'sha256' | 'sha512';
+  hex: string;
+}
+
+function expectedDigest(opts: VerifiedDownloadOptions): Digest {
+  if (opts.sha256 !== undefined) {
+    const hex = opts.sha256.toLowerCase();
+    if (/^[0-9a-f]{64}$/.test(hex)) return { algorithm: 'sha256', hex };
+    throw new AppError('internal', `invalid sha256 ${JSON.stringify(opts.sha256)} for ${opts.url}`);
+  }
+  const sri = /^sha512-([A-Za-z0-9+/]{86}==)$/.exec(opts.integrity ?? '');
+  if (sri?.[1]) return { algorithm: 'sha512', hex: Buffer.from(sri[1], 'base64').toString('hex') };
+  throw new AppError('internal', `invalid integrity ${JSON.stringify(opts.integrity)} for ${opts.url}`);
+}
+
 const PROGRESS_STEP = 8 * 1024 * 1024;
 
 /**
- * Downloads `url` to `dest`, verified against `sha256` (and `size`).
+ * Downloads `url` to `dest`, verified against `sha256` or `integrity` (and `size`).
  *
  * Contract: the body is streamed into a temp file next to `dest`, hashed on
  * the way, fsynced, and renamed over `dest` only if the digest matches; the
@@ -31,10 +53,7 @@ const PROGRESS_STEP = 8 * 1024 * 1024;
  * and returned without a request.
  */
 export async function verifiedDownload(opts: VerifiedDownloadOptions): Promise<string> {
-  const expected = opts.sha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(expected)) {
-    throw new AppError('internal', `invalid sha256 ${JSON.stringify(opts.sha256)} for ${opts.url}`);
-  }
+  const expected = expectedDigest(opts);
   const existing = await stat(opts.dest).catch(() => undefined);
   if (existing?.isFile() && (opts.size === undefined || existing.size === opts.size)) return opts.dest;
 
@@ -51,7 +70,7 @@ export async function verifiedDownload(opts: VerifiedDownloadOptions): Promise<s
   return opts.dest;
 }
 
-async function fetchToFile(opts: VerifiedDownloadOptions, tmp: string, expected: string): Promise<void> {
+async function fetchToFile(opts: VerifiedDownloadOptions, tmp: string, expected: Digest): Promise<void> {
   const doFetch = opts.fetchImpl ?? fetch;
   let res: Response;
   try {
@@ -72,7 +91,7 @@ async function fetchToFile(opts: VerifiedDownloadOptions, tmp: string, expected:
       `GET ${opts.url} returned HTTP ${res.status}; check the mirror URL`,
     );
   }
-  const hash = createHash('sha256');
+  const hash = createHash(expected.algorithm);
   const file = await open(tmp, 'wx', 0o644);
   let received = 0;
   let nextReport = PROGRESS_STEP;
@@ -107,10 +126,10 @@ async function fetchToFile(opts: VerifiedDownloadOptions, tmp: string, expected:
     );
   }
   const actual = hash.digest('hex');
-  if (actual !== expected) {
+  if (actual !== expected.hex) {
     throw new AppError(
       'operation_failed',
-      `sha256 mismatch for ${opts.url}: got ${actual}, expected ${expected}; the file was discarded (retry, or use another mirror)`,
+      `${expected.algorithm} mismatch for ${opts.url}: got ${actual}, expected ${expected.hex}; the file was discarded (retry, or use another mirror)`,
     );
   }
 }
