@@ -16,11 +16,13 @@ export type { WorkspaceArgs };
 
 export const GUEST_WORKSPACE = '/root/repo';
 
-/** A checked workspace: what will be copied and how. */
+/** A checked workspace: what will be copied, where to, and how. */
 export interface PreparedWorkspace {
   plan: WorkspacePlan;
   branch?: string | undefined;
   from?: string | undefined;
+  /** The guest directory it is copied into; default GUEST_WORKSPACE. */
+  guestPath?: string | undefined;
 }
 
 /**
@@ -31,15 +33,18 @@ export interface PreparedWorkspace {
  */
 export async function prepareWorkspace(
   runner: Runner,
-  args: WorkspaceArgs,
+  args: WorkspaceArgs & { guestPath?: string | undefined },
 ): Promise<PreparedWorkspace | undefined> {
   const source = await validateWorkspaceArgs(runner, args);
   if (!source) return undefined;
   const plan = await planWorkspace(runner, source.root, args.mode);
-  return { plan, branch: args.branch, from: args.from };
+  return { plan, branch: args.branch, from: args.from, guestPath: args.guestPath };
 }
 
-/** Copies the workspace into the guest's /root/repo (tar over ssh) and creates --branch there. */
+/**
+ * Copies the workspace into the guest (tar over ssh; default /root/repo, which must be
+ * new or empty) and creates --branch there.
+ */
 export async function copyWorkspace(
   info: VmSshInfo,
   workspace: PreparedWorkspace,
@@ -48,7 +53,7 @@ export async function copyWorkspace(
   await streamWorkspace({
     plan: workspace.plan,
     sshArgv: guestSshArgv(info, { tty: false }),
-    dest: GUEST_WORKSPACE,
+    dest: workspace.guestPath ?? GUEST_WORKSPACE,
     branch: workspace.branch,
     from: workspace.from,
     ...(signal ? { signal } : {}),
@@ -61,6 +66,9 @@ export async function startTooling(
   info: VmSshInfo,
   workspace: PreparedWorkspace,
 ): Promise<void> {
-  const argv = guestSshArgv(info, { tty: false, command: toolingBootstrapCommand(workspace.plan.name) });
+  const command = toolingBootstrapCommand(workspace.plan.name, {
+    repoDir: workspace.guestPath ?? GUEST_WORKSPACE,
+  });
+  const argv = guestSshArgv(info, { tty: false, command });
   await runner.run(argv, { check: false, timeoutMs: 30_000 }).catch(() => undefined);
 }

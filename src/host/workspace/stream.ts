@@ -11,7 +11,11 @@ export interface StreamWorkspaceOptions {
    * command); one quoted remote command line is appended to it.
    */
   sshArgv: readonly string[];
-  /** Absolute guest directory, e.g. /root/repo; created when missing, expected empty. */
+  /**
+   * Absolute guest directory, e.g. /root/repo; created when missing. An
+   * existing one must be an empty directory: anything else is refused
+   * (AppError conflict) before a byte is unpacked.
+   */
   dest: string;
   /** Create and check out this branch in the guest copy (`git checkout -b`), from `from` or HEAD. */
   branch?: string | undefined;
@@ -84,10 +88,14 @@ function tarCreateArgv(plan: WorkspacePlan): string[] {
  * For a linked worktree it first folds the worktree's own state (HEAD,
  * index, in-progress merges, …) over the shared repository's, making a
  * plain `.git` in which the guest copy is the main work tree.
- * Exit 3 means the branch step failed.
+ * Exit 3 means the branch step failed; exit 4 that DEST exists and is not
+ * an empty directory (nothing was unpacked).
  */
 const GUEST_SCRIPT = `set -e
 dest=$1 branch=$2 from=$3 meta=$4 worktree=$5
+if [ -e "$dest" ] || [ -L "$dest" ]; then
+  if [ -L "$dest" ] || [ ! -d "$dest" ] || [ -n "$(ls -A -- "$dest")" ]; then exit 4; fi
+fi
 mkdir -p -- "$dest"
 tar -x -p -o -f - -C "$dest"
 if [ -n "$worktree" ]; then
@@ -161,6 +169,13 @@ export async function streamWorkspace(o: StreamWorkspaceOptions): Promise<void> 
   if (o.signal?.aborted) throw new AppError('cancelled', 'workspace copy cancelled');
 
   const lastLine = (text: string) => text.trim().split('\n').at(-1)?.trim() ?? '';
+  // Checked before the host tar's status: refusing DEST ends ssh early, and tar then dies of EPIPE.
+  if (s.code === 4) {
+    throw new AppError(
+      'conflict',
+      `${o.dest} already exists in the guest and is not an empty directory; nothing was copied`,
+    );
+  }
   if (s.code === 255 || (s.code === null && t.code === 0)) {
     throw new AppError(
       'operation_failed',

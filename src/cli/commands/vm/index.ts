@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { registerAcpCommand } from './acp.js';
 import { registerCreateCommand } from './create.js';
 import { registerInspectCommands } from './inspect.js';
 import { registerLifecycleCommands } from './lifecycle.js';
 import { registerRunCommand } from './run.js';
 import { registerPortsCommand, registerSshCommand } from './ssh.js';
+import { registerWorkspaceCommands } from './workspace.js';
 
 export function registerVmCommands(program: Command): void {
   const vm = program.command('vm').description('create, run and manage sandbox VMs');
@@ -13,4 +15,6 @@ export function registerVmCommands(program: Command): void {
   registerLifecycleCommands(vm);
   registerInspectCommands(vm);
   registerPortsCommand(vm);
+  registerWorkspaceCommands(vm);
+  registerAcpCommand(vm);
 }
