@@ -60,6 +60,7 @@ export function applyLiveNames(program: Command, names: LiveNames): void {
   for (const cmd of find(program, ['vm'])?.commands ?? []) {
     if (cmd.registeredArguments[0]?.name() === 'vm') argument(['vm', cmd.name()], names.vms);
   }
+  argument(['vm', 'workspace', 'prepare'], names.vms);
   for (const verb of ['show', 'delete', 'promote']) argument(['image', verb], names.images);
   argument(['image', 'pull'], names.catalogImages);
   for (const verb of ['show', 'delete']) argument(['kernel', verb], names.kernels);
