@@ -10,6 +10,7 @@ import {
   GOLDEN_BUILDER_VERSION,
   type GoldenBuildResult,
 } from '../../src/host/images/golden/build-golden.js';
+import { MISE_INTEGRITY } from '../../src/host/images/golden/mise.js';
 import { agentBinaryPath } from '../../src/host/images/initramfs/agent-binary.js';
 import { BOOT_MODULES } from '../../src/host/images/initramfs/build-initramfs.js';
 import { INIT_SCRIPT } from '../../src/host/images/initramfs/init-script.js';
@@ -32,7 +33,8 @@ function goldenCacheRoot(): string {
 
 /**
  * The cache key: the package list, the builder version, the exact
- * mmdebstrap command line (which embeds the guest configuration hook) and
+ * mmdebstrap command line (which embeds the guest configuration hook), the
+ * mise tarball's pinned integrity (mise is added outside mmdebstrap) and
  * banger's initramfs `/init`, module list and guest agent binary (the
  * image's kernel/ carries an initramfs built with them), so any change to what the image would
  * contain builds a new one.
@@ -41,6 +43,7 @@ async function cacheKey(packagesFile: string): Promise<string> {
   const hash = createHash('sha256');
   hash.update(`builder ${GOLDEN_BUILDER_VERSION}\n`);
   hash.update(await readFile(packagesFile));
+  hash.update(`mise ${MISE_INTEGRITY}\n`);
   hash.update(mmdebstrapArgv({ mode: 'root', packages: [], tarPath: '' }).join('\0'));
   hash.update(INIT_SCRIPT);
   hash.update(JSON.stringify(BOOT_MODULES));

@@ -1,12 +1,14 @@
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../domain/errors.js';
+import { resolvePaths } from '../../paths.js';
 import type { Runner } from '../../runner.js';
 import { buildKernelSet } from '../kernel/kernel-set.js';
 import { defaultOwnershipMode } from '../oci/ownership.js';
 import { bootstrapTarball } from './bootstrap.js';
 import { BuildLog } from './build-log.js';
 import { ext4FromTree, splitRootHome, unpackTarball } from './image-files.js';
+import { fetchMiseTarball, installMise, MISE_IMAGE_PATH, MISE_VERSION } from './mise.js';
 import { mmdebstrapMode } from './mmdebstrap-mode.js';
 import { readPackageList } from './packages-file.js';
 
@@ -15,7 +17,7 @@ export { defaultPackagesFile } from './packages-file.js';
 export const DEFAULT_GOLDEN_SIZE_BYTES = 4 * 1024 ** 3;
 
 /** Bumped whenever the builder's output changes for the same package list (caches key on it). */
-export const GOLDEN_BUILDER_VERSION = 1;
+export const GOLDEN_BUILDER_VERSION = 2;
 
 export interface GoldenBuildOptions {
   runner: Runner;
@@ -27,6 +29,8 @@ export interface GoldenBuildOptions {
   dest: string;
   /** The full build log; created 0600 if missing, appended to otherwise. */
   logFile: string;
+  /** banger's download cache (the mise tarball goes to `<cacheDir>/npm/`); default resolvePaths().cacheDir. */
+  cacheDir?: string;
   /** Debian mirror; default http://deb.debian.org/debian (which also adds Debian's security archive). */
   mirror?: string;
   onProgress?: (e: { stage: string; message: string }) => void;
@@ -71,6 +75,9 @@ export async function buildGoldenImage(o: GoldenBuildOptions): Promise<GoldenBui
   });
   if (entries.length > 0) throw new AppError('internal', `image build directory ${o.dest} is not empty`);
   const log = new BuildLog(o.logFile);
+  const buildStart = Date.now();
+  // Ends the mise download when the build fails before it is needed.
+  const stopDownloads = new AbortController();
   const timings: GoldenBuildResult['timings'] = [];
   let stageStart = Date.now();
   let current = '';
@@ -100,6 +107,12 @@ export async function buildGoldenImage(o: GoldenBuildOptions): Promise<GoldenBui
       );
     }
     const mode = how.mode;
+    // Fetched from the npm registry while mmdebstrap runs; awaited once the tree is unpacked.
+    const miseTarball = fetchMiseTarball({
+      cacheDir: o.cacheDir ?? resolvePaths().cacheDir,
+      signal: o.signal ? AbortSignal.any([o.signal, stopDownloads.signal]) : stopDownloads.signal,
+    });
+    miseTarball.catch(() => {});
     progress(
       'bootstrap',
       `mmdebstrap bookworm (${how.detail}), ${packages.length} packages from ${o.packagesFile}`,
@@ -130,6 +143,9 @@ export async function buildGoldenImage(o: GoldenBuildOptions): Promise<GoldenBui
     });
     await rm(tarPath, { force: true });
     await rm(join(buildDir, 'tmp'), { recursive: true, force: true });
+    checkAbort();
+    progress('mise', `installing mise ${MISE_VERSION} (npm registry, sha512-verified) at ${MISE_IMAGE_PATH}`);
+    await installMise(tree, await miseTarball, ownership === 'chown');
     checkAbort();
     const workOwners = await splitRootHome(tree, join(buildDir, 'work'));
 
@@ -170,7 +186,10 @@ export async function buildGoldenImage(o: GoldenBuildOptions): Promise<GoldenBui
     await fsyncDir(o.dest);
     progress(
       'done',
-      `image built: ${packages.length} packages asked for, ${installedPackages} installed, kernel ${kernel.version}`,
+      `image built in ${((Date.now() - buildStart) / 1000).toFixed(0)} s: ${packages.length} packages asked for, ` +
+        `${installedPackages} installed, kernel ${kernel.version}, mise ${MISE_VERSION}; ` +
+        `rootfs.ext4 ${await allocatedMB(rootfs)} MB used of ${(o.sizeBytes / 1024 ** 3).toFixed(1)} GiB, ` +
+        `work-seed.ext4 ${await allocatedMB(workSeed)} MB`,
     );
     return {
       rootfs,
@@ -192,6 +211,7 @@ export async function buildGoldenImage(o: GoldenBuildOptions): Promise<GoldenBui
       await rm(path, { recursive: true, force: true });
     throw failure;
   } finally {
+    stopDownloads.abort();
     log.close();
   }
 }
@@ -200,6 +220,11 @@ export async function buildGoldenImage(o: GoldenBuildOptions): Promise<GoldenBui
 async function countInstalled(root: string): Promise<number> {
   const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
   return status.split('\n').filter((l) => l === 'Status: install ok installed').length;
+}
+
+/** Disk space a (sparse) image file takes, in MB. */
+async function allocatedMB(path: string): Promise<string> {
+  return (((await stat(path)).blocks * 512) / 1e6).toFixed(0);
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { shellQuote } from '../../ssh/quote.js';
+import { MISE_BASHRC_LINES, MISE_PROFILE_PATH, MISE_PROFILE_SCRIPT } from './mise.js';
 
 /**
  * What banger changes inside the golden image after the packages are
@@ -207,6 +208,11 @@ export function customizeScript(): string {
     '  mkdir -p "$root/etc/docker"',
     `  printf '%s' ${shellQuote(DOCKER_DAEMON_JSON)} > "$root/etc/docker/daemon.json"`,
     'fi',
+    // mise's shell activation (the binary itself is added after the tarball is unpacked; see mise.ts).
+    'mkdir -p "$root/etc/profile.d"',
+    `printf '%s' ${shellQuote(MISE_PROFILE_SCRIPT)} > "$root${MISE_PROFILE_PATH}"`,
+    `chmod 0644 "$root${MISE_PROFILE_PATH}"`,
+    `printf '%s' ${shellQuote(MISE_BASHRC_LINES)} >> "$root/etc/bash.bashrc"`,
     'mkdir -p "$root/etc/systemd/journald.conf.d"',
     `printf '%s' ${shellQuote(JOURNALD_DROP_IN)} > "$root/etc/systemd/journald.conf.d/banger.conf"`,
     // apt's package lists are large and stale by the time a VM boots; `apt update` fetches fresh ones.
