@@ -195,6 +195,7 @@ export async function buildImage(
           sizeBytes,
           dest: staging,
           logFile,
+          cacheDir: ctx.paths.cacheDir,
           onProgress: emit,
           signal: opSignal,
         });
