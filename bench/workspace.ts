@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     await generateRepo(repo);
     const identity = await ensureSshKey({ runner, defaultPath: join(scratch, 'ssh', 'id_ed25519') });
     const knownHosts = new KnownHosts(join(scratch, 'known_hosts'));
-    const hostKey = await generateHostKey(runner, join(scratch, 'tmp'));
+    const hostKey = await generateHostKey();
     await knownHosts.trust('bench', ['127.0.0.1'], hostKey.publicKey);
     const sshd = await startSshd(hostKey, [identity.publicKey]);
     const prefix = sshArgs({

@@ -67,7 +67,7 @@ export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
         return clientKey;
       },
       knownHostsFile: paths.knownHostsFile,
-      newHostKey: () => generateHostKey(runner, paths.tmpDir),
+      newHostKey: async () => generateHostKey(),
       trust: (vmId, addresses, key) => knownHosts.trust(vmId, addresses, key),
       forget: (names) => knownHosts.forget(names),
     },

@@ -29,7 +29,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'banger-ports-'));
   const identity = await ensureSshKey({ runner, defaultPath: join(root, 'id') });
   const knownHosts = new KnownHosts(join(root, 'known_hosts'));
-  const key = await generateHostKey(runner, join(root, 'tmp'));
+  const key = await generateHostKey();
   await knownHosts.trust('vm-p', ['127.0.0.1'], key.publicKey);
   const sshd = await startSshd(key, [identity.publicKey]);
   argv = sshArgs({

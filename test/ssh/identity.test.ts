@@ -99,17 +99,25 @@ describe('ensureSshKey', () => {
 });
 
 describe('generateHostKey', () => {
-  it('returns a fresh ed25519 pair and leaves nothing on disk', async () => {
-    const tmp = join(temp(), 'tmp');
-    const [a, b] = await Promise.all([generateHostKey(runner, tmp), generateHostKey(runner, tmp)]);
-    expect(a.publicKey).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/]+=*$/);
-    expect(a.privateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+  it('returns a fresh ed25519 pair that ssh-keygen reads, in the layout ssh-keygen writes', async () => {
+    const [a, b] = [generateHostKey(), generateHostKey()];
+    expect(a.publicKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}$/);
     expect(a.publicKey).not.toBe(b.publicKey);
-    expect(readdirSync(tmp)).toEqual([]);
-    // The public key really belongs to the private key.
-    const file = join(tmp, 'check');
+    const dir = temp();
+    const file = join(dir, 'check');
     writeFileSync(file, a.privateKey, { mode: 0o600 });
+    // The public key really belongs to the private key, as OpenSSH reads it.
     expect((await runner.run(['ssh-keygen', '-y', '-f', file])).stdout.trim()).toBe(a.publicKey);
-    expect(readFileSync(file, 'utf8')).toBe(a.privateKey);
+    // Same shape as ssh-keygen's own: armour, 70-column base64, one key, no cipher, sizes.
+    await runner.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', join(dir, 'real')]);
+    const lines = (text: string) => text.trimEnd().split('\n');
+    const real = lines(readFileSync(join(dir, 'real'), 'utf8'));
+    const ours = lines(a.privateKey);
+    expect(ours.map((l) => l.length)).toEqual(real.map((l) => l.length));
+    expect([ours[0], ours.at(-1)]).toEqual([real[0], real.at(-1)]);
+    expect(a.privateKey.endsWith('-----END OPENSSH PRIVATE KEY-----\n')).toBe(true);
+    // ssh-keygen can rewrite it (parses every field, checks the check-ints and the padding).
+    await runner.run(['ssh-keygen', '-q', '-p', '-N', '', '-P', '', '-f', file]);
+    expect((await runner.run(['ssh-keygen', '-y', '-f', file])).stdout.trim()).toBe(a.publicKey);
   });
 });

@@ -52,10 +52,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'banger-ssh-'));
   identity = await ensureSshKey({ runner, defaultPath: join(root, 'config', 'ssh', 'id_ed25519') });
   knownHosts = new KnownHosts(join(root, 'state', 'ssh', 'known_hosts'));
-  [keyA, keyB] = await Promise.all([
-    generateHostKey(runner, join(root, 'tmp')),
-    generateHostKey(runner, join(root, 'tmp')),
-  ]);
+  [keyA, keyB] = await Promise.all([generateHostKey(), generateHostKey()]);
   [sshdA, sshdB] = await Promise.all([
     startSshd(keyA, [identity.publicKey]),
     startSshd(keyB, [identity.publicKey]),

@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpawnRunner } from '../../src/host/runner.js';
 import { generateHostKey } from '../../src/host/ssh/host-key.js';
 import { waitForSsh } from '../../src/host/ssh/wait-ready.js';
 import { freePort, startSshd, stopAllSshd, type TestSshd } from '../support/sshd.js';
@@ -23,7 +22,7 @@ async function listen(onConnection: (s: import('node:net').Socket) => void): Pro
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'banger-wait-'));
-  sshd = await startSshd(await generateHostKey(new SpawnRunner(), root), []);
+  sshd = await startSshd(await generateHostKey(), []);
 });
 
 afterAll(async () => {

@@ -38,7 +38,7 @@ beforeAll(async () => {
   makeFixtureRepo(repo, 50 * 1024 * 1024);
   identity = await ensureSshKey({ runner, defaultPath: join(root, 'ssh', 'id_ed25519') });
   knownHosts = new KnownHosts(join(root, 'state', 'known_hosts'));
-  hostKey = await generateHostKey(runner, join(root, 'tmp'));
+  hostKey = await generateHostKey();
   await knownHosts.trust('vm-ws', ['127.0.0.1'], hostKey.publicKey);
   sshd = await startSshd(hostKey, [identity.publicKey]);
 });
@@ -237,11 +237,7 @@ describe('other sources and failures', () => {
 
   it('refuses to copy to a guest with the wrong host key', async () => {
     const dest = guestDir('wrong-key');
-    await knownHosts.trust(
-      'vm-other',
-      ['127.0.0.2'],
-      (await generateHostKey(runner, join(root, 'tmp'))).publicKey,
-    );
+    await knownHosts.trust('vm-other', ['127.0.0.2'], (await generateHostKey()).publicKey);
     const err = await streamWorkspace({
       plan: await planWorkspace(runner, repo),
       sshArgv: prefix('vm-other'),

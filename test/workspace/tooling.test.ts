@@ -48,7 +48,7 @@ beforeAll(async () => {
   );
   identity = await ensureSshKey({ runner, defaultPath: join(root, 'ssh', 'id') });
   knownHosts = new KnownHosts(join(root, 'known_hosts'));
-  const key = await generateHostKey(runner, join(root, 'tmp'));
+  const key = await generateHostKey();
   await knownHosts.trust('vm-t', ['127.0.0.1'], key.publicKey);
   sshd = await startSshd(key, [identity.publicKey]);
 });
