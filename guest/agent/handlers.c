@@ -10,6 +10,13 @@ static const struct {
   op_handler fn;
 } ops[] = {
     {"ping", op_ping},
+    {"session_start", op_session_start},
+    {"session_list", op_session_list},
+    {"session_logs", op_session_logs},
+    {"session_signal", op_session_signal},
+    {"session_stop", op_session_stop},
+    {"session_write", op_session_write},
+    {"session_close_stdin", op_session_close_stdin},
 };
 
 static void error_line(struct buf *out, const char *message) {

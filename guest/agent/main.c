@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "session.h"
 #include "transport_serial.h"
 #include "transport_vsock.h"
 
@@ -82,12 +83,14 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   if (root) enter_root(root);
+  sessions_init();
   const struct transport *t = choose(serial, port);
-  struct pollfd fds[TRANSPORT_MAX_FDS];
+  struct pollfd fds[TRANSPORT_MAX_FDS + SESSIONS_MAX_FDS];
   for (;;) {
     int timeout = -1;
     int n = t->prepare(fds, &timeout);
-    if (poll(fds, (nfds_t)n, timeout) < 0) {
+    int m = sessions_prepare(fds + n, SESSIONS_MAX_FDS, &timeout);
+    if (poll(fds, (nfds_t)(n + m), timeout) < 0) {
       if (errno != EINTR) {
         agent_log("poll: %s", strerror(errno));
         nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL); /* never spin */
@@ -95,5 +98,6 @@ int main(int argc, char **argv) {
       continue;
     }
     t->dispatch(fds, n);
+    sessions_dispatch(fds + n, m);
   }
 }

@@ -11,5 +11,12 @@
 typedef void (*op_handler)(const struct json_obj *req, struct json_writer *w);
 
 void op_ping(const struct json_obj *req, struct json_writer *w);
+void op_session_start(const struct json_obj *req, struct json_writer *w);
+void op_session_list(const struct json_obj *req, struct json_writer *w);
+void op_session_logs(const struct json_obj *req, struct json_writer *w);
+void op_session_signal(const struct json_obj *req, struct json_writer *w);
+void op_session_stop(const struct json_obj *req, struct json_writer *w);
+void op_session_write(const struct json_obj *req, struct json_writer *w);
+void op_session_close_stdin(const struct json_obj *req, struct json_writer *w);
 
 #endif
