@@ -22,6 +22,7 @@ import {
 } from './progress.js';
 import { type Method, type Route, routePath, routes } from './routes.js';
 import type { DaemonStatus, DoctorReport, OkResponse } from './schemas.js';
+import type { SessionList, SessionLogChunk, SessionView, StartSessionRequest } from './sessions.js';
 import type {
   CreateVmRequest,
   CreateVmResult,
@@ -121,6 +122,38 @@ export class BangerClient {
 
   vmStats(ref: string) {
     return this.call<VmStatsView>(routes.vmStats, { ref });
+  }
+
+  listSessions(ref: string) {
+    return this.call<SessionList>(routes.listSessions, { ref });
+  }
+
+  startSession(ref: string, req: StartSessionRequest) {
+    return this.call<{ session: SessionView }>(routes.startSession, { ref }, req);
+  }
+
+  showSession(ref: string, name: string) {
+    return this.call<{ session: SessionView }>(routes.showSession, { ref, name });
+  }
+
+  /** One chunk of a session's stdout or stderr from `offset` (base64 `data`; `next` is where to go on). */
+  async sessionLogs(ref: string, name: string, q: { stream: 'stdout' | 'stderr'; offset: number }) {
+    const query = new URLSearchParams({ stream: q.stream, offset: String(q.offset) });
+    const res = await this.send('GET', `${routePath(routes.sessionLogs, { ref, name })}?${query}`, undefined);
+    await throwIfError(res);
+    return JSON.parse(await readText(res)) as SessionLogChunk;
+  }
+
+  stopSession(ref: string, name: string, graceMs?: number) {
+    return this.call<OkResponse>(routes.stopSession, { ref, name }, graceMs === undefined ? {} : { graceMs });
+  }
+
+  killSession(ref: string, name: string, signal?: string) {
+    return this.call<OkResponse>(routes.killSession, { ref, name }, signal === undefined ? {} : { signal });
+  }
+
+  sessionInput(ref: string, name: string, input: { data?: string; close?: boolean }) {
+    return this.call<OkResponse>(routes.sessionInput, { ref, name }, input);
   }
 
   /** The VM's console (or Firecracker) log as raw chunks; with `follow`, until the VM stops or the caller breaks. */

@@ -33,6 +33,14 @@ export const routes = {
   vmStats: route('GET', '/v1/vms/:ref/stats'),
   vmLogs: route('GET', '/v1/vms/:ref/logs'),
 
+  listSessions: route('GET', '/v1/vms/:ref/sessions'),
+  startSession: route('POST', '/v1/vms/:ref/sessions'),
+  showSession: route('GET', '/v1/vms/:ref/sessions/:name'),
+  sessionLogs: route('GET', '/v1/vms/:ref/sessions/:name/logs'),
+  stopSession: route('POST', '/v1/vms/:ref/sessions/:name/stop'),
+  killSession: route('POST', '/v1/vms/:ref/sessions/:name/kill'),
+  sessionInput: route('POST', '/v1/vms/:ref/sessions/:name/input'),
+
   listImages: route('GET', '/v1/images'),
   availableImages: route('GET', '/v1/images/available'),
   showImage: route('GET', '/v1/images/:name'),

@@ -5,6 +5,7 @@ import { AppError, toAppError } from '../domain/errors.js';
 import type { DaemonContext } from './context.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerImageRoutes } from './routes/images.js';
+import { registerSessionRoutes } from './routes/sessions.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVmRoutes } from './routes/vms.js';
 
@@ -41,6 +42,7 @@ export function buildServer(ctx: DaemonContext): FastifyInstance {
 
   registerSystemRoutes(app, ctx);
   registerVmRoutes(app, ctx);
+  registerSessionRoutes(app, ctx);
   registerImageRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   return app;

@@ -14,7 +14,7 @@ import { generateHostKey } from '../host/ssh/host-key.js';
 import { ensureSshKey, type SshIdentity } from '../host/ssh/identity.js';
 import { KnownHosts } from '../host/ssh/known-hosts.js';
 import { waitForSsh } from '../host/ssh/wait-ready.js';
-import { pingAgent } from '../host/vsock/agent-client.js';
+import { agentRequest, pingAgent } from '../host/vsock/agent-client.js';
 import type { DaemonContext } from './context.js';
 import type { HostKeyPair } from './services/vm/ports.js';
 import { VSOCK_SOCKET } from './services/vm/start-vm.js';
@@ -91,6 +91,9 @@ export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
       waitForSsh: (host, o) =>
         waitForSsh({ host, timeoutMs: o.timeoutMs, ...(o.signal ? { signal: o.signal } : {}) }),
     },
-    agent: { ping: (vmDir, timeoutMs) => pingAgent(join(vmDir, VSOCK_SOCKET), timeoutMs) },
+    agent: {
+      ping: (vmDir, timeoutMs) => pingAgent(join(vmDir, VSOCK_SOCKET), timeoutMs),
+      request: (vmDir, body, timeoutMs) => agentRequest(join(vmDir, VSOCK_SOCKET), body, timeoutMs),
+    },
   };
 }

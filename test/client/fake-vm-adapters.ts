@@ -7,7 +7,7 @@ import type { VmAdapters } from '../../src/daemon/vm-layer.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { FirecrackerHandle, LaunchHooks, VmLaunchSpec } from '../../src/host/firecracker/driver.js';
 import { KnownHosts } from '../../src/host/ssh/known-hosts.js';
-import { pingAgent } from '../../src/host/vsock/agent-client.js';
+import { agentRequest, pingAgent } from '../../src/host/vsock/agent-client.js';
 
 /**
  * The VM layer's host adapters (VmAdapters) without a host: Firecracker is
@@ -182,7 +182,10 @@ export function fakeVmAdapters(o: {
       forget: (names) => knownHosts.forget(names),
     },
     // The real client: with no vsock socket in the fake VM's directory, the agent never answers.
-    agent: { ping: (vmDir, timeoutMs) => pingAgent(join(vmDir, 'vsock.sock'), timeoutMs) },
+    agent: {
+      ping: (vmDir, timeoutMs) => pingAgent(join(vmDir, 'vsock.sock'), timeoutMs),
+      request: (vmDir, body, timeoutMs) => agentRequest(join(vmDir, 'vsock.sock'), body, timeoutMs),
+    },
   };
 }
 

@@ -119,7 +119,7 @@ describe('guest agent client', () => {
   });
 
   it.each([
-    ['a refusal', '{"ok":false,"error":"unknown op \\"x\\""}\n', 'the guest agent refused: unknown op "x"'],
+    ['a refusal', '{"ok":false,"error":"unknown op \\"x\\""}\n', 'unknown op "x"'],
     ['not JSON', 'nope\n', 'not JSON'],
     ['not an object', '[1]\n', 'not a JSON object'],
   ])('rejects %s', async (_what, line, text) => {

@@ -17,7 +17,8 @@ export interface AgentPing {
 /**
  * Sends one request line to the guest agent over the VM's hybrid vsock
  * socket and returns its one response object. Rejects (AppError) when the
- * agent is not there, is silent past `timeoutMs`, or answers `ok: false`.
+ * agent is not there, is silent past `timeoutMs`, or answers `ok: false`
+ * (then with the agent's own line as the message, and `details.agentError`).
  */
 export async function agentRequest(
   udsPath: string,
@@ -60,8 +61,9 @@ export async function agentRequest(
         }
         const object = reply as Record<string, unknown>;
         if (object.ok !== true) {
-          const why = typeof object.error === 'string' ? object.error : 'no reason given';
-          done(new AppError('operation_failed', `the guest agent refused: ${why}`));
+          const why =
+            typeof object.error === 'string' ? object.error : 'the guest agent refused, giving no reason';
+          done(new AppError('operation_failed', why, { details: { agentError: why } }));
           return;
         }
         done(undefined, object);

@@ -4,6 +4,7 @@ import { registerCreateCommand } from './create.js';
 import { registerInspectCommands } from './inspect.js';
 import { registerLifecycleCommands } from './lifecycle.js';
 import { registerRunCommand } from './run.js';
+import { registerSessionCommands } from './session.js';
 import { registerPortsCommand, registerSshCommand } from './ssh.js';
 import { registerWorkspaceCommands } from './workspace.js';
 
@@ -17,4 +18,5 @@ export function registerVmCommands(program: Command): void {
   registerPortsCommand(vm);
   registerWorkspaceCommands(vm);
   registerAcpCommand(vm);
+  registerSessionCommands(vm);
 }

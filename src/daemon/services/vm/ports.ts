@@ -68,6 +68,12 @@ interface AgentHealth {
 export interface GuestAgent {
   /** Rejects when the agent does not answer within `timeoutMs`. */
   ping(vmDir: string, timeoutMs: number): Promise<AgentHealth>;
+  /**
+   * One request line, one response object (docs/guest-agent.md). A refusal
+   * rejects with AppError('operation_failed') whose message is the agent's
+   * own line and whose details carry `agentError`.
+   */
+  request(vmDir: string, body: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>>;
 }
 
 /** Guest readiness (src/host/ssh). */

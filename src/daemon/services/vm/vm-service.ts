@@ -24,6 +24,7 @@ import type {
 } from './ports.js';
 import { reconcileVms } from './reconcile.js';
 import { VmRuntime } from './runtime.js';
+import { SessionService } from './sessions.js';
 import { startSteps, waitUntilReady } from './start-vm.js';
 import { runSteps, type Step } from './steps.js';
 import type { TestPause } from './test-pause.js';
@@ -75,6 +76,8 @@ export class VmService {
   readonly runtime: VmRuntime;
   /** CPU, memory and connections of running VMs, sampled; stops idle ones when configured. */
   readonly activity: ActivityMonitor;
+  /** Long-lived processes in running VMs, kept by their guest agents. */
+  readonly sessions = new SessionService(this);
   /** The guest agent's last answer (or silence) per running VM. */
   private readonly agentHealth = new Map<string, NonNullable<VmView['agent']>>();
   /** The last Firecracker metrics fetched per VM, so `vm stats` asks at most once per metrics_poll_interval. */
