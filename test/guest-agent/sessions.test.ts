@@ -227,7 +227,34 @@ describe('banger-agent sessions', () => {
       ok: false,
       error: 'session deaf does not take input (started with stdin detached)',
     });
+    expect(await call({ op: 'session_close_stdin', name: 'deaf' })).toEqual({
+      ok: false,
+      error: 'session deaf does not take input (started with stdin detached)',
+    });
     expect(await call({ op: 'session_signal', name: 'deaf', signal: 'KILL' })).toEqual({ ok: true });
+  });
+
+  it('buffers up to 1 MiB of input for a session that does not read it, then says it is full', async () => {
+    await start('slow', ['sleep', '30'], { stdin: 'pipe' });
+    const chunk = Buffer.alloc(40 << 10, 'x').toString('base64'); // a request fits one 64 KiB frame
+    let sent = 0;
+    let refused: Response | undefined;
+    while (!refused && sent < 4 << 20) {
+      const r = await call({ op: 'session_write', name: 'slow', data: chunk });
+      if (r.ok) sent += 40 << 10;
+      else refused = r;
+    }
+    expect(refused).toEqual({ ok: false, error: "session slow's input is full" });
+    // The pipe holds some, the agent 1 MiB at most.
+    expect(sent).toBeGreaterThan(1 << 20);
+    expect(sent).toBeLessThan((1 << 20) + (1 << 20));
+    expect(await call({ op: 'session_close_stdin', name: 'slow' })).toEqual({ ok: true });
+    expect(await call({ op: 'session_close_stdin', name: 'slow' })).toEqual({
+      ok: false,
+      error: "session slow's input is closed",
+    });
+    expect(await call({ op: 'session_signal', name: 'slow', signal: 'KILL' })).toEqual({ ok: true });
+    await exited('slow');
   });
 
   it('runs with the base environment plus env, in cwd, and reports an exec failure in the stderr log', async () => {
