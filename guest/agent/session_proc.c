@@ -95,7 +95,11 @@ static void child(const char *name, const char *exe, char *const argv[], char *c
   sigprocmask(SIG_SETMASK, &none, NULL);
   setsid();
   int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
-  if (in < 0) in = open("/", O_RDONLY | O_DIRECTORY); /* no /dev/null in this root: reads fail, as at EOF */
+  int empty[2];
+  if (in < 0 && pipe(empty) == 0) { /* no /dev/null in this root: an empty pipe reads end of file too */
+    close(empty[1]);
+    in = empty[0];
+  }
   session_path(path, name, "stdout");
   int out = open(path, flags, 0600);
   session_path(path, name, "stderr");

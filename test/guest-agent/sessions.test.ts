@@ -258,11 +258,12 @@ describe('banger-agent sessions', () => {
   });
 
   it('runs with the base environment plus env, in cwd, and reports an exec failure in the stderr log', async () => {
-    await start('env', ['sh', '-c', 'echo "$FOO $HOME $TERM $LANG $USER $SHELL"; pwd'], {
+    // Detached: stdin reads end of file at once (this root has no /dev/null: an empty pipe).
+    await start('env', ['sh', '-c', 'echo "$FOO $HOME $TERM $LANG $USER $SHELL"; pwd; cat; echo eof'], {
       cwd: '/tmp',
       env: ['FOO=bar', 'HOME=/tmp'],
     });
-    await output('env', 'stdout', 'bar /tmp dumb C.UTF-8 root /bin/sh\n/tmp\n');
+    await output('env', 'stdout', 'bar /tmp dumb C.UTF-8 root /bin/sh\n/tmp\neof\n');
     expect(await exited('env')).toMatchObject({ exit_code: 0, cwd: '/tmp' });
 
     await start('garbage', ['garbage']);
