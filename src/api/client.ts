@@ -137,8 +137,13 @@ export class BangerClient {
   }
 
   /** One chunk of a session's stdout or stderr from `offset` (base64 `data`; `next` is where to go on). */
-  async sessionLogs(ref: string, name: string, q: { stream: 'stdout' | 'stderr'; offset: number }) {
+  async sessionLogs(
+    ref: string,
+    name: string,
+    q: { stream: 'stdout' | 'stderr'; offset: number; token?: string },
+  ) {
     const query = new URLSearchParams({ stream: q.stream, offset: String(q.offset) });
+    if (q.token !== undefined) query.set('token', q.token);
     const res = await this.send('GET', `${routePath(routes.sessionLogs, { ref, name })}?${query}`, undefined);
     await throwIfError(res);
     return JSON.parse(await readText(res)) as SessionLogChunk;
@@ -152,8 +157,17 @@ export class BangerClient {
     return this.call<OkResponse>(routes.killSession, { ref, name }, signal === undefined ? {} : { signal });
   }
 
-  sessionInput(ref: string, name: string, input: { data?: string; close?: boolean }) {
+  sessionInput(ref: string, name: string, input: { data?: string; close?: boolean; token?: string }) {
     return this.call<OkResponse>(routes.sessionInput, { ref, name }, input);
+  }
+
+  /** Takes the session's attach lease (one terminal at a time); keep it by passing the token to logs and input. */
+  attachSession(ref: string, name: string) {
+    return this.call<{ token: string }>(routes.attachSession, { ref, name }, {});
+  }
+
+  detachSession(ref: string, name: string, token: string) {
+    return this.call<OkResponse>(routes.detachSession, { ref, name }, { token });
   }
 
   /** The VM's console (or Firecracker) log as raw chunks; with `follow`, until the VM stops or the caller breaks. */

@@ -40,6 +40,8 @@ export const routes = {
   stopSession: route('POST', '/v1/vms/:ref/sessions/:name/stop'),
   killSession: route('POST', '/v1/vms/:ref/sessions/:name/kill'),
   sessionInput: route('POST', '/v1/vms/:ref/sessions/:name/input'),
+  attachSession: route('POST', '/v1/vms/:ref/sessions/:name/attach'),
+  detachSession: route('POST', '/v1/vms/:ref/sessions/:name/detach'),
 
   listImages: route('GET', '/v1/images'),
   availableImages: route('GET', '/v1/images/available'),

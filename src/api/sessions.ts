@@ -39,6 +39,8 @@ export const sessionLogsQuery = z.strictObject({
   stream: z.enum(['stdout', 'stderr']).default('stdout'),
   offset: z.coerce.number().int().min(0).default(0),
   max: z.coerce.number().int().min(1).max(262_144).optional(),
+  /** The attach lease's token: reading with it keeps the lease. */
+  token: z.string().optional(),
 });
 
 /** A chunk of a session's log: `data` is base64; offsets count every byte the stream ever wrote. */
@@ -57,4 +59,8 @@ export const sessionInputRequest = z.strictObject({
   /** base64 bytes for the session's stdin (pipe mode); with `close`, EOF after them. */
   data: z.string().optional(),
   close: z.boolean().optional(),
+  /** Required while a terminal is attached: its lease token. */
+  token: z.string().optional(),
 });
+
+export const detachSessionRequest = z.strictObject({ token: z.string() });

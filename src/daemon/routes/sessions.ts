@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { routes } from '../../api/routes.js';
 import {
+  detachSessionRequest,
   killSessionRequest,
   sessionInputRequest,
   sessionLogsQuery,
@@ -49,6 +50,17 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: DaemonContext):
   on(app, routes.killSession, async (request) => {
     const { ref, name } = sessionParams.parse(request.params);
     await sessions().kill(ref, name, killSessionRequest.parse(request.body ?? {}).signal);
+    return ok;
+  });
+
+  on(app, routes.attachSession, async (request) => {
+    const { ref, name } = sessionParams.parse(request.params);
+    return sessions().attach(ref, name);
+  });
+
+  on(app, routes.detachSession, async (request) => {
+    const { ref, name } = sessionParams.parse(request.params);
+    sessions().detach(ref, name, detachSessionRequest.parse(request.body ?? {}).token);
     return ok;
   });
 

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { BangerClient } from '../../../api/client.js';
-import { AppError } from '../../../domain/errors.js';
 import { withClient } from './lifecycle.js';
 import { sessionOutput } from './session.js';
 
@@ -16,6 +15,7 @@ async function pumpInput(
   client: BangerClient,
   ref: string,
   name: string,
+  token: string,
   detached: AbortSignal,
 ): Promise<void> {
   const stdin = process.stdin;
@@ -26,7 +26,7 @@ async function pumpInput(
       if (detached.aborted) return;
       const cut = raw ? chunk.indexOf(DETACH_BYTE) : -1;
       const data = cut >= 0 ? chunk.subarray(0, cut) : chunk;
-      if (data.length > 0) await client.sessionInput(ref, name, { data: data.toString('base64') });
+      if (data.length > 0) await client.sessionInput(ref, name, { data: data.toString('base64'), token });
       if (cut >= 0) return;
     }
   } finally {
@@ -44,28 +44,27 @@ export function registerSessionAttach(session: Command): void {
     .argument('<name>', 'session name')
     .action((ref: string, name: string) =>
       withClient(async (client) => {
-        const { session: s } = await client.showSession(ref, name);
-        if (s.stdin !== 'pipe') {
-          throw new AppError(
-            'conflict',
-            `session ${name} does not take input (started with --stdin-mode detached); use \`banger vm session logs --follow\``,
-          );
-        }
-        if (s.state !== 'running') throw new AppError('conflict', `session ${name} is not running`);
+        // Refused (one line) for a detached or ended session, or one attached in another terminal.
+        const { token } = await client.attachSession(ref, name);
         const detach = new AbortController();
         const output = (async () => {
-          for await (const chunk of sessionOutput(client, ref, name, { stream: 'stdout', follow: true })) {
+          for await (const chunk of sessionOutput(client, ref, name, {
+            stream: 'stdout',
+            follow: true,
+            token,
+          })) {
             if (detach.signal.aborted) return;
             process.stdout.write(chunk);
           }
         })();
-        const input = pumpInput(client, ref, name, detach.signal);
+        const input = pumpInput(client, ref, name, token, detach.signal);
         // Whichever ends first: the user detached, or the session ended (its output is all shown).
         const how = await Promise.race([
           input.then(() => 'detached' as const),
           output.then(() => 'ended' as const),
         ]);
         detach.abort();
+        await client.detachSession(ref, name, token).catch(() => undefined);
         if (how === 'detached') {
           process.stdin.pause();
           process.stderr.write(`detached from session ${name}; it keeps running\n`);

@@ -23,11 +23,15 @@ export async function* sessionOutput(
   client: BangerClient,
   ref: string,
   name: string,
-  o: { stream: 'stdout' | 'stderr'; follow: boolean },
+  o: { stream: 'stdout' | 'stderr'; follow: boolean; token?: string },
 ): AsyncGenerator<Buffer> {
   let offset = 0;
   for (;;) {
-    const chunk = await client.sessionLogs(ref, name, { stream: o.stream, offset });
+    const chunk = await client.sessionLogs(ref, name, {
+      stream: o.stream,
+      offset,
+      ...(o.token !== undefined ? { token: o.token } : {}),
+    });
     const data = Buffer.from(chunk.data, 'base64');
     if (data.length > 0) yield data;
     offset = chunk.next;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SessionLogChunk, SessionView, StartSessionRequest } from '../../../api/sessions.js';
 import { AppError, type ErrorCode } from '../../../domain/errors.js';
 import type { VmService } from './vm-service.js';
@@ -5,12 +6,18 @@ import type { VmService } from './vm-service.js';
 /** How long a session request may take the guest agent (a start runs its preflight). */
 const SESSION_TIMEOUT_MS = 10_000;
 
+/** An attach lease lapses this long after its holder last polled (a client that died lets go). */
+const ATTACH_LEASE_MS = 5000;
+
 /** The agent's refusals, by their wording (docs/guest-agent.md), mapped to banger's error codes. */
 const REFUSALS: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/^no session /, 'not_found'],
-  [/ is already running$| is not running$|does not take input|input is full/, 'conflict'],
   [
-    /^invalid session name|does not exist in the guest|is not on the guest's PATH|is not an executable file/,
+    / is already running$| is not running$|does not take input|input is full|input is closed|^too many sessions/,
+    'conflict',
+  ],
+  [
+    /^invalid session name|does not exist in the guest|is not on the guest's PATH|is not an executable file| must be |is not of the form K=V/,
     'invalid_argument',
   ],
 ];
@@ -55,7 +62,52 @@ function toView(raw: unknown): SessionView {
  * keeps state.
  */
 export class SessionService {
+  /** Who is attached to which session (`<vm id>/<name>`): one terminal at a time. */
+  private readonly leases = new Map<string, { token: string; until: number }>();
+
   constructor(private readonly vms: VmService) {}
+
+  private leaseKey(ref: string, name: string): string {
+    return `${this.vms.deps.repo.resolve(ref).id}/${name}`;
+  }
+
+  /**
+   * Takes the session's attach lease (AppError conflict while another
+   * terminal holds it). The holder keeps it by passing its token to `logs`
+   * and `input`, and gives it back with `detach`.
+   */
+  async attach(ref: string, name: string): Promise<{ token: string }> {
+    const s = await this.show(ref, name);
+    if (s.stdin !== 'pipe') {
+      throw new AppError(
+        'conflict',
+        `session ${name} does not take input (started with --stdin-mode detached); use \`banger vm session logs --follow\``,
+      );
+    }
+    if (s.state !== 'running') throw new AppError('conflict', `session ${name} is not running`);
+    const key = this.leaseKey(ref, name);
+    const held = this.leases.get(key);
+    if (held && held.until > Date.now()) {
+      throw new AppError('conflict', `session ${name} is attached in another terminal; one attach at a time`);
+    }
+    const token = randomUUID();
+    this.leases.set(key, { token, until: Date.now() + ATTACH_LEASE_MS });
+    return { token };
+  }
+
+  detach(ref: string, name: string, token: string): void {
+    const key = this.leaseKey(ref, name);
+    if (this.leases.get(key)?.token === token) this.leases.delete(key);
+  }
+
+  /** Renews the lease of `token`; a token that lost it (lapsed, or never had it) is refused. */
+  private renew(ref: string, name: string, token: string): void {
+    const lease = this.leases.get(this.leaseKey(ref, name));
+    if (lease?.token !== token) {
+      throw new AppError('conflict', `this terminal is no longer attached to session ${name}; attach again`);
+    }
+    lease.until = Date.now() + ATTACH_LEASE_MS;
+  }
 
   private async call(ref: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const vm = this.vms.deps.repo.resolve(ref);
@@ -100,8 +152,9 @@ export class SessionService {
   async logs(
     ref: string,
     name: string,
-    q: { stream: 'stdout' | 'stderr'; offset: number; max?: number | undefined },
+    q: { stream: 'stdout' | 'stderr'; offset: number; max?: number | undefined; token?: string | undefined },
   ): Promise<SessionLogChunk> {
+    if (q.token !== undefined) this.renew(ref, name, q.token);
     const r = await this.call(ref, {
       op: 'session_logs',
       name,
@@ -126,8 +179,14 @@ export class SessionService {
     await this.call(ref, { op: 'session_signal', name, signal });
   }
 
-  /** Bytes (base64) for a pipe-mode session's stdin, then EOF with `close`. */
-  async input(ref: string, name: string, o: { data?: string | undefined; close?: boolean | undefined }) {
+  /** Bytes (base64) for a pipe-mode session's stdin, then EOF with `close`; only from the attached terminal while one is. */
+  async input(
+    ref: string,
+    name: string,
+    o: { data?: string | undefined; close?: boolean | undefined; token?: string | undefined },
+  ) {
+    const lease = this.leases.get(this.leaseKey(ref, name));
+    if (o.token !== undefined || (lease && lease.until > Date.now())) this.renew(ref, name, o.token ?? '');
     if (o.data) await this.call(ref, { op: 'session_write', name, data: o.data });
     if (o.close) await this.call(ref, { op: 'session_close_stdin', name });
   }
