@@ -8,22 +8,27 @@ export interface LiveNames {
   kernels: string[];
   catalogKernels: string[];
   catalogImages: string[];
+  /** Sessions of the VM named in `vm session <verb> VM …`, when the line being completed has one. */
+  sessions: string[];
 }
 
 /**
  * Names from a running daemon, for `banger complete -- …`. Never starts a
  * daemon and never fails: without one, completion just offers no names.
  */
-export async function fetchLiveNames(): Promise<LiveNames | undefined> {
+export async function fetchLiveNames(words: readonly string[] = []): Promise<LiveNames | undefined> {
+  // `vm session logs dev <TAB>`: the words so far name the VM whose sessions are offered.
+  const sessionVm = words[0] === 'vm' && words[1] === 'session' && words.length >= 5 ? words[3] : undefined;
   try {
     const { client } = await connect({ autoStart: false });
     try {
-      const [vms, images, kernels, catalog, catalogImages] = await Promise.all([
+      const [vms, images, kernels, catalog, catalogImages, sessions] = await Promise.all([
         client.listVms(),
         client.listImages(),
         client.listKernels(),
         client.availableKernels(),
         client.availableImages(),
+        sessionVm ? client.listSessions(sessionVm).catch(() => ({ sessions: [] })) : { sessions: [] },
       ]);
       return {
         vms: vms.vms.map((v) => v.name),
@@ -31,6 +36,7 @@ export async function fetchLiveNames(): Promise<LiveNames | undefined> {
         catalogImages: catalogImages.images.map((i) => i.name),
         kernels: kernels.kernels.map((k) => k.name),
         catalogKernels: catalog.kernels.map((k) => k.name),
+        sessions: sessions.sessions.map((x) => x.name),
       };
     } finally {
       await client.close();
@@ -61,6 +67,11 @@ export function applyLiveNames(program: Command, names: LiveNames): void {
     if (cmd.registeredArguments[0]?.name() === 'vm') argument(['vm', cmd.name()], names.vms);
   }
   argument(['vm', 'workspace', 'prepare'], names.vms);
+  for (const cmd of find(program, ['vm', 'session'])?.commands ?? []) {
+    argument(['vm', 'session', cmd.name()], names.vms);
+    const second = cmd.registeredArguments[1];
+    if (second?.name() === 'name' && names.sessions.length > 0) second.choices(names.sessions);
+  }
   for (const verb of ['show', 'delete', 'promote']) argument(['image', verb], names.images);
   argument(['image', 'pull'], names.catalogImages);
   for (const verb of ['show', 'delete']) argument(['kernel', verb], names.kernels);

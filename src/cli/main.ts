@@ -22,7 +22,8 @@ async function main(): Promise<void> {
       ? (await import('@bomb.sh/tab/commander')).default
       : undefined;
   // Completion handlers are synchronous: fetch resource names before building the tree.
-  const program = buildProgram(verb === 'complete' ? await fetchLiveNames() : undefined, tab);
+  const words = process.argv.slice(process.argv.indexOf('--') + 1);
+  const program = buildProgram(verb === 'complete' ? await fetchLiveNames(words) : undefined, tab);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);
