@@ -25,9 +25,13 @@ const log = progressLog(values.json);
  * accepts once ssh.service is active (Type=notify: sshd says when it listens).
  */
 const PROBE = [
+  // sshd now accepts before the boot finishes: wait for it, so FinishTimestamp and
+  // critical-chain are filled in (the timestamps do not depend on when they are read).
+  'state=$(systemctl is-system-running --wait)',
   'systemctl show -P UserspaceTimestampMonotonic',
   'systemctl show -P ActiveEnterTimestampMonotonic ssh.service',
   'systemctl show -P FinishTimestampMonotonic',
+  'echo "$state"',
 ].join('; ');
 
 interface Boot {
@@ -35,10 +39,13 @@ interface Boot {
   userspace_to_sshd_ms: number;
   ratio: number;
   userspace_to_finished_ms: number;
+  /** `systemctl is-system-running` once the boot is done: running, or degraded when a unit failed. */
+  system_state: string;
 }
 
 async function measure(h: VmHarness, vm: string): Promise<Boot> {
   const out = (await mustRun(h, ['vm', 'ssh', vm, '--', 'sh', '-c', PROBE])).stdout.trim().split('\n');
+  const state = out.pop() ?? '';
   const [userspace, sshd, finished] = out.map((v) => Number(v) / 1000);
   if (!userspace || !sshd) throw new Error(`unexpected probe output: ${out.join(' | ')}`);
   return {
@@ -46,6 +53,7 @@ async function measure(h: VmHarness, vm: string): Promise<Boot> {
     userspace_to_sshd_ms: Math.round(sshd - userspace),
     ratio: Number(((sshd - userspace) / userspace).toFixed(2)),
     userspace_to_finished_ms: finished ? Math.round(finished - userspace) : 0,
+    system_state: state,
   };
 }
 

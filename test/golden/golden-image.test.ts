@@ -4,13 +4,19 @@ import { build as esbuild } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildGoldenImage, defaultPackagesFile } from '../../src/host/images/golden/build-golden.js';
 import {
+  DISABLED_GENERATORS,
   DOCKER_DAEMON_JSON,
+  DOCKER_SOCKET_DROP_IN,
   HOST_KEY_UNIT_NAME,
   JOURNALD_DROP_IN,
   MASKED_UNITS,
+  MOUNT_AFTER_SSH_DROP_IN,
+  MOUNTS_AFTER_SSH,
   SSH_SERVICE_DROP_IN,
   SSHD_DROP_IN,
   SSHD_DROP_IN_PATH,
+  TMPFILES_TMP,
+  TMPFILES_TMP_PATH,
 } from '../../src/host/images/golden/guest-config.js';
 import { SpawnRunner } from '../../src/host/runner.js';
 import { makeTempDir } from '../kernel/support/temp-dir.js';
@@ -189,6 +195,40 @@ describe('golden image debian-bookworm (mmdebstrap, real Debian archive)', () =>
       mode: 0o755,
     });
     expect(await cat(image.rootfs, '/var/lib/dpkg/diversions')).not.toMatch(/update-initramfs/);
+  });
+
+  it('puts sshd on the shortest boot path without dropping docker.socket, the journal or udev', async () => {
+    const hostKeyUnit = await cat(image.rootfs, `/etc/systemd/system/${HOST_KEY_UNIT_NAME}`);
+    expect(hostKeyUnit).toMatch(/^DefaultDependencies=no$/m);
+    expect(hostKeyUnit).not.toMatch(/local-fs\.target/);
+    for (const g of DISABLED_GENERATORS) {
+      expect(await inode(image.rootfs, `/etc/systemd/system-generators/${g}`), g).toMatchObject({
+        fastLink: '/dev/null',
+      });
+      // The generator itself is still in the image (a user can remove the link).
+      expect(await ls(image.rootfs, '/usr/lib/systemd/system-generators')).toContain(g);
+    }
+    // fstab, rc.local and init scripts still work.
+    for (const kept of ['systemd-fstab-generator', 'systemd-rc-local-generator', 'systemd-sysv-generator'])
+      expect(DISABLED_GENERATORS).not.toContain(kept);
+    for (const m of MOUNTS_AFTER_SSH)
+      expect(await cat(image.rootfs, `/etc/systemd/system/${m}.d/banger.conf`), m).toBe(
+        MOUNT_AFTER_SSH_DROP_IN,
+      );
+    expect(await cat(image.rootfs, '/etc/systemd/system/docker.socket.d/banger.conf')).toBe(
+      DOCKER_SOCKET_DROP_IN,
+    );
+    expect(await cat(image.rootfs, TMPFILES_TMP_PATH)).toBe(TMPFILES_TMP);
+    for (const unit of ['systemd-journal-flush.service', 'modprobe@drm.service']) {
+      expect(MASKED_UNITS).toContain(unit);
+      expect(await inode(image.rootfs, `/etc/systemd/system/${unit}`), unit).toMatchObject({
+        fastLink: '/dev/null',
+      });
+    }
+    // What users rely on is not masked: docker's socket, journald, udev.
+    const masked = await ls(image.rootfs, '/etc/systemd/system');
+    for (const unit of ['docker.socket', 'systemd-journald.service', 'systemd-udevd.service', 'dbus.service'])
+      expect(masked).not.toContain(unit);
   });
 
   it('leaves /root as an empty 0700 mount point and puts its content in work-seed.ext4', async () => {

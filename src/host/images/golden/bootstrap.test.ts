@@ -7,6 +7,7 @@ import {
   REBOOT_ALIASED_TARGETS,
   SHUTDOWN_HOOK,
   SHUTDOWN_HOOK_PATH,
+  SSH_SERVICE_DROP_IN,
   SSHD_DROP_IN,
 } from './guest-config.js';
 
@@ -67,6 +68,20 @@ describe('mmdebstrap command line', () => {
     expect(script).toContain(`'${SHUTDOWN_HOOK}' > "$root${SHUTDOWN_HOOK_PATH}"`);
     expect(script).toContain(`chmod 0755 "$root${SHUTDOWN_HOOK_PATH}"`);
     expect(SHUTDOWN_HOOK).toMatch(/poweroff\|halt\) sync; echo b > \/proc\/sysrq-trigger/);
+  });
+});
+
+describe('sshd on the boot path', () => {
+  it('orders ssh.service only after the journal sockets and keeps it stopping at shutdown', () => {
+    const unit = SSH_SERVICE_DROP_IN.split('\n');
+    expect(unit).toContain('DefaultDependencies=no');
+    expect(unit).toContain('After=systemd-journald.socket systemd-journald-dev-log.socket');
+    expect(unit).toContain('Conflicts=shutdown.target');
+    expect(unit).toContain('Before=shutdown.target');
+    expect(unit).toContain('ExecStartPre=');
+    expect(customizeScript()).toContain(
+      `'${SSH_SERVICE_DROP_IN}' > "$root/etc/systemd/system/ssh.service.d/banger.conf"`,
+    );
   });
 });
 
