@@ -4,10 +4,12 @@
 // a busybox image (no systemd, no libc), also with the guest's network down;
 // the still-running reminder after `vm ssh` depends on the VM still running.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
+import { layerOf, writeLayout } from '../oci/helpers/layout.js';
+import { pushLayout, startRegistry } from '../oci/helpers/registry.js';
 import { goldenImage } from '../support/golden-image.js';
 import {
   createVmHarness,
@@ -46,6 +48,10 @@ async function agentAnswers(name: string, since = 0, timeoutMs = 120_000): Promi
   throw new Error(`the agent of ${name} never answered: ${JSON.stringify(last)}`);
 }
 
+/** busybox init: Ctrl-Alt-Del (banger's graceful stop) reboots, which ends the VM. */
+const INITTAB =
+  '::sysinit:/bin/busybox mount -t proc proc /proc\n::ctrlaltdel:/bin/busybox reboot -f\n::respawn:/bin/busybox sleep 3600\n';
+
 /** A root filesystem with busybox as init and nothing else: no systemd, no libc, no sshd. */
 async function registerBusyboxImage(name: string): Promise<void> {
   const root = join(h.root, `rootfs-${name}`);
@@ -53,11 +59,7 @@ async function registerBusyboxImage(name: string): Promise<void> {
     mkdirSync(join(root, dir), { recursive: true });
   copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
   chmodSync(join(root, 'bin/busybox'), 0o755);
-  // busybox init: Ctrl-Alt-Del (banger's graceful stop) reboots, which ends the VM.
-  writeFileSync(
-    join(root, 'etc/inittab'),
-    '::sysinit:/bin/busybox mount -t proc proc /proc\n::ctrlaltdel:/bin/busybox reboot -f\n::respawn:/bin/busybox sleep 3600\n',
-  );
+  writeFileSync(join(root, 'etc/inittab'), INITTAB);
   execFileSync('ln', ['-s', '/bin/busybox', join(root, 'sbin/init')]);
   const rootfs = join(h.root, `${name}.ext4`);
   execFileSync('mkfs.ext4', ['-q', '-F', '-d', root, rootfs, '64M']);
@@ -128,5 +130,35 @@ describe('the guest agent', () => {
     await ok(['vm', 'create', '--name', 'tiny', '--image', 'tiny', '--no-wait']);
     expect((await agentAnswers('tiny')).agent?.answering).toBe(true);
     await ok(['vm', 'delete', 'tiny'], 120_000);
+  });
+
+  it('answers on an image pulled from an OCI registry (busybox init, no libc)', {
+    timeout: 600_000,
+  }, async () => {
+    // The registry runs in the harness's namespace, where its daemon can reach it on loopback.
+    const registry = await startRegistry({ netns: h.netns.name });
+    try {
+      const dirs = ['bin/', 'sbin/', 'etc/', 'proc/', 'sys/', 'dev/', 'root/', 'tmp/'];
+      const layer = await layerOf([
+        ...dirs.map((name) => ({ name, type: 'directory' as const })),
+        { name: 'bin/busybox', content: readFileSync('/bin/busybox'), mode: 0o755 },
+        { name: 'sbin/init', type: 'symlink' as const, linkname: '/bin/busybox' },
+        { name: 'etc/inittab', content: INITTAB },
+      ]);
+      const layout = join(h.root, 'oci-layout');
+      await writeLayout(layout, 'v1', [{ layers: [layer] }]);
+      const ref = `${registry.host}/tiny/agent:v1`;
+      await pushLayout(layout, 'v1', ref, h.netns.name);
+      // A pulled image boots with the default kernel set: the golden image's, so nothing is downloaded.
+      const kernels = join(h.stateDir, 'kernels');
+      mkdirSync(kernels, { recursive: true });
+      execFileSync('cp', ['-a', (await goldenImage()).kernelDir, join(kernels, 'debian-bookworm-cloud')]);
+      await ok(['image', 'pull', ref, '--name', 'tiny-oci'], 300_000);
+      await ok(['vm', 'create', '--name', 'oci', '--image', 'tiny-oci', '--no-wait']);
+      expect((await agentAnswers('oci')).agent?.answering).toBe(true);
+      await ok(['vm', 'delete', 'oci'], 120_000);
+    } finally {
+      await registry.stop();
+    }
   });
 });

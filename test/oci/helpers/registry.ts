@@ -23,23 +23,48 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(host: string, child: ChildProcess, log: () => string): Promise<void> {
+/** `argv` run inside network namespace `netns` when one is given. */
+const inNetns = (netns: string | undefined, argv: string[]) =>
+  netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+
+async function answers(host: string, netns: string | undefined): Promise<boolean> {
+  if (netns) {
+    const r = await new SpawnRunner().run(
+      inNetns(netns, ['curl', '-sf', '-o', '/dev/null', `http://${host}/v2/`]),
+      {
+        check: false,
+      },
+    );
+    return r.exitCode === 0;
+  }
+  try {
+    return (await fetch(`http://${host}/v2/`)).status === 200;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+async function waitReady(
+  host: string,
+  child: ChildProcess,
+  log: () => string,
+  netns?: string,
+): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited early: ${log()}`);
-    try {
-      const res = await fetch(`http://${host}/v2/`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
+    if (await answers(host, netns)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`docker-registry did not start: ${log()}`);
 }
 
-/** Starts Debian's docker-registry on 127.0.0.1 with a private storage directory. */
-export async function startRegistry(): Promise<TestRegistry> {
+/**
+ * Starts Debian's docker-registry on 127.0.0.1 with a private storage
+ * directory; inside network namespace `netns` when given (where a test
+ * harness's daemon can reach it).
+ */
+export async function startRegistry(o: { netns?: string } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'banger-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -60,12 +85,13 @@ export async function startRegistry(): Promise<TestRegistry> {
       '',
     ].join('\n'),
   );
-  const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [cmd = '', ...args] = inNetns(o.netns, ['/usr/bin/docker-registry', 'serve', config]);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
   });
-  await waitReady(host, child, () => stderr);
+  await waitReady(host, child, () => stderr, o.netns);
   return {
     host,
     stop: async () => {
@@ -79,10 +105,15 @@ export async function startRegistry(): Promise<TestRegistry> {
   };
 }
 
-/** Pushes an OCI layout's tag to the registry with skopeo (all platforms of an index). */
-export async function pushLayout(layoutDir: string, tag: string, dest: string): Promise<void> {
+/** Pushes an OCI layout's tag to the registry with skopeo (all platforms of an index), from `netns` when given. */
+export async function pushLayout(
+  layoutDir: string,
+  tag: string,
+  dest: string,
+  netns?: string,
+): Promise<void> {
   await new SpawnRunner().run(
-    [
+    inNetns(netns, [
       'skopeo',
       'copy',
       '--all',
@@ -90,7 +121,7 @@ export async function pushLayout(layoutDir: string, tag: string, dest: string): 
       '--dest-tls-verify=false',
       `oci:${layoutDir}:${tag}`,
       `docker://${dest}`,
-    ],
+    ]),
     { timeoutMs: 60_000 },
   );
 }
