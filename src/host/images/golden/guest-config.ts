@@ -135,9 +135,9 @@ RuntimeMaxUse=64M
  * - ExecStartPre= empty: sshd -t ran when the image was built (customizeScript)
  *   instead of on every boot, which costs seconds under emulation.
  *
- * A session opened before dbus is up is not registered with logind
- * (pam_systemd is optional in Debian's PAM stack and fails at once without
- * the bus socket); later sessions are.
+ * Nothing in a login waits for the rest of the boot: the image has no
+ * libpam-systemd (sessions were never registered with logind, so dbus is not
+ * on the way), and docker.socket listens from the start (DOCKER_SOCKET_DROP_IN).
  */
 export const SSH_SERVICE_DROP_IN = `# Written by banger: sshd starts as soon as the root is up (see guest-config.ts); sshd -t ran when the image was built.
 [Unit]
