@@ -78,6 +78,8 @@ describe('auto_stop_stale_after', () => {
     );
 
     await ok(['vm', 'start', '--no-wait', 'busy']);
+    // The auto-stop time appears with the VM's first sample (every 200 ms here).
+    await until('a first sample of busy', async () => (await show('busy')).autoStopAt !== undefined);
     const running = await show('busy');
     expect(running.state).toBe('running');
     expect(Date.parse(running.autoStopAt ?? '')).toBeGreaterThan(Date.now() - 1000);
@@ -102,7 +104,7 @@ describe('auto_stop_stale_after', () => {
 
     const log = readFileSync(join(h.stateDir, 'bangerd.log'), 'utf8')
       .split('\n')
-      .filter((l) => l.includes('auto-stop: stopping an idle VM'))
+      .filter((l) => l.includes('auto-stop: stopped an idle VM'))
       .map((l) => JSON.parse(l) as { name: string; stopAfterMs: number });
     expect(log.map((l) => [l.name, l.stopAfterMs])).toEqual([['idle', 2000]]);
 

@@ -128,6 +128,38 @@ describe('guest agent client', () => {
     expect(err.message).toContain(text);
   });
 
+  it('fails the request, not the process, when the connection is reset after the handshake', async () => {
+    // Closing with our request unread makes the kernel reset the connection (ECONNRESET on our side).
+    const resets = await vmm((socket) => {
+      socket.pause();
+      socket.write('OK 1\n');
+      setTimeout(() => socket.destroy(), 200);
+    });
+    expect((await rejection(pingAgent(resets, 1000))).code).toBe('operation_failed');
+  });
+
+  it('reads a response line of several hundred KB (a session log chunk)', async () => {
+    const big = 'x'.repeat(400_000);
+    const path = await vmm(agent(() => `${JSON.stringify({ ok: true, data: big })}\n`));
+    expect((await agentRequest(path, { op: 'session_logs' }, 2000)).data).toBe(big);
+  });
+
+  it('shows a refusal as one printable line of bounded length', async () => {
+    const hostile = `bad\u001b]0;pwned\u0007 thing\nsecond line${'y'.repeat(1000)}`;
+    const err = await rejection(
+      agentRequest(await vmm(agent(() => `${JSON.stringify({ ok: false, error: hostile })}\n`)), {}, 1000),
+    );
+    expect(err.message).toBe('bad?]0;pwned? thing');
+    const long = await rejection(
+      agentRequest(
+        await vmm(agent(() => `${JSON.stringify({ ok: false, error: 'z'.repeat(1000) })}\n`)),
+        {},
+        1000,
+      ),
+    );
+    expect(long.message).toBe(`${'z'.repeat(300)}…`);
+  });
+
   it('rejects an agent that closes or stays silent', async () => {
     const closes = await vmm((socket) => {
       socket.write('OK 1\n');

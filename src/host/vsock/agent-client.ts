@@ -4,8 +4,16 @@ import { connectVsock } from './hybrid.js';
 /** The vsock port banger's guest agent listens on (docs/guest-agent.md). */
 const AGENT_VSOCK_PORT = 52;
 
-/** The longest response line read from the agent. */
-const MAX_LINE = 64 * 1024;
+/** The longest response line read from the agent (a session log chunk of 256 KiB is ~350 KB of base64). */
+const MAX_LINE = 4 * 1024 * 1024;
+
+/** The agent's refusal as one printable line of reasonable length: it is the guest's text, shown to the user. */
+function refusalLine(error: unknown): string {
+  if (typeof error !== 'string' || error === '') return 'the guest agent refused, giving no reason';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+  const line = (error.split('\n')[0] ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
 
 export interface AgentPing {
   agent: string;
@@ -61,8 +69,7 @@ export async function agentRequest(
         }
         const object = reply as Record<string, unknown>;
         if (object.ok !== true) {
-          const why =
-            typeof object.error === 'string' ? object.error : 'the guest agent refused, giving no reason';
+          const why = refusalLine(object.error);
           done(new AppError('operation_failed', why, { details: { agentError: why } }));
           return;
         }
@@ -70,6 +77,10 @@ export async function agentRequest(
       });
       socket.on('close', () =>
         done(new AppError('operation_failed', 'the guest agent closed the connection without answering')),
+      );
+      // A reset (the VM stopping, a hostile guest) must fail this request, never the daemon.
+      socket.on('error', (err) =>
+        done(new AppError('operation_failed', `the guest agent connection failed: ${err.message}`)),
       );
       socket.resume();
       socket.write(`${JSON.stringify({ id: 1, ...request })}\n`);
@@ -82,11 +93,13 @@ export async function agentRequest(
 /** Asks the agent how the guest is: uptime and load. */
 export async function pingAgent(udsPath: string, timeoutMs: number): Promise<AgentPing> {
   const r = await agentRequest(udsPath, { op: 'ping' }, timeoutMs);
-  const load = Array.isArray(r.load) ? r.load.filter((n): n is number => typeof n === 'number') : [];
+  const load = Array.isArray(r.load)
+    ? r.load.filter((n): n is number => typeof n === 'number' && Number.isFinite(n)).slice(0, 3)
+    : [];
   return {
     agent: typeof r.agent === 'string' ? r.agent : 'unknown',
     protocol: typeof r.protocol === 'number' ? r.protocol : 0,
-    uptimeSeconds: typeof r.uptime_s === 'number' ? r.uptime_s : 0,
+    uptimeSeconds: typeof r.uptime_s === 'number' && Number.isFinite(r.uptime_s) ? r.uptime_s : 0,
     load,
   };
 }

@@ -41,6 +41,8 @@ export function connectVsock(udsPath: string, port: number, timeoutMs: number): 
       socket.off('error', onError);
       const rest = line.subarray(end + 1);
       if (rest.length > 0) socket.unshift(rest);
+      // Until the caller listens, an error (a reset) must not be an unhandled 'error' event.
+      socket.on('error', () => {});
       resolve(socket);
     };
     const onClose = () => fail('nothing in the guest accepted the connection');

@@ -6,7 +6,7 @@ import { AppError } from '../../../domain/errors.js';
 import { SESSION_SIGNALS } from '../../../domain/session.js';
 import { integerArg } from '../../args.js';
 import { printFields, printJson, printTable } from '../../output.js';
-import { terminalSafeStream } from '../../terminal-safe.js';
+import { terminalSafe, terminalSafeStream } from '../../terminal-safe.js';
 import { withClient } from './lifecycle.js';
 import { registerSessionAttach } from './session-attach.js';
 
@@ -34,8 +34,10 @@ export async function* sessionOutput(
     });
     const data = Buffer.from(chunk.data, 'base64');
     if (data.length > 0) yield data;
-    offset = chunk.next;
-    if (data.length > 0) continue; // more may be waiting right away
+    // The guest says where to go on; only forward (a guest cannot make this loop spin in place).
+    const advanced = chunk.next > offset;
+    if (advanced) offset = chunk.next;
+    if (data.length > 0 && advanced) continue; // more may be waiting right away
     if (!o.follow || !chunk.running) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -104,7 +106,12 @@ export function registerSessionCommands(vm: Command): void {
         }
         printTable(
           ['name', 'pid', 'state', 'started', 'command'],
-          sessions.map((s) => [s.name, String(s.pid), describeState(s), s.startedAt, s.argv.join(' ')]),
+          // Everything here comes from the guest: shown with control characters escaped.
+          sessions.map((s) =>
+            [s.name, String(s.pid), describeState(s), s.startedAt, s.argv.join(' ')].map((c) =>
+              terminalSafe(c),
+            ),
+          ),
         );
       }),
     );
@@ -119,7 +126,7 @@ export function registerSessionCommands(vm: Command): void {
       withClient(async (client) => {
         const { session: s } = await client.showSession(ref, name);
         if (o.json) return printJson(s);
-        printFields([
+        const fields: [string, string][] = [
           ['name', s.name],
           ['state', describeState(s)],
           ['pid', String(s.pid)],
@@ -127,8 +134,9 @@ export function registerSessionCommands(vm: Command): void {
           ['cwd', s.cwd],
           ['stdin', s.stdin],
           ['started', s.startedAt],
-          ...(s.endedAt ? [['ended', s.endedAt] as const] : []),
-        ]);
+          ...(s.endedAt ? [['ended', s.endedAt] as [string, string]] : []),
+        ];
+        printFields(fields.map(([k, v]) => [k, terminalSafe(v)] as const));
       }),
     );
 
@@ -157,9 +165,10 @@ export function registerSessionCommands(vm: Command): void {
     .description('SIGTERM, then SIGKILL after the grace period; waits for the exit')
     .argument('<vm>', 'VM name, id or unique id prefix')
     .argument('<name>', 'session name')
-    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL', integerArg, 5)
+    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL (at most 600)', integerArg, 5)
     .action((ref: string, name: string, o: { grace: number }) =>
       withClient(async (client) => {
+        if (o.grace > 600) throw new AppError('invalid_argument', `--grace ${o.grace}: at most 600 seconds`);
         await client.stopSession(ref, name, o.grace * 1000);
         const deadline = Date.now() + o.grace * 1000 + 10_000;
         for (;;) {

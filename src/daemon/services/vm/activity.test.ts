@@ -26,6 +26,8 @@ function world(o: { stopAfterMs?: number; vms: RunningVm[] }) {
     stopped: [] as string[],
     askedIps: [] as string[][],
     probed: [] as string[],
+    withSessions: new Set<string>(),
+    refuseStop: false,
   };
   const logger = silentLogger();
   const info = vi.spyOn(logger, 'info');
@@ -43,9 +45,12 @@ function world(o: { stopAfterMs?: number; vms: RunningVm[] }) {
     probeAgent: async (id) => {
       state.probed.push(id);
       if (id === 'bb') throw new Error('a failed probe changes nothing');
+      return state.withSessions.has(id);
     },
     stop: async (id) => {
+      if (state.refuseStop) return false;
       state.stopped.push(id);
+      return true;
     },
     logger,
     stopAfterMs: o.stopAfterMs,
@@ -102,7 +107,7 @@ describe('ActivityMonitor', () => {
     expect(state.stopped).toEqual(['a']);
     expect(info).toHaveBeenCalledWith(
       { vmId: 'a', name: 'vm-a', idleMs: 10_000, stopAfterMs: 10_000 },
-      'auto-stop: stopping an idle VM',
+      'auto-stop: stopped an idle VM',
     );
     expect(monitor.sample('a')).toBeUndefined();
     expect(monitor.autoStopAt('a')).toBeUndefined();
@@ -111,6 +116,7 @@ describe('ActivityMonitor', () => {
   it.each([
     ['a connection', (s: ReturnType<typeof world>['state']) => s.connections.set('10.0.0.1', 1)],
     ['an operation in progress', (s: ReturnType<typeof world>['state']) => s.busy.add('a')],
+    ['a running session', (s: ReturnType<typeof world>['state']) => s.withSessions.add('a')],
     [
       'CPU at the threshold',
       (s: ReturnType<typeof world>['state']) => s.cpu.set(100, (s.cpu.get(100) ?? 0) + 0.06),
@@ -128,6 +134,7 @@ describe('ActivityMonitor', () => {
     // Activity ends: stopped stopAfterMs later.
     state.connections.clear();
     state.busy.clear();
+    state.withSessions.clear();
     state.now += 10_000;
     await monitor.tick();
     expect(state.stopped).toEqual(['a']);
@@ -171,6 +178,26 @@ describe('ActivityMonitor', () => {
     expect(monitor.sample('a')).toBeUndefined();
     expect(monitor.sample('bb')).toBeUndefined();
     expect(state.stopped).toEqual([]);
+  });
+
+  it('counts a touch (a session request) as activity, and logs only a stop that happened', async () => {
+    const { state, monitor, info } = world({ stopAfterMs: 10_000, vms: [vm('a')] });
+    await monitor.tick();
+    state.now += 9000;
+    monitor.touch('a');
+    expect(monitor.stillIdle('a')).toBe(false);
+    state.now += 9000;
+    await monitor.tick();
+    expect(state.stopped).toEqual([]);
+    state.now += 1000;
+    expect(monitor.stillIdle('a')).toBe(true);
+    // The service found it active again under its lock: nothing stopped, nothing logged, still tracked.
+    state.refuseStop = true;
+    await monitor.tick();
+    expect(state.stopped).toEqual([]);
+    expect(info).not.toHaveBeenCalledWith(expect.anything(), 'auto-stop: stopped an idle VM');
+    expect(monitor.sample('a')).toBeDefined();
+    monitor.touch('nope'); // an unknown VM: nothing to do
   });
 
   it('start() samples on its interval and close() stops it', async () => {

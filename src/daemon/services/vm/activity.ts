@@ -35,10 +35,18 @@ export interface ActivityDeps {
   connections(ips: ReadonlySet<string>): Map<string, number>;
   /** True while an operation (start, stop, set...) holds or waits for the VM. */
   busy(id: string): boolean;
-  /** Asks the VM's guest agent how it is (the service keeps the answer); run with each sample. */
-  probeAgent?(id: string): Promise<unknown>;
-  /** Stops the VM the way `vm stop` does. */
-  stop(id: string): Promise<unknown>;
+  /**
+   * Asks the VM's guest agent how it is (the service keeps the answer); run
+   * with each sample. Resolves true when the guest has running sessions,
+   * which count as activity.
+   */
+  probeAgent?(id: string): Promise<boolean>;
+  /**
+   * Stops the VM the way `vm stop` does, unless it turned active since the
+   * decision (the service checks again under the VM's lock, see stillIdle);
+   * resolves whether it stopped it.
+   */
+  stop(id: string): Promise<boolean>;
   logger: Logger;
   /** Stop VMs idle for this long; undefined never stops anything. */
   stopAfterMs: number | undefined;
@@ -49,8 +57,9 @@ export interface ActivityDeps {
  * Samples every running VM at a fixed interval: CPU share, RSS and open
  * connections. A VM is active in a sample when its Firecracker used at
  * least IDLE_CPU_PERCENT of a CPU, anything on the host has a TCP
- * connection with it (an SSH session, a browser on a dev server), or an
- * operation is in progress on it. With `stopAfterMs` set, a VM idle for
+ * connection with it (an SSH session, a browser on a dev server), its guest
+ * agent runs sessions, or an operation is in progress on it; `touch` (a
+ * session request) counts too. With `stopAfterMs` set, a VM idle for
  * that long is stopped, and logged.
  */
 export class ActivityMonitor {
@@ -76,6 +85,18 @@ export class ActivityMonitor {
     return stopAfterMs === undefined || !s ? undefined : s.lastActiveAt + stopAfterMs;
   }
 
+  /** Something used the VM just now (a session request): its idle period starts again. */
+  touch(id: string): void {
+    const s = this.samples.get(id);
+    if (s) s.lastActiveAt = Math.max(s.lastActiveAt, this.now());
+  }
+
+  /** Whether the VM is still due to be stopped: its idle time (by the last sample and touches) has run out. */
+  stillIdle(id: string): boolean {
+    const stopAt = this.autoStopAt(id);
+    return stopAt !== undefined && this.now() >= stopAt;
+  }
+
   /** Samples every `intervalMs` until close(); one tick at a time. */
   start(intervalMs: number): void {
     this.timer ??= setInterval(() => {
@@ -97,19 +118,28 @@ export class ActivityMonitor {
     const vms = this.deps.running();
     const ids = new Set(vms.map((vm) => vm.id));
     for (const id of this.samples.keys()) if (!ids.has(id)) this.samples.delete(id);
+    // The agents first (up to a second each, in parallel), so the decision below uses fresh facts.
+    const withSessions = new Set<string>();
+    await Promise.all(
+      vms.map(async (vm) => {
+        if ((await this.deps.probeAgent?.(vm.id).catch(() => false)) === true) withSessions.add(vm.id);
+      }),
+    );
     const connections = this.deps.connections(new Set(vms.map((vm) => vm.guestIp)));
     const stale: RunningVm[] = [];
-    const probes = vms.map((vm) => this.deps.probeAgent?.(vm.id).catch(() => undefined));
     for (const vm of vms) {
-      const sample = await this.sampleOne(vm, connections.get(vm.guestIp) ?? 0);
+      const sample = await this.sampleOne(vm, connections.get(vm.guestIp) ?? 0, withSessions.has(vm.id));
       const stopAt = this.autoStopAt(vm.id);
       if (sample && stopAt !== undefined && sample.at >= stopAt) stale.push(vm);
     }
-    await Promise.all(probes);
     await Promise.all(stale.map((vm) => this.stopStale(vm)));
   }
 
-  private async sampleOne(vm: RunningVm, connections: number): Promise<ActivitySample | undefined> {
+  private async sampleOne(
+    vm: RunningVm,
+    connections: number,
+    sessions: boolean,
+  ): Promise<ActivitySample | undefined> {
     const usage = await this.deps.usage(vm.handle).catch(() => undefined);
     if (!usage) {
       this.samples.delete(vm.id); // exited: the runtime releases it
@@ -123,6 +153,7 @@ export class ActivityMonitor {
       same && elapsedSeconds > 0 ? ((usage.cpuSeconds - same.cpuSeconds) / elapsedSeconds) * 100 : undefined;
     const active =
       connections > 0 ||
+      sessions ||
       this.deps.busy(vm.id) ||
       (cpuPercent !== undefined && cpuPercent >= IDLE_CPU_PERCENT);
     const started = Date.parse(vm.startedAt);
@@ -144,13 +175,16 @@ export class ActivityMonitor {
 
   private async stopStale(vm: RunningVm): Promise<void> {
     const idleMs = this.now() - (this.samples.get(vm.id)?.lastActiveAt ?? this.now());
-    this.deps.logger.info(
-      { vmId: vm.id, name: vm.name, idleMs, stopAfterMs: this.deps.stopAfterMs },
-      'auto-stop: stopping an idle VM',
-    );
-    this.samples.delete(vm.id);
-    await this.deps.stop(vm.id).catch((err: unknown) => {
+    const stopped = await this.deps.stop(vm.id).catch((err: unknown) => {
       this.deps.logger.warn({ vmId: vm.id, err }, 'auto-stop failed');
+      return false;
     });
+    if (stopped) {
+      this.samples.delete(vm.id);
+      this.deps.logger.info(
+        { vmId: vm.id, name: vm.name, idleMs, stopAfterMs: this.deps.stopAfterMs },
+        'auto-stop: stopped an idle VM',
+      );
+    }
   }
 }

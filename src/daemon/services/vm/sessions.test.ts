@@ -27,6 +27,7 @@ function service(agent: (body: Record<string, unknown>) => Record<string, unknow
       },
     },
     runtime: { get: () => (running ? {} : undefined) },
+    activity: { touch: () => {} },
     vmDir: () => '/vms/id1',
   } as unknown as VmService;
   return { sessions: new SessionService(vms), asked };

@@ -6,6 +6,9 @@ import type { VmService } from './vm-service.js';
 /** How long a session request may take the guest agent (a start runs its preflight). */
 const SESSION_TIMEOUT_MS = 10_000;
 
+/** The most a `logs` call returns. */
+const LOG_CHUNK_BYTES = 64 * 1024;
+
 /** An attach lease lapses this long after its holder last polled (a client that died lets go). */
 const ATTACH_LEASE_MS = 5000;
 
@@ -117,6 +120,8 @@ export class SessionService {
         `VM ${vm.name} is not running; start it with \`banger vm start ${vm.name}\``,
       );
     }
+    // Using a VM's sessions is using the VM (auto_stop_stale_after).
+    this.vms.activity.touch(vm.id);
     try {
       return await this.vms.deps.agent.request(this.vms.vmDir(vm.id), body, SESSION_TIMEOUT_MS);
     } catch (err) {
@@ -160,7 +165,8 @@ export class SessionService {
       name,
       stream: q.stream,
       offset: q.offset,
-      ...(q.max !== undefined ? { max: q.max } : {}),
+      // 64 KiB a call keeps every answer a modest line; a reader simply asks again.
+      max: Math.min(q.max ?? LOG_CHUNK_BYTES, LOG_CHUNK_BYTES),
     });
     return {
       data: str(r.data),

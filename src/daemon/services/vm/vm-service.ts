@@ -100,8 +100,8 @@ export class VmService {
       usage: (handle) => this.deps.driver.stats(handle, { metrics: false }),
       connections: (ips) => this.deps.connections?.(ips) ?? new Map(),
       busy: (id) => this.locks.busy(id) || this.inFlight.has(id),
-      probeAgent: (id) => this.probeAgent(id),
-      stop: (id) => this.stop(id),
+      probeAgent: (id) => this.probeGuest(id),
+      stop: (id) => this.stopIfStillIdle(id),
       logger: deps.logger,
       stopAfterMs: deps.config.autoStopStaleAfterMs,
     });
@@ -128,6 +128,27 @@ export class VmService {
     const { id } = this.deps.repo.resolve(ref);
     if (this.runtime.get(id)) await this.probeAgent(id);
     return this.show(id);
+  }
+
+  /** The activity sample's probe: the agent's health for views, and whether the guest runs sessions. */
+  private async probeGuest(id: string): Promise<boolean> {
+    if (!(await this.probeAgent(id))) return false;
+    const listed = await this.deps.agent
+      .request(this.vmDir(id), { op: 'session_list' }, AGENT_TIMEOUT_MS)
+      .catch(() => undefined);
+    const sessions = Array.isArray(listed?.sessions) ? listed.sessions : [];
+    return sessions.some((s) => (s as { state?: unknown } | null)?.state === 'running');
+  }
+
+  /** Auto-stop's stop: under the VM's lock, only if it is still running, idle, and nothing holds a connection to it. */
+  private async stopIfStillIdle(id: string): Promise<boolean> {
+    return this.locks.run(id, async () => {
+      const vm = this.deps.repo.get(id);
+      if (!vm || !this.runtime.get(id) || this.inFlight.has(id) || !this.activity.stillIdle(id)) return false;
+      if ((this.deps.connections?.(new Set([vm.guestIp])).get(vm.guestIp) ?? 0) > 0) return false;
+      await this.stopLocked(id);
+      return true;
+    });
   }
 
   /** Asks the guest agent and remembers the answer for views; false when it does not answer. */
