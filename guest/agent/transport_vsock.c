@@ -1,5 +1,6 @@
 #include "transport_vsock.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -14,9 +15,30 @@ static int listener = -1;
 /* The connection behind each pollfd that prepare() gave (index 0 is the listener). */
 static struct conn *polled[TRANSPORT_MAX_FDS];
 
-/* False only when the kernel says it has no vsock transport at all; when it
- * cannot tell (no /dev/vsock) the listener is trusted. */
+/* The virtio vsock driver's sysfs directory: its entries include one
+ * "virtioN" link per device it drives. */
+#define VSOCK_DRIVER_DIR "/sys/bus/virtio/drivers/vmw_vsock_virtio_transport"
+
+/* 1 when the virtio vsock driver drives a device, 0 when it drives none,
+ * -1 when there is no such driver to ask (vsock built differently). Device
+ * probing is done by the time the module is loaded, so this does not race
+ * the way /dev/vsock's node (created asynchronously) can. */
+static int virtio_vsock_device(void) {
+  DIR *d = opendir(VSOCK_DRIVER_DIR);
+  if (!d) return -1;
+  int found = 0;
+  struct dirent *e;
+  while (!found && (e = readdir(d)) != NULL) found = strncmp(e->d_name, "virtio", 6) == 0;
+  closedir(d);
+  return found;
+}
+
+/* False when the kernel has no vsock device: the virtio driver drives
+ * none, or /dev/vsock reports no local CID. When neither can tell, the
+ * listener is trusted. */
 static int has_transport(void) {
+  int device = virtio_vsock_device();
+  if (device >= 0) return device;
   int fd = devnode_open("/dev/vsock", "/sys/class/misc/vsock/dev", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 1;
   unsigned int cid = VSOCK_CID_ANY;
