@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../domain/errors.js';
+import { rejectionOf } from '../../testing/app-error.js';
 import { agentRequest, pingAgent } from './agent-client.js';
 import { connectVsock } from './hybrid.js';
 
@@ -47,16 +47,6 @@ const agent = (answer: (req: Record<string, unknown>) => string) => (socket: Soc
   });
 };
 
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('connectVsock', () => {
   it('keeps bytes the guest sent right after the acknowledgement', async () => {
     const path = await vmm((socket, line) => socket.write(`OK 7\nhello ${line}`));
@@ -89,13 +79,13 @@ describe('connectVsock', () => {
     ],
     ['silence', () => {}, 'timeout', 'no answer within 300 ms'],
   ])('rejects %s with one line', async (_what, behave, code, text) => {
-    const err = await rejection(connectVsock(await vmm(behave), 52, 300));
+    const err = await rejectionOf(connectVsock(await vmm(behave), 52, 300));
     expect(err.code).toBe(code);
     expect(err.message).toContain(`guest vsock port 52: ${text}`);
   });
 
   it('rejects when there is no socket at all', async () => {
-    const err = await rejection(connectVsock(join(dir, 'missing.sock'), 52, 300));
+    const err = await rejectionOf(connectVsock(join(dir, 'missing.sock'), 52, 300));
     expect(err.message).toMatch(/^guest vsock port 52: .*ENOENT/);
   });
 });
@@ -123,7 +113,7 @@ describe('guest agent client', () => {
     ['not JSON', 'nope\n', 'not JSON'],
     ['not an object', '[1]\n', 'not a JSON object'],
   ])('rejects %s', async (_what, line, text) => {
-    const err = await rejection(agentRequest(await vmm(agent(() => line)), { op: 'x' }, 1000));
+    const err = await rejectionOf(agentRequest(await vmm(agent(() => line)), { op: 'x' }, 1000));
     expect(err.code).toBe('operation_failed');
     expect(err.message).toContain(text);
   });
@@ -135,7 +125,7 @@ describe('guest agent client', () => {
       socket.write('OK 1\n');
       setTimeout(() => socket.destroy(), 200);
     });
-    expect((await rejection(pingAgent(resets, 1000))).code).toBe('operation_failed');
+    expect((await rejectionOf(pingAgent(resets, 1000))).code).toBe('operation_failed');
   });
 
   it('reads a response line of several hundred KB (a session log chunk)', async () => {
@@ -146,11 +136,11 @@ describe('guest agent client', () => {
 
   it('shows a refusal as one printable line of bounded length', async () => {
     const hostile = `bad\u001b]0;pwned\u0007 thing\nsecond line${'y'.repeat(1000)}`;
-    const err = await rejection(
+    const err = await rejectionOf(
       agentRequest(await vmm(agent(() => `${JSON.stringify({ ok: false, error: hostile })}\n`)), {}, 1000),
     );
     expect(err.message).toBe('bad?]0;pwned? thing');
-    const long = await rejection(
+    const long = await rejectionOf(
       agentRequest(
         await vmm(agent(() => `${JSON.stringify({ ok: false, error: 'z'.repeat(1000) })}\n`)),
         {},
@@ -165,8 +155,8 @@ describe('guest agent client', () => {
       socket.write('OK 1\n');
       socket.on('data', () => socket.end());
     });
-    expect((await rejection(pingAgent(closes, 1000))).message).toContain('closed the connection');
+    expect((await rejectionOf(pingAgent(closes, 1000))).message).toContain('closed the connection');
     const silent = await vmm((socket) => socket.write('OK 1\n'));
-    expect((await rejection(pingAgent(silent, 300))).code).toBe('timeout');
+    expect((await rejectionOf(pingAgent(silent, 300))).code).toBe('timeout');
   });
 });

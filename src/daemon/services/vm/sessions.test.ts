@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../domain/errors.js';
+import { rejectionOf } from '../../../testing/app-error.js';
 import { SessionService } from './sessions.js';
 import type { VmService } from './vm-service.js';
 
@@ -37,16 +38,6 @@ const refusal = (why: string) => {
   throw new AppError('operation_failed', why, { details: { agentError: why } });
 };
 
-async function error(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('SessionService', () => {
   it('maps the agent records to views', async () => {
     const { sessions } = service(() => ({
@@ -78,7 +69,7 @@ describe('SessionService', () => {
         endedAt: 'E',
       },
     ]);
-    expect((await error(sessions.show('dev', 'nope'))).code).toBe('not_found');
+    expect((await rejectionOf(sessions.show('dev', 'nope'))).code).toBe('not_found');
   });
 
   it.each([
@@ -96,7 +87,7 @@ describe('SessionService', () => {
     ['something else went wrong', 'operation_failed'],
   ])('keeps the agent line "%s" and gives it code %s', async (line, code) => {
     const { sessions } = service(() => refusal(line));
-    const err = await error(sessions.stop('dev', 'x'));
+    const err = await rejectionOf(sessions.stop('dev', 'x'));
     expect([err.code, err.message]).toEqual([code, line]);
   });
 
@@ -104,11 +95,11 @@ describe('SessionService', () => {
     const { sessions } = service(() => {
       throw new AppError('timeout', 'guest vsock port 52: no answer within 10000 ms');
     });
-    const silent = await error(sessions.list('dev'));
+    const silent = await rejectionOf(sessions.list('dev'));
     expect(silent.code).toBe('timeout');
     expect(silent.message).toMatch(/^the guest agent of VM dev is not answering \(.*\); sessions need it/);
     const stopped = service(() => ({ ok: true }), false);
-    expect((await error(stopped.sessions.list('dev'))).message).toMatch(/^VM dev is not running/);
+    expect((await rejectionOf(stopped.sessions.list('dev'))).message).toMatch(/^VM dev is not running/);
     expect(stopped.asked).toEqual([]);
   });
 
@@ -133,21 +124,21 @@ describe('SessionService', () => {
         : { ok: true, data: '', offset: 0, next: 0 },
     );
     const { token } = await sessions.attach('dev', 'cat');
-    expect((await error(sessions.attach('dev', 'cat'))).message).toBe(
+    expect((await rejectionOf(sessions.attach('dev', 'cat'))).message).toBe(
       'session cat is attached in another terminal; one attach at a time',
     );
-    expect((await error(sessions.input('dev', 'cat', { data: 'eA==' }))).code).toBe('conflict');
+    expect((await rejectionOf(sessions.input('dev', 'cat', { data: 'eA==' }))).code).toBe('conflict');
     await sessions.input('dev', 'cat', { data: 'eA==', token });
     await sessions.logs('dev', 'cat', { stream: 'stdout', offset: 0, token });
     expect(asked.filter((b) => b.op === 'session_write')).toEqual([
       { op: 'session_write', name: 'cat', data: 'eA==' },
     ]);
     sessions.detach('dev', 'cat', 'not-the-token');
-    expect((await error(sessions.attach('dev', 'cat'))).code).toBe('conflict');
+    expect((await rejectionOf(sessions.attach('dev', 'cat'))).code).toBe('conflict');
     sessions.detach('dev', 'cat', token);
     expect((await sessions.attach('dev', 'cat')).token).not.toBe(token);
     expect(
-      (await error(sessions.logs('dev', 'cat', { stream: 'stdout', offset: 0, token }))).message,
+      (await rejectionOf(sessions.logs('dev', 'cat', { stream: 'stdout', offset: 0, token }))).message,
     ).toMatch(/no longer attached/);
   });
 
@@ -157,7 +148,7 @@ describe('SessionService', () => {
       { ...RUNNING, state: 'exited' },
     ]) {
       const { sessions } = service(() => ({ ok: true, sessions: [s] }));
-      expect((await error(sessions.attach('dev', 'cat'))).code).toBe('conflict');
+      expect((await rejectionOf(sessions.attach('dev', 'cat'))).code).toBe('conflict');
     }
   });
 });
