@@ -18,6 +18,7 @@ describe('config defaults', () => {
       rootHelper: DEFAULT_HELPER_PATH,
       dnsListenAddr: DEFAULT_DNS_LISTEN_ADDR,
       webListenAddr: undefined,
+      webAllowRemote: false,
       systemOverlaySize: '8G',
       vmDefaults: {},
       fileSync: [],
@@ -56,6 +57,7 @@ describe('config defaults', () => {
       root_helper: '/opt/h',
       dns_listen_addr: '127.0.0.1:53',
       web_listen_addr: '127.0.0.1:8080',
+      web_allow_remote: true,
       system_overlay_size: '2G',
       vm_defaults: { vcpu: 2 },
       file_sync: [{ host: 'a', guest: 'b' }],
@@ -77,6 +79,7 @@ describe('config defaults', () => {
       rootHelper: '/opt/h',
       dnsListenAddr: '127.0.0.1:53',
       webListenAddr: '127.0.0.1:8080',
+      webAllowRemote: true,
       systemOverlaySize: '2G',
       vmDefaults: { vcpu: 2 },
       fileSync: [{ host: 'a', guest: 'b' }],
@@ -124,7 +127,7 @@ describe('config schema', () => {
       for (const bad of bads) expect(parses({ [key]: bad }), `${key} ${bad}`).toBe(false);
     }
     expect(parses({ system_overlay_size: '512m' })).toBe(true);
-    expect(parses({ web_listen_addr: '0.0.0.0:8080' })).toBe(true);
+    expect(parses({ web_listen_addr: '127.0.0.1:8080' })).toBe(true);
     expect(parses({ file_sync: [{ host: 'a', guest: 'b', mode: '0600' }] })).toBe(true);
     expect(parses({ file_sync: [{ host: 'a', guest: 'b', mode: '600' }] })).toBe(true);
     expect(parses({ file_sync: [{ host: 'a', guest: 'b', mode: '0800' }] })).toBe(false);
@@ -151,5 +154,45 @@ describe('config schema', () => {
     }
     expect(parses({ log_level: 'trace' })).toBe(true);
     expect(parses({ log_level: 'verbose' })).toBe(false);
+  });
+});
+
+describe('web_listen_addr', () => {
+  const issues = (file: unknown) =>
+    configSchema.safeParse(file).error?.issues.map((i) => ({ path: i.path, message: i.message }));
+
+  it('takes any loopback address (127.0.0.0/8) without web_allow_remote', () => {
+    for (const addr of ['127.0.0.1:7777', '127.1.2.3:0', '127.0.0.1:65535']) {
+      expect(issues({ web_listen_addr: addr }), addr).toBeUndefined();
+    }
+  });
+
+  it('refuses any other address unless web_allow_remote = true, naming both keys in one line', () => {
+    for (const file of [
+      { web_listen_addr: '0.0.0.0:7777' },
+      { web_listen_addr: '192.168.1.5:7777', web_allow_remote: false },
+      { web_listen_addr: '10.127.0.1:7777' },
+    ]) {
+      const found = issues(file);
+      expect(found, JSON.stringify(file)).toHaveLength(1);
+      expect(found?.[0]?.path).toEqual(['web_listen_addr']);
+      expect(found?.[0]?.message).toMatch(/^\S+ is not a loopback address.*set web_allow_remote = true/);
+      expect(found?.[0]?.message).not.toContain('\n');
+    }
+  });
+
+  it('takes a named remote address with web_allow_remote, but not the wildcard no Host can match', () => {
+    expect(issues({ web_listen_addr: '192.168.1.5:7777', web_allow_remote: true })).toBeUndefined();
+    const wildcard = issues({ web_listen_addr: '0.0.0.0:7777', web_allow_remote: true });
+    expect(wildcard?.[0]?.path).toEqual(['web_listen_addr']);
+    expect(wildcard?.[0]?.message).toMatch(/not 0\.0\.0\.0/);
+  });
+
+  it('takes web_allow_remote alone (it only widens what web_listen_addr may be)', () => {
+    expect(applyDefaults({ web_allow_remote: true })).toMatchObject({
+      webListenAddr: undefined,
+      webAllowRemote: true,
+    });
+    expect(parses({ web_allow_remote: 'yes' })).toBe(false);
   });
 });

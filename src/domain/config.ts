@@ -41,40 +41,78 @@ const interval = duration.refine((text) => {
 
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
+/** True for an address in 127.0.0.0/8, where only this machine can connect. */
+function isLoopbackListenAddr(addr: string): boolean {
+  return addr.startsWith('127.');
+}
+
+/**
+ * The web UI drives VMs for whoever holds its cookie, over plain HTTP: it
+ * listens on loopback unless the user accepts the risk with
+ * `web_allow_remote`. Even then it needs the one address browsers will use,
+ * because requests whose Host header names anything else are refused (DNS
+ * rebinding), so a wildcard address could never be used.
+ */
+function checkWebListenAddr(
+  file: { web_listen_addr?: string | undefined; web_allow_remote?: boolean | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const addr = file.web_listen_addr;
+  if (addr === undefined || isLoopbackListenAddr(addr)) return;
+  const host = addr.slice(0, addr.lastIndexOf(':'));
+  if (file.web_allow_remote !== true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['web_listen_addr'],
+      message: `${host} is not a loopback address, and anyone who reaches it with the cookie controls your VMs over plain HTTP; use "127.0.0.1:PORT", or set web_allow_remote = true to accept that (docs/web-ui.md)`,
+    });
+  } else if (host === '0.0.0.0') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['web_listen_addr'],
+      message:
+        'with web_allow_remote the web UI needs the one address browsers use (it refuses other Host headers), not 0.0.0.0; set that interface address',
+    });
+  }
+}
+
 /**
  * Every key of ~/.config/banger/config.toml. All keys are optional; unknown
  * keys are an error (a typo must not be silently ignored).
  */
-export const configSchema = z.strictObject({
-  log_level: logLevel.optional(),
-  firecracker_bin: z.string().min(1).optional(),
-  default_image_name: z.string().min(1).optional(),
-  ssh_key_path: z.string().min(1).optional(),
-  bridge_name: z
-    .string()
-    .regex(/^[a-zA-Z0-9_-]{1,15}$/, 'expected an interface name of at most 15 characters')
-    .optional(),
-  bridge_ip: ipv4.optional(),
-  cidr: z
-    .string()
-    .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected a CIDR such as "172.16.0.0/24"')
-    .optional(),
-  tap_pool_size: z.number().int().min(0).max(64).optional(),
-  root_helper: z
-    .string()
-    .regex(/^\/[A-Za-z0-9/_.+-]*$/, 'expected an absolute path')
-    .optional(),
-  dns_listen_addr: listenAddr.optional(),
-  web_listen_addr: listenAddr.optional(),
-  system_overlay_size: sizeString.optional(),
-  vm_defaults: vmDefaults.optional(),
-  file_sync: z.array(fileSyncEntry).optional(),
-  insecure_skip_kernel_signature: z.boolean().optional(),
-  guest_isolation: z.boolean().optional(),
-  auto_stop_stale_after: duration.optional(),
-  stats_poll_interval: interval.optional(),
-  metrics_poll_interval: duration.optional(),
-});
+export const configSchema = z
+  .strictObject({
+    log_level: logLevel.optional(),
+    firecracker_bin: z.string().min(1).optional(),
+    default_image_name: z.string().min(1).optional(),
+    ssh_key_path: z.string().min(1).optional(),
+    bridge_name: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,15}$/, 'expected an interface name of at most 15 characters')
+      .optional(),
+    bridge_ip: ipv4.optional(),
+    cidr: z
+      .string()
+      .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected a CIDR such as "172.16.0.0/24"')
+      .optional(),
+    tap_pool_size: z.number().int().min(0).max(64).optional(),
+    root_helper: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_.+-]*$/, 'expected an absolute path')
+      .optional(),
+    dns_listen_addr: listenAddr.optional(),
+    web_listen_addr: listenAddr.optional(),
+    web_allow_remote: z.boolean().optional(),
+    system_overlay_size: sizeString.optional(),
+    vm_defaults: vmDefaults.optional(),
+    file_sync: z.array(fileSyncEntry).optional(),
+    insecure_skip_kernel_signature: z.boolean().optional(),
+    guest_isolation: z.boolean().optional(),
+    auto_stop_stale_after: duration.optional(),
+    stats_poll_interval: interval.optional(),
+    metrics_poll_interval: duration.optional(),
+  })
+  .superRefine(checkWebListenAddr);
 
 /**
  * Keys of the original tool that banger deliberately does not have, with
@@ -116,7 +154,10 @@ export interface Config {
   /** The root helper the daemon runs through `sudo -n` when it is not root. */
   rootHelper: string;
   dnsListenAddr: string;
+  /** Where the web UI listens (loopback unless webAllowRemote); undefined: the web UI is off. */
   webListenAddr: string | undefined;
+  /** The user accepted a non-loopback webListenAddr (checked when the config is parsed). */
+  webAllowRemote: boolean;
   systemOverlaySize: string;
   vmDefaults: z.infer<typeof vmDefaults>;
   fileSync: z.infer<typeof fileSyncEntry>[];
@@ -148,6 +189,7 @@ export function applyDefaults(file: ConfigFile, env: Record<string, string | und
     rootHelper: file.root_helper ?? DEFAULT_HELPER_PATH,
     dnsListenAddr: file.dns_listen_addr ?? DEFAULT_DNS_LISTEN_ADDR,
     webListenAddr: file.web_listen_addr,
+    webAllowRemote: file.web_allow_remote ?? false,
     systemOverlaySize: file.system_overlay_size ?? '8G',
     vmDefaults: file.vm_defaults ?? {},
     fileSync: file.file_sync ?? [],
