@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "log.h"
 #include "session.h"
+#include "transport_probe.h"
 #include "transport_serial.h"
 #include "transport_vsock.h"
 
@@ -51,7 +52,7 @@ static const struct transport *choose(const char *serial, unsigned port) {
   if (serial) return serial_transport(serial, port);
   if (vsock_listen(port) == 0) {
     agent_log("listening on vsock port %u", port);
-    return &vsock_transport;
+    return probe_transport(port);
   }
   agent_log("vsock unavailable (%s); falling back to the virtio-serial port", strerror(errno));
   return serial_transport(NULL, port);

@@ -12,6 +12,7 @@
 #include "vsock_abi.h"
 
 static int listener = -1;
+static bool accepted_any; /* a host connection came: vsock works here */
 /* The connection behind each pollfd that prepare() gave (index 0 is the listener). */
 static struct conn *polled[TRANSPORT_MAX_FDS];
 
@@ -89,6 +90,7 @@ static void accept_all(void) {
       continue;
     }
     c->fd = fd;
+    accepted_any = true;
   }
 }
 
@@ -145,6 +147,16 @@ static void dispatch(const struct pollfd *fds, int n) {
     if (fds[i].revents) serve(polled[i], fds[i].revents);
   }
   if (fds[0].revents & POLLIN) accept_all();
+}
+
+bool vsock_accepted(void) { return accepted_any; }
+
+void vsock_stop(void) {
+  for (int i = 0; i < AGENT_MAX_CONNS; i++) {
+    if (conn_slot(i)->used) drop(conn_slot(i));
+  }
+  close(listener);
+  listener = -1;
 }
 
 const struct transport vsock_transport = {prepare, dispatch};
