@@ -1,9 +1,10 @@
 // Bundles the CLI, the daemon and the test-bed tools into dist/ with esbuild.
 // Dependencies stay external: they are installed next to the bundle by npm.
+// Bundles the web UI (src/web/) into dist/web/ for the daemon's web listener.
 // Then compiles the guest agent (C, guest/agent/) into dist/guest/banger-agent.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { build } from 'esbuild';
 
@@ -66,6 +67,28 @@ const imports = Object.values(helper.metafile.outputs).flatMap((o) => o.imports.
 const foreign = imports.filter((path) => !path.startsWith('node:'));
 if (foreign.length > 0)
   throw new Error(`the root helper must import only node:*, found ${foreign.join(', ')}`);
+
+// The web UI: one self-contained script for the browser (Preact bundled in, nothing
+// fetched from elsewhere), its stylesheet and the page. The daemon serves dist/web/index.html
+// at / and dist/web/assets/* at /assets/*; its CSP allows only these same-origin files.
+await mkdir('dist/web/assets', { recursive: true });
+await build({
+  entryPoints: ['src/web/main.tsx'],
+  outfile: 'dist/web/assets/app.js',
+  tsconfig: 'src/web/tsconfig.json',
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: ['chrome111', 'firefox115', 'safari16.4'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+await copyFile('src/web/index.html', 'dist/web/index.html');
+await copyFile('src/web/app.css', 'dist/web/assets/app.css');
 
 // The guest agent runs in any guest (glibc or musl, no Node or Python there): a static C
 // binary. It is compiled to a temporary name and renamed, so a copy running at this moment

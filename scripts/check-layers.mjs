@@ -16,6 +16,9 @@ const allowed = {
   // tui/ only for `banger tui`, which loads it lazily (src/cli/commands/tui.ts).
   cli: ['domain', 'api', 'client', 'cli', 'tui'],
   tui: ['domain', 'api', 'client', 'tui'],
+  // The browser front end: the contract's types and pure helpers only (no client/, which
+  // spawns processes; nothing of api/ that needs Node, such as api/client.ts).
+  web: ['domain', 'api', 'web'],
   testing: ['domain', 'host', 'testing'],
 };
 

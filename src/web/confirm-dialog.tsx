@@ -1,0 +1,64 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+interface Question {
+  title: string;
+  body: string;
+  action: string;
+}
+
+/**
+ * A modal confirmation on the native <dialog>: it traps focus, Escape
+ * cancels, and focus goes back to where it was when it closes. The safe
+ * choice (Cancel) has the focus when it opens.
+ *
+ * `ask` resolves true only when the action button is pressed.
+ */
+export function useConfirm() {
+  const [question, setQuestion] = useState<(Question & { answer: (ok: boolean) => void }) | undefined>();
+  const ask = (q: Question) => new Promise<boolean>((answer) => setQuestion({ ...q, answer }));
+  const dialog = question ? (
+    <ConfirmDialog
+      question={question}
+      onAnswer={(ok) => {
+        setQuestion(undefined);
+        question.answer(ok);
+      }}
+    />
+  ) : null;
+  return { ask, dialog };
+}
+
+function ConfirmDialog({ question, onAnswer }: { question: Question; onAnswer: (ok: boolean) => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.showModal();
+    cancel.current?.focus();
+    return () => el.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class="confirm"
+      aria-labelledby="confirm-title"
+      aria-describedby="confirm-body"
+      onCancel={(e) => {
+        e.preventDefault();
+        onAnswer(false);
+      }}
+    >
+      <h2 id="confirm-title">{question.title}</h2>
+      <p id="confirm-body">{question.body}</p>
+      <div class="dialog-buttons">
+        <button type="button" ref={cancel} onClick={() => onAnswer(false)}>
+          Cancel
+        </button>
+        <button type="button" class="danger" onClick={() => onAnswer(true)}>
+          {question.action}
+        </button>
+      </div>
+    </dialog>
+  );
+}

@@ -1,0 +1,122 @@
+import type { KernelInfo } from '../api/images.js';
+import { api } from './api.js';
+import { useConfirm } from './confirm-dialog.js';
+import { formatTime } from './format.js';
+import { ErrorLine, OperationView } from './operation-view.js';
+import { useOperation } from './use-operation.js';
+import { ARTIFACTS_POLL_MS, usePoll } from './use-poll.js';
+
+/** Kernel sets: the list, the catalog with a pull button each, delete after a confirmation. */
+export function KernelsSection() {
+  const kernels = usePoll(() => api.listKernels(), ARTIFACTS_POLL_MS, 'kernels');
+  const catalog = usePoll(() => api.availableKernels(), ARTIFACTS_POLL_MS, 'kernel-catalog');
+  const refresh = () => {
+    kernels.refresh();
+    catalog.refresh();
+  };
+  const { ask, dialog } = useConfirm();
+  const { op, run, running } = useOperation();
+
+  const remove = async (name: string) => {
+    const ok = await ask({
+      title: `Delete kernel ${name}?`,
+      body: 'Its kernel set (vmlinux, initrd, modules) is removed. Refused while an image uses it.',
+      action: 'Delete',
+    });
+    if (!ok) return;
+    await run(
+      `Deleting kernel ${name}`,
+      () => api.deleteKernel(name),
+      () => `deleted kernel ${name}`,
+    );
+    refresh();
+  };
+  const pull = async (name: string) => {
+    await run(
+      `Pulling kernel ${name}`,
+      (onStage) => api.pullKernel(name, onStage),
+      (k) => `kernel ${k.name} pulled (${k.version})`,
+    );
+    refresh();
+  };
+
+  const notPulled = catalog.value?.kernels.filter((k) => !k.pulled) ?? [];
+  return (
+    <section aria-labelledby="kernels-title">
+      <h2 id="kernels-title">Kernels</h2>
+      <ErrorLine error={kernels.error ?? catalog.error} />
+      {kernels.value === undefined ? (
+        <p class="muted">Loading…</p>
+      ) : kernels.value.kernels.length === 0 ? (
+        <p class="muted">No kernel sets yet.</p>
+      ) : (
+        <KernelTable kernels={kernels.value.kernels} onDelete={remove} busy={running} />
+      )}
+      {notPulled.length > 0 && (
+        <>
+          <h3>Kernels banger can fetch</h3>
+          <ul class="catalog">
+            {notPulled.map((k) => (
+              <li key={k.name}>
+                <span>
+                  <strong>{k.name}</strong>: {k.description}
+                </span>
+                <button type="button" class="small" disabled={running} onClick={() => pull(k.name)}>
+                  Pull<span class="visually-hidden"> kernel {k.name}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <OperationView op={op} label="Kernel progress" />
+      {dialog}
+    </section>
+  );
+}
+
+function KernelTable({
+  kernels,
+  onDelete,
+  busy,
+}: {
+  kernels: KernelInfo[];
+  onDelete: (name: string) => void;
+  busy: boolean;
+}) {
+  return (
+    <div class="table-scroll">
+      <table>
+        <caption class="visually-hidden">Kernel sets</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Version</th>
+            <th scope="col">Used by</th>
+            <th scope="col" class="optional">
+              Created
+            </th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {kernels.map((k) => (
+            <tr key={k.name}>
+              <th scope="row">{k.name}</th>
+              <td class="mono">{k.version}</td>
+              <td>{k.usedBy.length > 0 ? k.usedBy.join(', ') : '–'}</td>
+              <td class="optional">{formatTime(k.createdAt)}</td>
+              <td>
+                <button type="button" class="small danger" disabled={busy} onClick={() => onDelete(k.name)}>
+                  Delete<span class="visually-hidden"> kernel {k.name}</span>…
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { parseHash, vmHref } from './router.js';
+
+describe('parseHash', () => {
+  it('maps each page and treats an empty hash as the VM list', () => {
+    expect(parseHash('')).toEqual({ kind: 'vms' });
+    expect(parseHash('#/')).toEqual({ kind: 'vms' });
+    expect(parseHash('#/vms')).toEqual({ kind: 'vms' });
+    expect(parseHash('#/create')).toEqual({ kind: 'create' });
+    expect(parseHash('#/images')).toEqual({ kind: 'images' });
+    expect(parseHash('#/daemon')).toEqual({ kind: 'daemon' });
+    expect(parseHash('#/vms/alpha')).toEqual({ kind: 'vm', name: 'alpha' });
+  });
+
+  it('round-trips a VM name through vmHref, and refuses what is not a page', () => {
+    expect(parseHash(vmHref('a b/c'))).toEqual({ kind: 'vm', name: 'a b/c' });
+    expect(parseHash('#/vms/%E0%A4%A')).toEqual({ kind: 'not-found', hash: '#/vms/%E0%A4%A' });
+    expect(parseHash('#/vms/a/b')).toMatchObject({ kind: 'not-found' });
+    expect(parseHash('#main')).toMatchObject({ kind: 'not-found' });
+  });
+});
