@@ -8,6 +8,7 @@ import {
   growWorkDisk,
   OVERLAY_UPPER_DIR,
   planWorkDiskFiles,
+  WorkDiskTemplates,
 } from '../host/disk/index.js';
 import { createFirecrackerDriver } from '../host/firecracker/process-driver.js';
 import { generateHostKey } from '../host/ssh/host-key.js';
@@ -53,6 +54,7 @@ export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
   const { runner, paths, config } = ctx;
   const knownHosts = new KnownHosts(paths.knownHostsFile);
   let clientKey: Promise<SshIdentity> | undefined;
+  const workTemplates = new WorkDiskTemplates(runner, join(paths.cacheDir, 'work-disks'));
   return {
     identity: {
       clientKey: () => {
@@ -78,7 +80,7 @@ export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
       createWorkDisk: async ({ path, bytes, seed, authorizedKey }) => {
         // Planned first: a bad file_sync entry fails before any disk work.
         const files = await planWorkDiskFiles({ authorizedKey, fileSync: config.fileSync, home: homedir() });
-        await createWorkDisk(runner, { path, bytes, seed, files });
+        await createWorkDisk(runner, { path, bytes, seed, files, templates: workTemplates });
       },
       growWorkDisk: (path, bytes) => growWorkDisk(runner, path, bytes),
       usage: (path) => diskUsage(path),

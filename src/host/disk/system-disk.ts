@@ -1,9 +1,9 @@
-import { runDebugfs } from '../ext4/debugfs.js';
+import type { Ext4InodeKind } from '../ext4/debugfs.js';
 import type { Runner } from '../runner.js';
 import { buildAtomically } from './atomic-file.js';
 import type { Ext4FileEntry } from './ext4-entries.js';
 import { checkDiskBytes, formatExt4 } from './format.js';
-import { writeFilesIntoExt4 } from './write-files.js';
+import { knownKinds, writeFilesIntoExt4 } from './write-files.js';
 
 /**
  * Where the guest's overlay layers live on the system disk (vdb). The
@@ -15,6 +15,13 @@ import { writeFilesIntoExt4 } from './write-files.js';
  */
 export const OVERLAY_UPPER_DIR = '/upper';
 const OVERLAY_WORK_DIR = '/work';
+
+/** Everything a system disk holds once formatted and laid out (mkfs makes lost+found). */
+const FRESH_SYSTEM_DISK: ReadonlyMap<string, Ext4InodeKind> = new Map([
+  ['/lost+found', 'dir'],
+  [OVERLAY_UPPER_DIR, 'dir'],
+  [OVERLAY_WORK_DIR, 'dir'],
+]);
 
 /**
  * Creates the VM's system disk (vdb): a sparse ext4 file of `bytes` at
@@ -40,17 +47,16 @@ export async function createSystemDisk(
       `set_inode_field "${p}" uid 0`,
       `set_inode_field "${p}" gid 0`,
     ];
-    await runDebugfs({
-      runner,
-      image: tmp,
-      commands: [
+    // One debugfs pass: the layout, then the files. The disk was formatted just now, so what it
+    // holds is known and no read-only pass is needed to check the files against it.
+    await writeFilesIntoExt4(runner, tmp, o.files ?? [], {
+      signal,
+      prelude: [
         `set_inode_field / mode 040700`,
         ...dir(OVERLAY_UPPER_DIR, 0o755),
         ...dir(OVERLAY_WORK_DIR, 0o700),
       ],
-      purpose: 'create the overlay directories on',
-      ...(signal ? { signal } : {}),
+      existing: async (paths) => knownKinds(FRESH_SYSTEM_DISK, paths),
     });
-    if (o.files?.length) await writeFilesIntoExt4(runner, tmp, o.files, signal);
   });
 }

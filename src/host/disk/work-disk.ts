@@ -1,47 +1,18 @@
-import { chmod, stat, truncate } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { AppError } from '../../domain/errors.js';
 import { formatSize } from '../../domain/size.js';
-import { runDebugfs } from '../ext4/debugfs.js';
+import type { Ext4InodeKind } from '../ext4/debugfs.js';
 import { readExt4Size } from '../ext4/geometry.js';
 import type { Runner } from '../runner.js';
 import { buildAtomically } from './atomic-file.js';
 import type { Ext4FileEntry } from './ext4-entries.js';
 import { checkDiskBytes, formatExt4 } from './format.js';
-import { writeFilesIntoExt4 } from './write-files.js';
+import { checkFilesystem, growTo, prepareSeedCopy } from './seed-copy.js';
+import type { WorkDiskTemplates } from './work-templates.js';
+import { knownKinds, writeFilesIntoExt4 } from './write-files.js';
 
-/**
- * Checks an unmounted image with `e2fsck -f -p` (preen: replays the journal
- * and fixes only what is safe to fix unattended), as resize2fs requires.
- * Anything preen will not fix is left alone, so the user's data is never
- * "repaired" away silently: AppError operation_failed with the command to run.
- */
-async function checkFilesystem(runner: Runner, image: string, what: string, signal?: AbortSignal) {
-  const result = await runner.run(['e2fsck', '-f', '-p', image], {
-    check: false,
-    ...(signal ? { signal } : {}),
-  });
-  // 0: clean, 1: errors fixed, 2: fixed, reboot advised (meaningless for a file). Higher: not fixed.
-  if (result.exitCode > 2 || result.exitCode < 0) {
-    const last = `${result.stdout}\n${result.stderr}`.trim().split('\n').at(-1) ?? '';
-    throw new AppError(
-      'operation_failed',
-      `${what} has filesystem errors that need a manual check (run: e2fsck -f ${image})${last ? `: ${last}` : ''}`,
-      {
-        details: {
-          exitCode: result.exitCode,
-          stdout: result.stdout.slice(-2000),
-          stderr: result.stderr.slice(-2000),
-        },
-      },
-    );
-  }
-}
-
-/** Grows the (checked, unmounted) filesystem in `image` to fill `bytes`, extending the file first. */
-async function growTo(runner: Runner, image: string, bytes: number, blockSize: number, signal?: AbortSignal) {
-  if ((await stat(image)).size < bytes) await truncate(image, bytes);
-  await runner.run(['resize2fs', image, String(Math.floor(bytes / blockSize))], signal ? { signal } : {});
-}
+/** What a freshly formatted disk holds besides its root (mkfs makes lost+found). */
+const FRESH_DISK: ReadonlyMap<string, Ext4InodeKind> = new Map([['/lost+found', 'dir']]);
 
 /**
  * Creates the VM's work disk (vdc, the guest's `/root`) at `path`.
@@ -64,12 +35,17 @@ export async function createWorkDisk(
     bytes: number;
     seed?: string | undefined;
     files?: readonly Ext4FileEntry[] | undefined;
+    /** Where seeded disks are copied from once prepared (the daemon's); without, each is prepared in place. */
+    templates?: WorkDiskTemplates | undefined;
     signal?: AbortSignal | undefined;
   },
 ): Promise<void> {
-  const { path, bytes, seed, signal } = o;
+  const { path, bytes, seed, signal, templates } = o;
   checkDiskBytes(bytes, 'disk size');
-  const seedSize = seed === undefined ? undefined : await readExt4Size(runner, seed, signal);
+  const seedSize =
+    seed === undefined
+      ? undefined
+      : await (templates ? templates.seedSize(seed, signal) : readExt4Size(runner, seed, signal));
   if (seedSize && bytes < seedSize.bytes) {
     throw new AppError(
       'invalid_argument',
@@ -79,20 +55,24 @@ export async function createWorkDisk(
   await buildAtomically(path, async (tmp) => {
     if (seed === undefined || seedSize === undefined) {
       await formatExt4(runner, { path: tmp, bytes, label: 'work', signal });
-      await runDebugfs({
-        runner,
-        image: tmp,
-        commands: ['set_inode_field / mode 040700'],
-        purpose: 'set the root directory mode of',
-        ...(signal ? { signal } : {}),
+      // Formatted just now: it holds lost+found only, so one debugfs pass does the rest.
+      await writeFilesIntoExt4(runner, tmp, o.files ?? [], {
+        signal,
+        prelude: ['set_inode_field / mode 040700'],
+        existing: async (paths) => knownKinds(FRESH_DISK, paths),
       });
-    } else {
-      await runner.run(['cp', '--sparse=always', '--reflink=auto', seed, tmp], signal ? { signal } : {});
+    } else if (templates) {
+      const template = await templates.template(seed, bytes, signal);
+      await runner.run(
+        ['cp', '--sparse=always', '--reflink=auto', template.path, tmp],
+        signal ? { signal } : {},
+      );
       await chmod(tmp, 0o600);
-      await checkFilesystem(runner, tmp, `the work seed ${seed}`, signal);
-      await growTo(runner, tmp, bytes, seedSize.blockSize, signal);
+      await writeFilesIntoExt4(runner, tmp, o.files ?? [], { signal, existing: template.existing });
+    } else {
+      await prepareSeedCopy(runner, { seed, dest: tmp, bytes, blockSize: seedSize.blockSize, signal });
+      await writeFilesIntoExt4(runner, tmp, o.files ?? [], { signal });
     }
-    if (o.files?.length) await writeFilesIntoExt4(runner, tmp, o.files, signal);
   });
 }
 

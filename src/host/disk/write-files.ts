@@ -85,10 +85,54 @@ function script(
   return lines;
 }
 
+/** What `writeFilesIntoExt4` may be told besides the entries. */
+export interface WriteFilesOptions {
+  signal?: AbortSignal | undefined;
+  /** debugfs commands that run first, in the same pass (a fresh disk's layout); `existing` must include what they make. */
+  prelude?: readonly string[] | undefined;
+  /**
+   * What the image holds at `paths` (absent: does not exist), when the caller
+   * knows it exactly: a disk it has just formatted, or a byte-for-byte copy of
+   * one it already asked. By default one read-only debugfs pass asks.
+   */
+  existing?: ((paths: readonly string[]) => Promise<ReadonlyMap<string, Ext4InodeKind>>) | undefined;
+}
+
+/** Asks the image itself, in one read-only debugfs pass, what it holds at `paths`. */
+export async function statKinds(
+  runner: Runner,
+  image: string,
+  paths: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, Ext4InodeKind>> {
+  const found = await statPaths(runner, image, paths, signal);
+  return new Map([...found].map(([p, inode]) => [p, inode.kind] as const));
+}
+
+/** The entries of `tree` (a disk's whole content, known) at `paths`: what a fresh disk answers. */
+export function knownKinds(
+  tree: ReadonlyMap<string, Ext4InodeKind>,
+  paths: readonly string[],
+): Map<string, Ext4InodeKind> {
+  const kinds = new Map<string, Ext4InodeKind>();
+  for (const p of paths) {
+    const kind = tree.get(p);
+    if (kind !== undefined) kinds.set(p, kind);
+  }
+  return kinds;
+}
+
+/** The paths whose kind decides the script for `ops`: each target and its parents. */
+function pathsToQuery(ops: readonly { op: Ext4Op }[]): string[] {
+  const all = ops.flatMap(({ op }) => [...parentPaths(op.path), op.path]).filter((p) => p !== '/');
+  return [...new Set(all)].sort();
+}
+
 /**
  * Writes `entries` into the unmounted ext4 image `image` without mounting it
- * (one read-only debugfs pass to see what exists, then one `debugfs -w`
- * script), in order: a later entry wins over an earlier one. Missing parent
+ * (one read-only debugfs pass to see what exists unless `o.existing` knows,
+ * then one `debugfs -w` script, after `o.prelude`), in order: a later entry
+ * wins over an earlier one. Missing parent
  * directories are created (entry's `dirMode`, default 0700, owned by the
  * entry's uid/gid); existing files and symlinks are replaced. Everything is
  * validated first: a bad path (relative, `.`/`..`), an unreadable host
@@ -101,16 +145,18 @@ export async function writeFilesIntoExt4(
   runner: Runner,
   image: string,
   entries: readonly Ext4FileEntry[],
-  signal?: AbortSignal,
+  o: WriteFilesOptions = {},
 ): Promise<void> {
+  const { signal } = o;
   const ops: { op: Ext4Op; dirMode: number }[] = [];
   for (const entry of entries) {
     for (const op of await expandEntry(entry)) ops.push({ op, dirMode: entry.dirMode ?? 0o700 });
   }
-  if (ops.length === 0) return;
-  const queried = ops.flatMap(({ op }) => [...parentPaths(op.path), op.path]).filter((p) => p !== '/');
-  const found = await statPaths(runner, image, queried, signal);
-  const existing = new Map([...found].map(([p, inode]) => [p, inode.kind] as const));
+  const prelude = o.prelude ?? [];
+  if (ops.length === 0 && prelude.length === 0) return;
+  const queried = pathsToQuery(ops);
+  const known = o.existing ? await o.existing(queried) : await statKinds(runner, image, queried, signal);
+  const existing = new Map(known);
   let staging: string | undefined;
   try {
     const staged: [string, Buffer][] = [];
@@ -127,7 +173,7 @@ export async function writeFilesIntoExt4(
     await runDebugfs({
       runner,
       image,
-      commands: lines,
+      commands: [...prelude, ...lines],
       purpose: 'write files into',
       ...(signal ? { signal } : {}),
     });
