@@ -7,9 +7,9 @@ interface Question {
 }
 
 /**
- * A modal confirmation on the native <dialog>: it traps focus, Escape
- * cancels, and focus goes back to where it was when it closes. The safe
- * choice (Cancel) has the focus when it opens.
+ * A modal confirmation on the native <dialog>: it keeps the focus inside,
+ * Escape cancels, and the focus goes back to where it was when it closes.
+ * The safe choice (Cancel) has the focus when it opens.
  *
  * `ask` resolves true only when the action button is pressed.
  */
@@ -34,9 +34,15 @@ function ConfirmDialog({ question, onAnswer }: { question: Question; onAnswer: (
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
+    // The browser gives the focus back on close() only while the dialog is in the page;
+    // it leaves the page with its answer, so the focus is given back here.
+    const previous = document.activeElement;
     el.showModal();
     cancel.current?.focus();
-    return () => el.close();
+    return () => {
+      el.close();
+      if (previous instanceof HTMLElement && previous.isConnected) previous.focus();
+    };
   }, []);
   return (
     <dialog
