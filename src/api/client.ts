@@ -21,7 +21,7 @@ import {
   type StageEvent,
 } from './progress.js';
 import { type Method, type Route, routePath, routes } from './routes.js';
-import type { DaemonStatus, DoctorReport, OkResponse } from './schemas.js';
+import type { DaemonStatus, DoctorReport, OkResponse, WebLoginResponse } from './schemas.js';
 import type { SessionList, SessionLogChunk, SessionView, StartSessionRequest } from './sessions.js';
 import type {
   CreateVmRequest,
@@ -78,6 +78,11 @@ export class BangerClient {
 
   doctor() {
     return this.call<DoctorReport>(routes.doctor, {});
+  }
+
+  /** A one-time link that logs a browser into the web UI; fails with a clear error when the UI is off. */
+  webLogin() {
+    return this.call<WebLoginResponse>(routes.webLogin, {}, {});
   }
 
   listVms() {

@@ -19,6 +19,8 @@ export const routes = {
   stopDaemon: route('POST', '/v1/daemon/stop'),
   doctor: route('GET', '/v1/doctor'),
   events: route('GET', '/v1/events'),
+  /** Mints a one-time web UI login link; on the Unix socket only, never on the web listener. */
+  webLogin: route('POST', '/v1/web/login'),
 
   listVms: route('GET', '/v1/vms'),
   createVm: route('POST', '/v1/vms'),
@@ -58,6 +60,12 @@ export const routes = {
   pullKernel: route('POST', '/v1/kernels/:name/pull'),
   deleteKernel: route('DELETE', '/v1/kernels/:name'),
 } as const;
+
+/**
+ * Routes the web listener does not have: stopping the daemon and minting
+ * web logins are for the socket's owner only (docs/web-ui.md).
+ */
+export const socketOnlyRoutes: readonly Route[] = [routes.stopDaemon, routes.webLogin];
 
 /** The request path of `r` with each `:name` replaced by `params[name]`, URL-encoded; a missing one throws. */
 export function routePath(r: Route, params: Record<string, string> = {}): string {

@@ -24,6 +24,10 @@ export const daemonStatus = z.object({
   logPath: z.string(),
   stateDir: z.string(),
   dnsListenAddr: z.string(),
+  /** The web UI's address (`http://127.0.0.1:7777/`) while it listens; null when off or failed. */
+  webUrl: z.string().nullable(),
+  /** Why the web UI is not listening although web_listen_addr is set; null otherwise. */
+  webError: z.string().nullable(),
   startedAt: z.string(),
   uptimeSeconds: z.number(),
 });
@@ -51,3 +55,7 @@ export type DoctorReport = z.infer<typeof doctorReport>;
 
 const okResponse = z.object({ ok: z.literal(true) });
 export type OkResponse = z.infer<typeof okResponse>;
+
+/** `banger web`: a one-time link that logs a browser into the web UI (valid once, for 2 minutes). */
+const webLoginResponse = z.object({ url: z.string() });
+export type WebLoginResponse = z.infer<typeof webLoginResponse>;

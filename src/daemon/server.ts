@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { ZodError } from 'zod';
+import { type Route, socketOnlyRoutes } from '../api/routes.js';
 import type { ErrorBody } from '../api/schemas.js';
 import { AppError, toAppError } from '../domain/errors.js';
 import type { DaemonContext } from './context.js';
@@ -8,24 +9,89 @@ import { registerImageRoutes } from './routes/images.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVmRoutes } from './routes/vms.js';
+import { installWebGuard } from './web/guard.js';
+import { registerWebLoginRoute } from './web/login-code-route.js';
+import { registerWebPages } from './web/pages-routes.js';
+import { WebUi, type WebUiOptions } from './web/web-ui.js';
+
+export interface ServerOptions {
+  /** Test overrides for the web listener (its files, the login codes' clock). */
+  web?: WebUiOptions;
+}
 
 /**
- * Builds the HTTP API. Errors are mapped to HTTP status and body in exactly
- * one place (the error handler below) from AppError codes.
+ * Builds the daemon's API on the Unix socket: every route of the table.
+ * When `web_listen_addr` is set, the web listener (a second Fastify
+ * instance, see buildWebServer) starts when this one is ready and closes
+ * with it, so the composition root handles one server.
  */
-export function buildServer(ctx: DaemonContext): FastifyInstance {
+export function buildServer(ctx: DaemonContext, options: ServerOptions = {}): FastifyInstance {
+  const web = new WebUi(ctx, (ui) => buildWebServer(ctx, ui), options.web);
+  const app = createApp(ctx, { forceCloseConnections: 'idle' });
+  registerApiRoutes(app, ctx, web);
+  registerWebLoginRoute(app, web);
+  app.addHook('onReady', () => web.start());
+  app.addHook('preClose', () => web.close());
+  return app;
+}
+
+/**
+ * The web listener: the guard (Host, Origin, cookie) in front of the same
+ * API at the same paths, minus the socket-only routes, plus the UI's pages.
+ * Its connections are closed at shutdown, whatever a browser keeps open.
+ */
+function buildWebServer(ctx: DaemonContext, web: WebUi): FastifyInstance {
+  const app = createApp(ctx, { forceCloseConnections: true });
+  installWebGuard(app, web);
+  const socketOnly = new Set(socketOnlyRoutes);
+  registerApiRoutes(app, ctx, web, (route) => !socketOnly.has(route));
+  registerWebPages(app, {
+    webDir: () => web.webDir(),
+    codes: web.codes,
+    sessionToken: () => web.sessionToken(),
+  });
+  return app;
+}
+
+/**
+ * The route modules of the shared table (src/api/routes.ts), registered on
+ * `app`; `include` leaves out routes this instance must not have.
+ */
+function registerApiRoutes(
+  app: FastifyInstance,
+  ctx: DaemonContext,
+  web: WebUi,
+  include: (route: Route) => boolean = () => true,
+): void {
+  registerSystemRoutes(app, ctx, { web, include });
+  registerVmRoutes(app, ctx);
+  registerSessionRoutes(app, ctx);
+  registerImageRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+}
+
+/**
+ * A Fastify instance with the daemon's logging and its one error mapping:
+ * errors become HTTP status and body from AppError codes here and nowhere else.
+ */
+function createApp(
+  ctx: DaemonContext,
+  options: { forceCloseConnections: boolean | 'idle' },
+): FastifyInstance {
   const logger: FastifyBaseLogger = ctx.logger;
   // Per-request info lines would drown the log; failures are logged by the error handler.
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: options.forceCloseConnections,
   });
 
   app.setErrorHandler((err, request, reply) => {
     const appError = toHttpError(err);
-    if (appError.code === 'internal') ctx.logger.error({ err, url: request.url }, 'request failed');
-    else
-      ctx.logger.debug({ code: appError.code, msg: appError.message, url: request.url }, 'request refused');
+    // Never the query string: it can carry a login code or an attach token.
+    const path = request.url.split('?')[0];
+    if (appError.code === 'internal') ctx.logger.error({ err, path }, 'request failed');
+    else ctx.logger.debug({ code: appError.code, msg: appError.message, path }, 'request refused');
     const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
     return reply.status(appError.httpStatus).send(body);
   });
@@ -34,17 +100,11 @@ export function buildServer(ctx: DaemonContext): FastifyInstance {
     const body: ErrorBody = {
       error: {
         code: 'not_found',
-        message: `no such API route ${request.method} ${request.url}; is the CLI newer than the daemon?`,
+        message: `no such API route ${request.method} ${request.url.split('?')[0]}; is the CLI newer than the daemon?`,
       },
     };
     return reply.status(404).send(body);
   });
-
-  registerSystemRoutes(app, ctx);
-  registerVmRoutes(app, ctx);
-  registerSessionRoutes(app, ctx);
-  registerImageRoutes(app, ctx);
-  registerEventRoutes(app, ctx);
   return app;
 }
 

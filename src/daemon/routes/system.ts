@@ -1,13 +1,25 @@
 import type { FastifyInstance } from 'fastify';
-import { routes } from '../../api/routes.js';
+import { type Route, routes } from '../../api/routes.js';
 import type { DaemonStatus, DoctorReport } from '../../api/schemas.js';
 import { VERSION } from '../../domain/version.js';
 import type { DaemonContext } from '../context.js';
 import { runChecks } from '../services/doctor/registry.js';
+import type { WebUi } from '../web/web-ui.js';
 import { on } from './on.js';
 
+export interface SystemRouteOptions {
+  /** The web listener, for its address in the status. */
+  web: Pick<WebUi, 'baseUrl' | 'error'>;
+  /** False for routes this instance must not serve (the web listener has no daemon stop). */
+  include: (route: Route) => boolean;
+}
+
 /** Daemon status, shutdown and the doctor report. */
-export function registerSystemRoutes(app: FastifyInstance, ctx: DaemonContext): void {
+export function registerSystemRoutes(
+  app: FastifyInstance,
+  ctx: DaemonContext,
+  options: SystemRouteOptions,
+): void {
   on(
     app,
     routes.status,
@@ -18,16 +30,20 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: DaemonContext): 
       logPath: ctx.paths.daemonLog,
       stateDir: ctx.paths.stateDir,
       dnsListenAddr: ctx.dns.listening.join(', ') || `unavailable (${ctx.dns.error ?? 'not started'})`,
+      webUrl: options.web.baseUrl(),
+      webError: options.web.error(),
       startedAt: ctx.startedAt.toISOString(),
       uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
     }),
   );
 
-  on(app, routes.stopDaemon, async (_request, reply) => {
-    // Answer first, then shut down: the caller waits for the socket to go away.
-    reply.raw.once('finish', () => ctx.requestShutdown());
-    return { ok: true };
-  });
+  if (options.include(routes.stopDaemon)) {
+    on(app, routes.stopDaemon, async (_request, reply) => {
+      // Answer first, then shut down: the caller waits for the socket to go away.
+      reply.raw.once('finish', () => ctx.requestShutdown());
+      return { ok: true };
+    });
+  }
 
   on(app, routes.doctor, async (): Promise<DoctorReport> => {
     const checks = await runChecks(ctx.doctorChecks, ctx);

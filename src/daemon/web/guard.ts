@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notLoggedInPage } from './pages.js';
+import { LOGIN_PATH } from './pages-routes.js';
+import { hasSession } from './session.js';
+
+/** Sent with every answer of the web listener, the daemon's own pages and the UI alike. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+/** What a refusal says; /v1 paths get it as JSON (`{error: {code, message}}`), pages as HTML or text. */
+type Refusal = {
+  status: 401 | 403 | 421;
+  code: 'unauthorized' | 'forbidden' | 'misdirected';
+  message: string;
+};
+
+export interface WebGuardOptions {
+  /** The Host header values this listener answers to, e.g. `127.0.0.1:7777` and `localhost:7777`. */
+  allowedHosts(): readonly string[];
+  /** The session token the `banger_web` cookie must carry. */
+  sessionToken(): string;
+}
+
+/**
+ * The web listener's gate, run before routing decides anything else, for
+ * every request (unknown paths too):
+ * 1. a Host header other than the listener's own address is refused (421):
+ *    a DNS-rebinding page reaches us under its own name;
+ * 2. a request that can change something (not GET or HEAD) needs an Origin
+ *    header naming this listener (403): no other site's page can post here;
+ * 3. everything but `/login` needs the session cookie (401).
+ */
+export function installWebGuard(app: FastifyInstance, options: WebGuardOptions): void {
+  app.addHook('onRequest', async (request, reply) => {
+    // On the raw response, so streams that write their own head (events, logs) carry them too.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+    const refusal = check(request, options);
+    if (refusal === undefined) return;
+    return refuse(request, reply, refusal);
+  });
+}
+
+function check(request: FastifyRequest, options: WebGuardOptions): Refusal | undefined {
+  const hosts = options.allowedHosts();
+  const host = request.headers.host;
+  if (host === undefined || !hosts.includes(host)) {
+    return {
+      status: 421,
+      code: 'misdirected',
+      message: `this server answers only as ${hosts.map((h) => `http://${h}/`).join(' or ')}`,
+    };
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    const origin = request.headers.origin;
+    if (origin === undefined || !hosts.some((h) => origin === `http://${h}`)) {
+      return {
+        status: 403,
+        code: 'forbidden',
+        message: 'refused: a request that changes something must come from the web UI itself (Origin header)',
+      };
+    }
+  }
+  if (request.routeOptions.url === LOGIN_PATH) return undefined;
+  if (hasSession(request.headers.cookie, options.sessionToken())) return undefined;
+  return {
+    status: 401,
+    code: 'unauthorized',
+    message: 'not logged in; run `banger web` for a one-time login link',
+  };
+}
+
+function refuse(request: FastifyRequest, reply: FastifyReply, r: Refusal): FastifyReply {
+  reply.code(r.status).header('cache-control', 'no-store');
+  if (request.url.startsWith('/v1/') || request.url === '/v1') {
+    return reply.send({ error: { code: r.code, message: r.message } });
+  }
+  if (r.status === 401) return reply.type('text/html; charset=utf-8').send(notLoggedInPage);
+  return reply.type('text/plain; charset=utf-8').send(`${r.message}\n`);
+}
