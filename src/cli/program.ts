@@ -10,6 +10,7 @@ import { registerSystemCommands } from './commands/system.js';
 import { registerTuiCommand } from './commands/tui.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerVmCommands } from './commands/vm/index.js';
+import { registerWebCommand } from './commands/web.js';
 import { applyLiveNames, type LiveNames } from './live-names.js';
 
 /**
@@ -28,6 +29,7 @@ export function buildProgram(liveNames?: LiveNames, tab?: Tab): Command {
   registerKernelCommands(program);
   registerEventsCommand(program);
   registerTuiCommand(program);
+  registerWebCommand(program);
   registerDoctorCommand(program);
   registerDaemonCommands(program);
   registerSystemCommands(program);

@@ -8,7 +8,9 @@ export function registerDaemonCommands(program: Command): void {
 
   daemon
     .command('status')
-    .description('show the daemon (starting it if needed): pid, socket, log, DNS address, version, uptime')
+    .description(
+      'show the daemon (starting it if needed): pid, socket, log, DNS address, web UI address, version, uptime',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const { client } = await connect();
@@ -23,6 +25,7 @@ export function registerDaemonCommands(program: Command): void {
         ['log', status.logPath],
         ['state', status.stateDir],
         ['dns', status.dnsListenAddr],
+        ['web', webLine(status)],
       ]);
     });
 
@@ -54,6 +57,13 @@ export function registerDaemonCommands(program: Command): void {
       await waitForExit(pid, 15_000);
       process.stderr.write(`bangerd stopped (pid ${pid})\n`);
     });
+}
+
+/** The web UI's address, why it is not listening, or that it is off (web_listen_addr unset). */
+function webLine(status: { webUrl: string | null; webError: string | null }): string {
+  if (status.webUrl) return status.webUrl;
+  if (status.webError) return `unavailable (${status.webError})`;
+  return 'off (set web_listen_addr; see `banger web --help`)';
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
