@@ -38,7 +38,8 @@ export function registerWebPages(app: FastifyInstance, options: WebPagesOptions)
   });
 
   // A GET, because it is a link the user opens; it changes nothing but this browser's cookie.
-  app.get(LOGIN_PATH, async (request, reply) => {
+  // No HEAD twin: a HEAD (a link preview, a checker) must not spend the one-time code.
+  app.get(LOGIN_PATH, { exposeHeadRoute: false }, async (request, reply) => {
     const { code } = request.query as { code?: unknown };
     reply.header('cache-control', 'no-store');
     if (typeof code !== 'string' || !options.codes.redeem(code)) {

@@ -112,6 +112,15 @@ describe('WebUi', () => {
     expect(await expired.text()).toContain('Run `banger web` again');
   });
 
+  it('does not spend a login code on a HEAD request (a link preview)', async () => {
+    const { ui } = await startUi();
+    const url = ui.mintLoginUrl();
+    const head = await fetch(url, { method: 'HEAD', redirect: 'manual' });
+    expect(head.status).toBe(401);
+    expect(head.headers.get('set-cookie')).toBeNull();
+    expect((await fetch(url, { redirect: 'manual' })).status).toBe(303);
+  });
+
   it('says how to turn it on when off, and why it is not listening when the port is taken', async () => {
     const { ui: off } = await startUi({ addr: undefined });
     expect(off.baseUrl()).toBeNull();
