@@ -42,6 +42,13 @@ export function buildServer(ctx: DaemonContext, options: ServerOptions = {}): Fa
  */
 function buildWebServer(ctx: DaemonContext, web: WebUi): FastifyInstance {
   const app = createApp(ctx, { forceCloseConnections: true });
+  // A socket-only route registered here by mistake fails the listener's start, never serves.
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    if (socketOnlyRoutes.some((r) => r.path === route.url && methods.includes(r.method))) {
+      throw new Error(`${route.url} is for the Unix socket only; it must not be on the web listener`);
+    }
+  });
   installWebGuard(app, web);
   const socketOnly = new Set(socketOnlyRoutes);
   registerApiRoutes(app, ctx, web, (route) => !socketOnly.has(route));
