@@ -43,6 +43,10 @@ export function DaemonPage() {
               </dd>
             </div>
             <div class="field">
+              <dt>Web UI</dt>
+              <dd>{s.webUrl ? <code>{s.webUrl}</code> : (s.webError ?? 'off')}</dd>
+            </div>
+            <div class="field">
               <dt>Socket</dt>
               <dd>
                 <code class="wrap">{s.socket}</code>

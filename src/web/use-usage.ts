@@ -17,7 +17,7 @@ const SAMPLE_MS = 2000;
  */
 export function useUsage(rows: readonly VmRow[]): Map<string, VmUsage> {
   const [usage, setUsage] = useState<Map<string, VmUsage>>(new Map());
-  const previous = useRef(new Map<string, { cpuSeconds: number; at: number; pid: number }>());
+  const previous = useRef(new Map<string, CpuSample>());
   const running = rows
     .filter((r) => r.vm.state === 'running')
     .map((r) => r.vm.id)
@@ -53,10 +53,11 @@ export function useUsage(rows: readonly VmRow[]): Map<string, VmUsage> {
   return usage;
 }
 
-type Sample = { cpuSeconds: number; at: number; pid: number };
+/** One reading of a Firecracker process's CPU time. */
+export type CpuSample = { cpuSeconds: number; at: number; pid: number };
 
 /** CPU use between two samples as a percentage of one core; none across a restart (a new process). */
-function cpuBetween(before: Sample | undefined, after: Sample): number | undefined {
+export function cpuBetween(before: CpuSample | undefined, after: CpuSample): number | undefined {
   if (!before || before.pid !== after.pid) return undefined;
   const wallSeconds = (after.at - before.at) / 1000;
   if (wallSeconds <= 0) return undefined;

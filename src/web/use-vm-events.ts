@@ -9,7 +9,9 @@ export type Connection =
   | { state: 'down'; reason: string; retrying: boolean };
 
 const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 8000;
+const MAX_RETRY_MS = 4000;
+/** How long a new stream may take to bring its first line before it is given up and retried. */
+const FIRST_LINE_MS = 5000;
 
 /**
  * The VM rows, kept live by the daemon's event stream (the same one the TUI
@@ -29,8 +31,15 @@ export function useVmEvents(): { rows: VmRow[] | undefined; connection: Connecti
     const follow = async () => {
       let pause = FIRST_RETRY_MS;
       while (!signal.aborted) {
+        // Each attempt must bring its first line (the snapshot, sent at once) in time: a request
+        // that reached a daemon on its way out can stay unanswered, and would stall the page.
+        const attempt = new AbortController();
+        const abortAttempt = () => attempt.abort();
+        signal.addEventListener('abort', abortAttempt);
+        const silence = setTimeout(abortAttempt, FIRST_LINE_MS);
         try {
-          for await (const event of api.events(signal)) {
+          for await (const event of api.events(attempt.signal)) {
+            clearTimeout(silence);
             pause = FIRST_RETRY_MS;
             setConnection((c) => (c.state === 'up' ? c : { state: 'up' }));
             setRows((r) => applyVmEvent(r ?? [], event, Date.now()));
@@ -38,8 +47,12 @@ export function useVmEvents(): { rows: VmRow[] | undefined; connection: Connecti
         } catch (err) {
           if (signal.aborted) return;
           const expired = err instanceof ApiError && err.code === 'unauthorized';
-          setConnection({ state: 'down', reason: messageOf(err), retrying: !expired });
+          const reason = attempt.signal.aborted ? 'the daemon did not answer' : messageOf(err);
+          setConnection({ state: 'down', reason, retrying: !expired });
           if (expired) return;
+        } finally {
+          clearTimeout(silence);
+          signal.removeEventListener('abort', abortAttempt);
         }
         await new Promise((resolve) => setTimeout(resolve, pause));
         pause = Math.min(pause * 2, MAX_RETRY_MS);

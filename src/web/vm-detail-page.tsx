@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { VmStatsView, VmView } from '../api/vms.js';
 import { api } from './api.js';
 import {
@@ -13,6 +13,7 @@ import {
 import { ErrorLine } from './operation-view.js';
 import { PageTitle } from './page-title.js';
 import { useNow, usePoll } from './use-poll.js';
+import { type CpuSample, cpuBetween } from './use-usage.js';
 import { VmActions } from './vm-actions.js';
 import { uptimeAt, type VmRow } from './vm-rows.js';
 import { StateBadge } from './vm-table.js';
@@ -114,10 +115,11 @@ function Fields({ vm, uptime }: { vm: VmView; uptime: string }) {
 
 function Usage({ stats }: { stats: VmStatsView }) {
   const proc = stats.process;
+  const cpu = useCpuPercent(stats);
   return (
     <>
       <dl class="fields">
-        <Field label="CPU">{formatPercent(proc?.cpuPercent)}</Field>
+        <Field label="CPU">{formatPercent(cpu)}</Field>
         <Field label="RSS">{formatBytes(proc?.rssBytes)}</Field>
         <Field label="CPU time">{proc ? `${proc.cpuSeconds.toFixed(1)} s` : '–'}</Field>
         <Field label="Process uptime">{formatUptime(proc?.uptimeSeconds)}</Field>
@@ -149,6 +151,25 @@ function Usage({ stats }: { stats: VmStatsView }) {
       </div>
     </>
   );
+}
+
+/** The daemon's CPU figure when it has one, else the share of one core between this poll and the last. */
+function useCpuPercent(stats: VmStatsView): number | undefined {
+  const previous = useRef<CpuSample | undefined>(undefined);
+  const [cpu, setCpu] = useState<number | undefined>(undefined);
+  // Each poll brings a new stats object: one sample per poll, however often the page redraws.
+  useEffect(() => {
+    const proc = stats.process;
+    if (!proc) {
+      previous.current = undefined;
+      setCpu(undefined);
+      return;
+    }
+    const sample = { cpuSeconds: proc.cpuSeconds, at: Date.now(), pid: proc.pid };
+    setCpu(proc.cpuPercent ?? cpuBetween(previous.current, sample));
+    previous.current = sample;
+  }, [stats]);
+  return cpu;
 }
 
 /**
