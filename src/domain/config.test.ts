@@ -159,7 +159,9 @@ describe('config schema', () => {
 
 describe('web_listen_addr', () => {
   const issues = (file: unknown) =>
-    configSchema.safeParse(file).error?.issues.map((i) => ({ path: i.path, message: i.message }));
+    configSchema
+      .safeParse(file)
+      .error?.issues.map((i) => ({ code: i.code, path: i.path, message: i.message }));
 
   it('takes any loopback address (127.0.0.0/8) without web_allow_remote', () => {
     for (const addr of ['127.0.0.1:7777', '127.1.2.3:0', '127.0.0.1:65535']) {
@@ -175,7 +177,7 @@ describe('web_listen_addr', () => {
     ]) {
       const found = issues(file);
       expect(found, JSON.stringify(file)).toHaveLength(1);
-      expect(found?.[0]?.path).toEqual(['web_listen_addr']);
+      expect(found?.[0]).toMatchObject({ code: 'custom', path: ['web_listen_addr'] });
       expect(found?.[0]?.message).toMatch(/^\S+ is not a loopback address.*set web_allow_remote = true/);
       expect(found?.[0]?.message).not.toContain('\n');
     }
@@ -184,7 +186,7 @@ describe('web_listen_addr', () => {
   it('takes a named remote address with web_allow_remote, but not the wildcard no Host can match', () => {
     expect(issues({ web_listen_addr: '192.168.1.5:7777', web_allow_remote: true })).toBeUndefined();
     const wildcard = issues({ web_listen_addr: '0.0.0.0:7777', web_allow_remote: true });
-    expect(wildcard?.[0]?.path).toEqual(['web_listen_addr']);
+    expect(wildcard?.[0]).toMatchObject({ code: 'custom', path: ['web_listen_addr'] });
     expect(wildcard?.[0]?.message).toMatch(/not 0\.0\.0\.0/);
   });
 
