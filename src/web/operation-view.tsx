@@ -1,3 +1,4 @@
+import { useFollowBottom } from './use-follow-bottom.js';
 import type { Operation } from './use-operation.js';
 
 /**
@@ -6,6 +7,9 @@ import type { Operation } from './use-operation.js';
  * the end; a failure is also an alert. Errors are one line.
  */
 export function OperationView({ op, label }: { op: Operation; label: string }) {
+  const lineCount = op.state === 'idle' ? 0 : op.lines.length;
+  // A build can print hundreds of stages: the list scrolls, and follows the newest.
+  const { ref, onScroll } = useFollowBottom<HTMLOListElement>(lineCount);
   return (
     <section class="operation" aria-label={label} aria-live="polite" aria-busy={op.state === 'running'}>
       {op.state !== 'idle' && (
@@ -15,7 +19,7 @@ export function OperationView({ op, label }: { op: Operation; label: string }) {
             {op.state === 'running' && <span class="spinner" aria-hidden="true" />}
           </p>
           {op.lines.length > 0 && (
-            <ol class="progress-lines">
+            <ol class="progress-lines" ref={ref} onScroll={onScroll}>
               {op.lines.map((line, i) => (
                 // Lines are only appended or the last one replaced: the index is stable.
                 // biome-ignore lint/suspicious/noArrayIndexKey: see above

@@ -12,6 +12,7 @@ import {
 } from './format.js';
 import { ErrorLine } from './operation-view.js';
 import { PageTitle } from './page-title.js';
+import { useFollowBottom } from './use-follow-bottom.js';
 import { useNow, usePoll } from './use-poll.js';
 import { type CpuSample, cpuBetween } from './use-usage.js';
 import { VmActions } from './vm-actions.js';
@@ -179,24 +180,14 @@ function useCpuPercent(stats: VmStatsView): number | undefined {
  */
 function ConsoleTail({ vmId }: { vmId: string }) {
   const log = usePoll(() => api.consoleTail(vmId, CONSOLE_TAIL_BYTES), POLL_MS, vmId);
-  const pre = useRef<HTMLPreElement>(null);
-  // Follow the newest line until the reader scrolls up; scrolling back down follows again.
-  const follow = useRef(true);
   const text = log.value === undefined ? undefined : printableConsole(dropPartialFirstLine(log.value));
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs after each new text, to scroll to it
-  useEffect(() => {
-    if (pre.current && follow.current) pre.current.scrollTop = pre.current.scrollHeight;
-  }, [text]);
-  const onScroll = () => {
-    const el = pre.current;
-    if (el) follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
-  };
+  const { ref, onScroll } = useFollowBottom<HTMLPreElement>(text);
   return (
     <section aria-labelledby="console-title">
       <h2 id="console-title">Console</h2>
       <ErrorLine error={log.error} />
       <pre
-        ref={pre}
+        ref={ref}
         class="console"
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard to scroll it
         tabIndex={0}

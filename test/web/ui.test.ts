@@ -222,6 +222,9 @@ describe('the web UI', () => {
     await page.getByRole('region', { name: 'Usage' }).getByRole('table', { name: 'Disks' }).waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')).toBe(0);
     await screenshot('vm-detail-420px');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot('vm-detail-420px-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     // The detail page polls the VM's stats and console until the delete's event reaches it: a
     // poll in between finds the VM gone (404). That is the only failure expected.
     const deletedVm = `/v1/vms/${gammaId}/`;
