@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
@@ -12,6 +12,9 @@ const CHROMIUM = '/usr/bin/chromium';
  * `exec` keeps the pipe Playwright talks to it over.
  */
 export async function launchInNetns(netns: string, dir: string): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the web UI tests need ${CHROMIUM}: apt-get install chromium (.ci/run installs it)`);
+  }
   const wrapper = join(dir, 'chromium-in-netns');
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${netns} ${CHROMIUM} "$@"\n`);
   chmodSync(wrapper, 0o755);
