@@ -143,23 +143,25 @@ export const api = {
   vmStats: (ref: string) => call<VmStatsView>(routes.vmStats, { ref }),
   consoleTail,
   listVms: () => call<VmList>(routes.listVms),
-  createVm: (req: CreateVmRequest, onStage: OnStage) =>
-    stream<CreateVmResult>(routes.createVm, {}, req, onStage),
-  startVm: (ref: string, onStage: OnStage) => stream<VmResult>(routes.startVm, { ref }, {}, onStage),
-  restartVm: (ref: string, onStage: OnStage) => stream<VmResult>(routes.restartVm, { ref }, {}, onStage),
+  createVm: (req: CreateVmRequest, onStage: OnStage, signal?: AbortSignal) =>
+    stream<CreateVmResult>(routes.createVm, {}, req, onStage, signal),
+  startVm: (ref: string, onStage: OnStage, signal?: AbortSignal) =>
+    stream<VmResult>(routes.startVm, { ref }, {}, onStage, signal),
+  restartVm: (ref: string, onStage: OnStage, signal?: AbortSignal) =>
+    stream<VmResult>(routes.restartVm, { ref }, {}, onStage, signal),
   stopVm: (ref: string) => call<VmResult>(routes.stopVm, { ref }, {}),
   deleteVm: (ref: string) => call<DeleteVmResult>(routes.deleteVm, { ref }),
   setVm: (ref: string, req: SetVmRequest) => call<VmResult>(routes.setVm, { ref }, req),
 
   listImages: () => call<ImageList>(routes.listImages),
   availableImages: () => call<AvailableImages>(routes.availableImages),
-  pullImage: (req: PullImageRequest, onStage: OnStage) =>
-    stream<ImageInfo>(routes.pullImage, {}, req, onStage),
+  pullImage: (req: PullImageRequest, onStage: OnStage, signal?: AbortSignal) =>
+    stream<ImageInfo>(routes.pullImage, {}, req, onStage, signal),
   deleteImage: (name: string) => call<OkResponse>(routes.deleteImage, { name }),
 
   listKernels: () => call<KernelList>(routes.listKernels),
   availableKernels: () => call<AvailableKernels>(routes.availableKernels),
-  pullKernel: (name: string, onStage: OnStage) =>
-    stream<KernelInfo>(routes.pullKernel, { name }, {}, onStage),
+  pullKernel: (name: string, onStage: OnStage, signal?: AbortSignal) =>
+    stream<KernelInfo>(routes.pullKernel, { name }, {}, onStage, signal),
   deleteKernel: (name: string) => call<OkResponse>(routes.deleteKernel, { name }),
 };

@@ -44,8 +44,9 @@ export function CreatePage({ rows }: { rows: VmRow[] | undefined }) {
     setCreated(undefined);
     const result = await run(
       form.name ? `Creating ${form.name}` : 'Creating a VM',
-      (onStage) => api.createVm(createRequest(form), onStage),
+      ({ onStage, signal }) => api.createVm(createRequest(form), onStage, signal),
       (r) => `created ${r.vm.name}`,
+      { cancellable: true },
     );
     if (result) {
       setCreated(result.vm.name);

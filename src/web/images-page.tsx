@@ -118,8 +118,9 @@ function PullImageForm({ catalog, onPulled }: { catalog: string[]; onPulled: () 
     const request = { ref: ref.trim(), ...(name.trim() ? { name: name.trim() } : {}), insecure };
     const image = await run(
       `Pulling ${request.ref}`,
-      (onStage) => api.pullImage(request, onStage),
+      ({ onStage, signal }) => api.pullImage(request, onStage, signal),
       (i) => `image ${i.name} pulled (${formatBytes(i.sizeBytes)})`,
+      { cancellable: true },
     );
     if (image) onPulled();
   };

@@ -34,8 +34,9 @@ export function KernelsSection() {
   const pull = async (name: string) => {
     await run(
       `Pulling kernel ${name}`,
-      (onStage) => api.pullKernel(name, onStage),
+      ({ onStage, signal }) => api.pullKernel(name, onStage, signal),
       (k) => `kernel ${k.name} pulled (${k.version})`,
+      { cancellable: true },
     );
     refresh();
   };

@@ -4,19 +4,25 @@ import type { Operation } from './use-operation.js';
 /**
  * A long operation's progress lines and outcome. The wrapper is always in
  * the page and is a polite live region, so screen readers hear each stage and
- * the end; a failure is also an alert. Errors are one line.
+ * the end; a failure is also an alert. Errors are one line. A cancellable
+ * operation offers Cancel while it runs (see useOperation).
  */
 export function OperationView({ op, label }: { op: Operation; label: string }) {
   const lineCount = op.state === 'idle' ? 0 : op.lines.length;
   // A build can print hundreds of stages: the list scrolls, and follows the newest.
   const { ref, onScroll } = useFollowBottom<HTMLOListElement>(lineCount);
   return (
-    <section class="operation" aria-label={label} aria-live="polite" aria-busy={op.state === 'running'}>
+    <section class="operation" aria-label={label} aria-live="polite">
       {op.state !== 'idle' && (
         <>
           <p class="operation-title">
             {op.title}
             {op.state === 'running' && <span class="spinner" aria-hidden="true" />}
+            {op.state === 'running' && op.cancel && (
+              <button type="button" class="small" onClick={op.cancel}>
+                Cancel
+              </button>
+            )}
           </p>
           {op.lines.length > 0 && (
             <ol class="progress-lines" ref={ref} onScroll={onScroll}>
@@ -28,6 +34,7 @@ export function OperationView({ op, label }: { op: Operation; label: string }) {
             </ol>
           )}
           {op.state === 'done' && <p class="outcome ok">{op.message}</p>}
+          {op.state === 'cancelled' && <p class="outcome">cancelled</p>}
           {op.state === 'failed' && (
             <p class="outcome error" role="alert">
               error: {op.message}

@@ -18,14 +18,16 @@ export function VmActions({ vm, onDeleted }: { vm: VmView; onDeleted: () => void
   const start = () =>
     run(
       `Starting ${vm.name}`,
-      (on) => api.startVm(vm.name, on),
+      ({ onStage, signal }) => api.startVm(vm.name, onStage, signal),
       () => `started ${vm.name}`,
+      { cancellable: true },
     );
   const restart = () =>
     run(
       `Restarting ${vm.name}`,
-      (on) => api.restartVm(vm.name, on),
+      ({ onStage, signal }) => api.restartVm(vm.name, onStage, signal),
       () => `restarted ${vm.name}`,
+      { cancellable: true },
     );
   const stop = () =>
     run(

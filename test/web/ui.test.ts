@@ -231,6 +231,25 @@ describe('the web UI', () => {
     expect(pageErrors.filter((e) => !e.includes(deletedVm))).toEqual([]);
   });
 
+  it('starts a VM from its page, cancels the wait for SSH (there is no guest), and stops it', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(new URL('/#/vms/alpha', page.url()).href);
+    await expectText(page.locator('h1'), 'alpha');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    const progress = page.getByRole('region', { name: 'Progress of the last action' });
+    await progress.getByText(/^→ waiting for SSH on /).waitFor({ timeout: 30_000 });
+    await page.locator('.page-head .state').filter({ hasText: 'running' }).waitFor({ timeout: 5000 });
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await progress
+      .locator('.outcome')
+      .filter({ hasText: /^cancelled$/ })
+      .waitFor({ timeout: 5000 });
+    // Cancelling the wait leaves the VM running; Stop is there again.
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await progress.getByText('stopped alpha').waitFor({ timeout: 30_000 });
+    await page.locator('.page-head .state').filter({ hasText: 'stopped' }).waitFor({ timeout: 5000 });
+  });
+
   it('says when the daemon goes away, follows it again when it is back, and asks for a new login when the session is gone', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await nav('VMs');
