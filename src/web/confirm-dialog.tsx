@@ -14,8 +14,10 @@ interface Question {
  * `ask` resolves true only when the action button is pressed.
  */
 export function useConfirm() {
-  const [question, setQuestion] = useState<(Question & { answer: (ok: boolean) => void }) | undefined>();
-  const ask = (q: Question) => new Promise<boolean>((answer) => setQuestion({ ...q, answer }));
+  const [question, setQuestion] = useState<Asked | undefined>();
+  // The opener is noted when asked, before anything renders: the element the user acted on.
+  const ask = (q: Question) =>
+    new Promise<boolean>((answer) => setQuestion({ ...q, answer, opener: document.activeElement }));
   const dialog = question ? (
     <ConfirmDialog
       question={question}
@@ -28,22 +30,27 @@ export function useConfirm() {
   return { ask, dialog };
 }
 
-function ConfirmDialog({ question, onAnswer }: { question: Question; onAnswer: (ok: boolean) => void }) {
+interface Asked extends Question {
+  answer: (ok: boolean) => void;
+  opener: Element | null;
+}
+
+function ConfirmDialog({ question, onAnswer }: { question: Asked; onAnswer: (ok: boolean) => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    // The browser gives the focus back on close() only while the dialog is in the page;
-    // it leaves the page with its answer, so the focus is given back here.
-    const previous = document.activeElement;
     el.showModal();
     cancel.current?.focus();
+    // The browser gives the focus back on close() only while the dialog is in the page;
+    // it leaves the page with its answer, so the focus is given back here.
+    const { opener } = question;
     return () => {
       el.close();
-      if (previous instanceof HTMLElement && previous.isConnected) previous.focus();
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
     };
-  }, []);
+  }, [question]);
   return (
     <dialog
       ref={ref}

@@ -101,8 +101,9 @@ describe('the web UI', () => {
       expect.stringMatching(/^(–|\d+(\.\d)?%)$/),
       expect.stringMatching(/^(–|\d+(\.\d)?[KMG])$/),
     ]);
-    // RSS comes from the stats, sampled every two seconds.
+    // CPU and RSS come from the stats, sampled every two seconds (CPU needs two samples).
     await alpha.locator('td').nth(7).filter({ hasText: /\d/ }).waitFor({ timeout: 5000 });
+    await alpha.locator('td').nth(6).filter({ hasText: /\d/ }).waitFor({ timeout: 7000 });
     await screenshot('vm-list');
 
     // A change made from another process reaches the page within two seconds.
@@ -152,7 +153,10 @@ describe('the web UI', () => {
     // Escape is Cancel, and the focus goes back to the button that opened the dialog.
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached', timeout: 2000 });
-    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Delete…');
+    await page.waitForFunction('document.activeElement?.textContent === "Delete…"', undefined, {
+      timeout: 2000,
+      polling: 50,
+    });
     const listed = json<{ id: string; name: string }[]>(await mustRun(h, ['vm', 'list', '--json']));
     gammaId = listed.find((v) => v.name === 'gamma')?.id;
     expect(gammaId).toBeDefined();
