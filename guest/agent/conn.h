@@ -12,6 +12,7 @@
 struct conn {
   bool used;
   int fd;          /* vsock: the accepted socket; serial: -1 */
+  bool serial;     /* carried by the serial mux (else vsock); each transport serves only its own */
   uint32_t mux_id; /* serial: the id the host gave the connection */
   struct buf in;   /* the start of a request line whose newline has not come yet */
   size_t scanned;  /* bytes of in already searched for a newline */

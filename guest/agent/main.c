@@ -3,6 +3,7 @@
  * network. Newline-delimited JSON requests; see handlers.c and docs/guest-agent.md.
  * One thread, one poll() loop; it never exits on its own once started. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,11 +15,10 @@
 #include "agent.h"
 #include "log.h"
 #include "session.h"
-#include "transport_probe.h"
 #include "transport_serial.h"
 #include "transport_vsock.h"
 
-#define USAGE "usage: banger-agent [--vsock-port N] [--serial PATH] [--root DIR] [--version] [--help]\n"
+#define USAGE "usage: banger-agent [--vsock-port N] [--serial PATH] [--root DIR] [--detach] [--version] [--help]\n"
 
 /* 1 .. 2^32-2: VMADDR_PORT_ANY (2^32-1) is not a port one can listen on. */
 static int parse_port(const char *s, unsigned *port) {
@@ -48,19 +48,45 @@ static void enter_root(const char *dir) {
   if (chroot(dir) != 0 || chdir("/") != 0) agent_log("cannot enter root %s: %s; staying where it is", dir, strerror(errno));
 }
 
-static const struct transport *choose(const char *serial, unsigned port) {
-  if (serial) return serial_transport(serial, port);
-  if (vsock_listen(port) == 0) {
-    agent_log("listening on vsock port %u", port);
-    return probe_transport(port);
+/* --detach: go on in a child and let the caller continue only now. An init that
+ * started the agent with `&` could reach switch_root before the agent ran its
+ * chroot, and the agent would then enter an emptied directory: no /sys, /dev or
+ * /proc, so no serial port to find and a vsock it could not check. */
+static void detach(void) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    agent_log("cannot fork: %s; serving in the foreground", strerror(errno));
+    return;
   }
-  agent_log("vsock unavailable (%s); falling back to the virtio-serial port", strerror(errno));
-  return serial_transport(NULL, port);
+  if (pid > 0) _exit(0);
+  setsid();
+}
+
+/* Fills t with the transports to serve; returns how many. With --serial, that
+ * channel only. Otherwise vsock when it is usable and, beside it, the
+ * virtio-serial port whenever it appears: whether a loaded guest has a vsock
+ * device cannot always be told at start (the kernel may accept a listener
+ * before it knows), so the agent never bets on one and serves both. */
+static int choose(const char *serial, unsigned port, const struct transport *t[2]) {
+  if (serial) {
+    t[0] = serial_transport(serial, port, false);
+    return 1;
+  }
+  int n = 0;
+  if (vsock_listen(port) == 0) {
+    agent_log("listening on vsock port %u, and on the virtio-serial port if one appears", port);
+    t[n++] = &vsock_transport;
+  } else {
+    agent_log("vsock unavailable (%s); using the virtio-serial port", strerror(errno));
+  }
+  t[n] = serial_transport(NULL, port, n > 0);
+  return n + 1;
 }
 
 int main(int argc, char **argv) {
   unsigned port = AGENT_DEFAULT_PORT;
   const char *serial = NULL, *root = NULL;
+  bool background = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--version") == 0) {
       printf("%s %d\n", AGENT_NAME, AGENT_PROTOCOL);
@@ -74,6 +100,8 @@ int main(int argc, char **argv) {
       serial = argv[++i];
     } else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc && argv[i + 1][0]) {
       root = argv[++i];
+    } else if (strcmp(argv[i], "--detach") == 0) {
+      background = true;
     } else {
       fprintf(stderr, "banger-agent: bad argument '%s'\n" USAGE, argv[i]);
       return 2;
@@ -84,12 +112,15 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   if (root) enter_root(root);
+  if (background) detach();
   sessions_init();
-  const struct transport *t = choose(serial, port);
-  struct pollfd fds[TRANSPORT_MAX_FDS + SESSIONS_MAX_FDS];
+  const struct transport *t[2];
+  int count = choose(serial, port, t);
+  /* Each transport's share of the fds: vsock (listener + its connections), then serial (one channel). */
+  struct pollfd fds[TRANSPORT_MAX_FDS + 1 + SESSIONS_MAX_FDS];
   for (;;) {
-    int timeout = -1;
-    int n = t->prepare(fds, &timeout);
+    int timeout = -1, n = 0, given[2];
+    for (int i = 0; i < count; i++) n += given[i] = t[i]->prepare(fds + n, &timeout);
     int m = sessions_prepare(fds + n, SESSIONS_MAX_FDS, &timeout);
     if (poll(fds, (nfds_t)(n + m), timeout) < 0) {
       if (errno != EINTR) {
@@ -98,7 +129,7 @@ int main(int argc, char **argv) {
       }
       continue;
     }
-    t->dispatch(fds, n);
+    for (int i = 0, at = 0; i < count; at += given[i++]) t[i]->dispatch(fds + at, given[i]);
     sessions_dispatch(fds + n, m);
   }
 }

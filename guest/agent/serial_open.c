@@ -72,11 +72,6 @@ static int find_port(char *dir, size_t dir_len) {
   return found;
 }
 
-bool serial_port_present(void) {
-  char dir[256];
-  return find_port(dir, sizeof dir) == 0;
-}
-
 int serial_open(const char *path, char *name, size_t name_len) {
   if (path) {
     snprintf(name, name_len, "%s", path);

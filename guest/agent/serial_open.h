@@ -2,7 +2,6 @@
 #ifndef BANGER_AGENT_SERIAL_OPEN_H
 #define BANGER_AGENT_SERIAL_OPEN_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 /* The virtio-serial port name the host gives the channel. */
@@ -12,9 +11,6 @@
  * SERIAL_PORT_NAME (found in /sys/class/virtio-ports). A Unix socket is
  * connected to as a stream; a terminal is put in raw mode. Writes what was
  * opened to name (for logs). Returns a non-blocking fd, or -1 with errno. */
-/* True when the virtio-serial port named SERIAL_PORT_NAME exists. */
-bool serial_port_present(void);
-
 int serial_open(const char *path, char *name, size_t name_len);
 
 #endif

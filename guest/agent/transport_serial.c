@@ -18,8 +18,11 @@ static int chan = -1;
 static char chan_name[320];
 static long long reopen_at;  /* monotonic ms at which to try opening again */
 static bool open_failing;    /* the last open failed: said once, not every 200 ms */
+static int open_errno;       /* why it failed */
 static bool open_announced;  /* "using ..." said and not yet followed by a close */
 static bool received;        /* bytes came since the channel opened */
+static bool quiet;           /* vsock serves too: a missing port is expected, not news */
+static long long started_at; /* monotonic ms of serial_transport() */
 static unsigned char in[HEADER + SERIAL_MAX_PAYLOAD];
 static size_t in_len;
 static struct buf out;
@@ -54,7 +57,7 @@ static void send_output(struct conn *c) {
 static struct conn *find(uint32_t id) {
   for (int i = 0; i < AGENT_MAX_CONNS; i++) {
     struct conn *c = conn_slot(i);
-    if (c->used && c->mux_id == id) return c;
+    if (c->used && c->serial && c->mux_id == id) return c;
   }
   return NULL;
 }
@@ -77,7 +80,10 @@ static void on_frame(char type, uint32_t id, const unsigned char *p, size_t n) {
   if (type == 'O') {
     if (c) conn_close(c); /* the host reuses an id only once it forgot the old connection */
     c = parse_port(p, n, &port) && port == listen_port ? conn_open() : NULL;
-    if (c) c->mux_id = id;
+    if (c) {
+      c->serial = true;
+      c->mux_id = id;
+    }
     send_frame(c ? 'O' : 'C', id, NULL, 0);
   } else if (type == 'D') {
     if (!c) return; /* closed here while the host was still sending: it gets our 'C' */
@@ -103,7 +109,7 @@ static void drop(const char *why) {
   close(chan);
   chan = -1;
   for (int i = 0; i < AGENT_MAX_CONNS; i++) {
-    if (conn_slot(i)->used) conn_close(conn_slot(i));
+    if (conn_slot(i)->used && conn_slot(i)->serial) conn_close(conn_slot(i));
   }
   in_len = 0;
   buf_free(&out);
@@ -156,9 +162,14 @@ static void flush(void) {
 static void try_open(void) {
   chan = serial_open(chan_path, chan_name, sizeof chan_name);
   if (chan < 0) {
-    if (!open_failing) agent_log("cannot open serial channel %s: %s; retrying every %d ms", chan_name, strerror(errno), SERIAL_REOPEN_MS);
+    /* Said once per kind of failure; beside vsock, a port that is not there is not news. */
+    if ((!open_failing || errno != open_errno) && !(quiet && errno == ENOENT))
+      agent_log("cannot open serial channel %s: %s; retrying", chan_name, strerror(errno));
+    open_errno = errno;
     open_failing = true;
-    reopen_at = now_ms() + SERIAL_REOPEN_MS;
+    /* A port appears early in a boot or not at all: look often at first, then seldom. */
+    long long now = now_ms();
+    reopen_at = now + (now - started_at < SERIAL_EAGER_MS ? SERIAL_REOPEN_MS : SERIAL_SLOW_REOPEN_MS);
     return;
   }
   if (!open_announced) agent_log("using serial channel %s", chan_name);
@@ -171,7 +182,8 @@ static int prepare(struct pollfd *fds, int *timeout_ms) {
   if (chan < 0 && now_ms() >= reopen_at) try_open();
   if (chan < 0) {
     long long wait = reopen_at - now_ms();
-    *timeout_ms = wait < 0 ? 0 : (int)wait;
+    if (wait < 0) wait = 0;
+    if (*timeout_ms < 0 || wait < *timeout_ms) *timeout_ms = (int)wait;
     return 0;
   }
   short ev = out.len < AGENT_OUT_HIGH_WATER ? POLLIN : 0;
@@ -188,8 +200,10 @@ static void dispatch(const struct pollfd *fds, int n) {
 
 static const struct transport serial = {prepare, dispatch};
 
-const struct transport *serial_transport(const char *path, unsigned port) {
+const struct transport *serial_transport(const char *path, unsigned port, bool beside_vsock) {
   chan_path = path;
   listen_port = port;
+  quiet = beside_vsock;
+  started_at = now_ms();
   return &serial;
 }

@@ -12,7 +12,6 @@
 #include "vsock_abi.h"
 
 static int listener = -1;
-static bool accepted_any; /* a host connection came: vsock works here */
 /* The connection behind each pollfd that prepare() gave (index 0 is the listener). */
 static struct conn *polled[TRANSPORT_MAX_FDS];
 
@@ -90,7 +89,6 @@ static void accept_all(void) {
       continue;
     }
     c->fd = fd;
-    accepted_any = true;
   }
 }
 
@@ -132,7 +130,7 @@ static int prepare(struct pollfd *fds, int *timeout_ms) {
   polled[n++] = NULL;
   for (int i = 0; i < AGENT_MAX_CONNS; i++) {
     struct conn *c = conn_slot(i);
-    if (!c->used) continue;
+    if (!c->used || c->serial) continue;
     short ev = 0;
     if (!c->closing && c->out.len < AGENT_OUT_HIGH_WATER) ev |= POLLIN;
     if (c->out.len > 0) ev |= POLLOUT;
@@ -147,16 +145,6 @@ static void dispatch(const struct pollfd *fds, int n) {
     if (fds[i].revents) serve(polled[i], fds[i].revents);
   }
   if (fds[0].revents & POLLIN) accept_all();
-}
-
-bool vsock_accepted(void) { return accepted_any; }
-
-void vsock_stop(void) {
-  for (int i = 0; i < AGENT_MAX_CONNS; i++) {
-    if (conn_slot(i)->used) drop(conn_slot(i));
-  }
-  close(listener);
-  listener = -1;
 }
 
 const struct transport vsock_transport = {prepare, dispatch};

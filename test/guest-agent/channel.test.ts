@@ -68,15 +68,17 @@ describe('banger-agent process and serial channel', () => {
     expect(types).not.toContain(3);
   });
 
-  it('without flags, listens on vsock, or falls back to the virtio-serial port when vsock is unusable', async () => {
+  it('without flags, listens on vsock (quietly watching for the virtio-serial port too), or uses the port alone when vsock is unusable', async () => {
     const port = String(40_000 + (process.pid % 20_000));
     const fallback =
-      /vsock unavailable \(.+\); falling back to the virtio-serial port\nbanger-agent: cannot open serial channel virtio-serial port banger\.vsock: .+; retrying every 200 ms\n$/;
+      /vsock unavailable \(.+\); using the virtio-serial port\nbanger-agent: cannot open serial channel virtio-serial port banger\.vsock: .+; retrying\n$/;
     agent = startAgent(['--vsock-port', port]);
     await agent.logged(/listening|retrying/);
     // Which one depends on the host: does it have vsock (a device, vhost or loopback)?
     expect(agent.stderr()).toMatch(
-      new RegExp(`^banger-agent: (listening on vsock port ${port}\n$|${fallback.source})`),
+      new RegExp(
+        `^banger-agent: (listening on vsock port ${port}, and on the virtio-serial port if one appears\n$|${fallback.source})`,
+      ),
     );
     // A second agent on the same port cannot listen there (or there is no vsock at all): it falls back.
     const second = startAgent(['--vsock-port', port]);
@@ -137,6 +139,20 @@ describe('banger-agent process and serial channel', () => {
     expect(Number.isInteger(pong.uptime_s)).toBe(true);
     expect(pong.load).toHaveLength(3);
     expect(agent.stderr()).toBe('banger-agent: using serial channel /serial.sock\n');
+  });
+
+  it('with --detach, returns only once inside --root and serves from a background child', async () => {
+    const server = await serve();
+    // An init that goes on to switch_root the moment this returns must find the agent already in its root.
+    const run = spawnSync(AGENT, ['--root', dir, '--serial', '/serial.sock', '--detach'], {
+      timeout: 10_000,
+    });
+    try {
+      expect(run.status).toBe(0);
+      await expectPing(await server.link(0), 1);
+    } finally {
+      spawnSync('pkill', ['-f', `banger-agent --root ${dir} `]);
+    }
   });
 
   it('still answers ping after seconds of random frames and lines', async () => {

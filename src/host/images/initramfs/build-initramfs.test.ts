@@ -72,7 +72,7 @@ describe('INIT_SCRIPT', () => {
       'write_root_file /etc/resolv.conf',
       'mount -t ext4 -o rw /dev/vdc /newroot/root',
       'mount --move "/$fs" "/newroot/$fs"',
-      '/bin/banger-agent --root /newroot &',
+      'if /bin/banger-agent --root /newroot --detach; then',
       'exec switch_root /newroot "$init"',
       'reboot -f',
     ]) {

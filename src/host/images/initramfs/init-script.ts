@@ -212,9 +212,13 @@ for fs in dev proc sys; do
   mkdir -p "/newroot/$fs" && mount --move "/$fs" "/newroot/$fs" || fail "could not move /$fs into the new root"
 done
 # banger's guest agent answers the host over vsock (or the stand-in's serial port), not the
-# network. It chroots into the new root itself and outlives switch_root as a child of init.
-/bin/banger-agent --root /newroot &
-log "guest agent started (pid $!)"
+# network. It chroots into the new root itself and outlives switch_root as a child of init;
+# --detach returns only once it is in the new root (switch_root empties this one).
+if /bin/banger-agent --root /newroot --detach; then
+  log "guest agent started"
+else
+  log "guest agent did not start"
+fi
 echo "banger-init: switching root to $init"
 exec switch_root /newroot "$init"
 `;
