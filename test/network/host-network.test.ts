@@ -2,20 +2,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tapNameForVm } from '../../src/domain/network.js';
 import { HostNetwork } from '../../src/host/network/host-network.js';
 import { getLink } from '../../src/host/network/links.js';
+import type { RunOptions } from '../../src/host/runner.js';
 import { testVmId } from '../../src/testing/grant.js';
 import { createNetns, destroyAllNetns, networkSnapshot, type TestNetns } from '../support/netns.js';
 import { POOL_LINE, recordingLog, TAP_UID } from './harness.js';
 
 const isVmId = (id: string) => /^[0-9a-f]{16}$/.test(id);
-const [VM1, VM2, VM3, VM4] = [1, 2, 3, 4].map(testVmId) as [string, string, string, string];
+const [VM1, VM2, VM3, VM4, VM5, VM6] = [1, 2, 3, 4, 5, 6].map(testVmId) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 const UID = TAP_UID;
 
 describe('HostNetwork, the daemon’s entry point', () => {
   let ns: TestNetns;
   let net: HostNetwork;
   const log = recordingLog();
+  /** The programs the daemon side ran, in order (the snapshots' own commands go around it). */
+  const programs: string[] = [];
   const options = () => ({
-    runner: ns.runner,
+    runner: {
+      run: (argv: readonly string[], o?: RunOptions) => {
+        programs.push(argv[0] ?? '');
+        return ns.runner.run(argv, o);
+      },
+    },
     log,
     bridgeName: 'banger0',
     bridgeIp: '172.16.0.1',
@@ -68,6 +83,29 @@ describe('HostNetwork, the daemon’s entry point', () => {
     await net.pool.settled();
     expect(await getLink(ns.runner, '/usr/sbin/ip', tapNameForVm(VM2, UID))).toBeUndefined();
     expect(await networkSnapshot(ns.runner, POOL_LINE)).toEqual(before);
+  });
+
+  it("skips the rule clean-up on a VM's first start without NAT (its new id can have no rules), not on a later one", async () => {
+    const iptablesCalls = async (attach: () => Promise<unknown>) => {
+      programs.length = 0;
+      await attach();
+      return programs.filter((p) => p.includes('iptables')).length;
+    };
+    expect(
+      await iptablesCalls(() =>
+        net.attach({ vmId: VM5, guestIp: '172.16.0.5', nat: false, firstStart: true }),
+      ),
+    ).toBe(0);
+    expect(
+      await iptablesCalls(() => net.attach({ vmId: VM6, guestIp: '172.16.0.6', nat: false })),
+    ).toBeGreaterThan(0);
+    // NAT on a first start still makes its rules.
+    await net.detach(VM5);
+    await net.attach({ vmId: VM5, guestIp: '172.16.0.5', nat: true, firstStart: true });
+    expect((await networkSnapshot(ns.runner)).iptables).toContain(`banger:${VM5}`);
+    await net.detach(VM5);
+    await net.detach(VM6);
+    expect((await networkSnapshot(ns.runner)).iptables).not.toMatch(new RegExp(`banger:(${VM5}|${VM6})`));
   });
 
   it('after a crash, a new daemon keeps running VMs and cleans up the rest', async () => {

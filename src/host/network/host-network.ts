@@ -58,6 +58,12 @@ export interface VmNetworkSpec {
   vmId: string;
   guestIp: string;
   nat: boolean;
+  /**
+   * The VM has never run. Its id is new and random, so no rule can carry
+   * it: attach skips looking for rules to remove (a privileged
+   * `iptables-save`, through sudo for a user) when NAT is off.
+   */
+  firstStart?: boolean;
 }
 
 /**
@@ -240,7 +246,7 @@ export class HostNetwork {
         await setPortIsolation(this.priv, tap, true);
         await ensureIsolationRules(this.nat, this.priv, this.isolationTarget(), this.o.log);
       }
-      await this.setNat(vm);
+      if (vm.nat || vm.firstStart !== true) await this.setNat(vm);
     } catch (err) {
       await this.nat.disable(vm.vmId).catch(() => undefined);
       await this.pool.release(vm.vmId).catch(() => false);

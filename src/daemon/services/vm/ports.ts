@@ -14,7 +14,13 @@ export type VmDriver = FirecrackerDriver;
 
 /** Host networking (src/host/network/host-network.ts). */
 export interface VmNetwork {
-  attach(vm: { vmId: string; guestIp: string; nat: boolean }): Promise<{ tap: string; mac: string }>;
+  /** `firstStart`: the VM has never run, so no rules of its own can exist (see host-network.ts). */
+  attach(vm: {
+    vmId: string;
+    guestIp: string;
+    nat: boolean;
+    firstStart?: boolean;
+  }): Promise<{ tap: string; mac: string }>;
   setNat(vm: { vmId: string; guestIp: string; nat: boolean }): Promise<void>;
   detach(vmId: string): Promise<void>;
 }

@@ -16,7 +16,7 @@ export const VSOCK_SOCKET = 'vsock.sock';
 /**
  * The steps that start a VM: its TAP (and NAT) on the bridge, then its
  * Firecracker configured and booted. Undo kills the process and releases
- * the TAP and rules.
+ * the TAP and rules. `firstStart`: part of a create, so the VM has never run.
  */
 export function startSteps(
   deps: VmServiceDeps,
@@ -24,6 +24,7 @@ export function startSteps(
   artifacts: BootArtifacts,
   getVm: () => VmRecord,
   dir: string,
+  firstStart = false,
 ): Step[] {
   let network: VmNetwork | undefined;
   let tap: { tap: string; mac: string } | undefined;
@@ -34,7 +35,7 @@ export function startSteps(
       run: async () => {
         const vm = getVm();
         network = await deps.network();
-        tap = await network.attach({ vmId: vm.id, guestIp: vm.guestIp, nat: vm.nat });
+        tap = await network.attach({ vmId: vm.id, guestIp: vm.guestIp, nat: vm.nat, firstStart });
       },
       undo: async () => {
         await network?.detach(getVm().id);

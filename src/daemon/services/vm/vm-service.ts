@@ -176,7 +176,7 @@ export class VmService {
       this.inFlight.set(id, 'creating');
       try {
         const steps: Step[] = createSteps(this.deps, plan, this.vmDir(id));
-        if (req.start !== false) steps.push(...this.startStepsFor(id, plan.artifacts));
+        if (req.start !== false) steps.push(...this.startStepsFor(id, plan.artifacts, true));
         await runSteps(steps, this.stepOptions('create', emit, signal));
         // Until here the row is marked creating: a daemon killed before this line leaves a half-made VM that the next one removes.
         this.deps.repo.finishCreate(id, req.start !== false ? 'running' : 'stopped');
@@ -316,8 +316,16 @@ export class VmService {
     return reconcileVms(this);
   }
 
-  private startStepsFor(id: string, artifacts: Parameters<typeof startSteps>[2]): Step[] {
-    return startSteps(this.deps, this.runtime, artifacts, this.mustGet.bind(this, id), this.vmDir(id));
+  /** `firstStart`: the VM is being created, so it has never run (start-vm.ts). */
+  private startStepsFor(id: string, artifacts: Parameters<typeof startSteps>[2], firstStart = false): Step[] {
+    return startSteps(
+      this.deps,
+      this.runtime,
+      artifacts,
+      this.mustGet.bind(this, id),
+      this.vmDir(id),
+      firstStart,
+    );
   }
 
   private async awaitReady(id: string, emit: EmitStage, signal?: AbortSignal): Promise<void> {
