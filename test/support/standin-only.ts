@@ -21,6 +21,7 @@ const STANDIN_ONLY: Record<string, string> = {
   'test/vm/fidelity.test.ts': NO_GUEST,
   'test/vm/no-guest.test.ts': NO_GUEST,
   'test/vm/two-users.test.ts': NO_GUEST,
+  'test/web/ui.test.ts': NO_GUEST,
 };
 
 /** The files to exclude: none by default; the stand-in-only ones (said once, with why) with real Firecracker. */
