@@ -18,18 +18,22 @@ struct conn {
   size_t scanned;  /* bytes of in already searched for a newline */
   struct buf out;  /* responses not sent yet */
   bool closing;    /* read no more; close once out is sent */
+  int pty;         /* >= 0: raw mode, the bytes of this pty slot (pty.h) both ways; -1: request lines */
 };
 
 /* A fresh slot (fd -1), or NULL when AGENT_MAX_CONNS are in use. */
 struct conn *conn_open(void);
-/* Frees the slot and its buffers; closing c->fd is the caller's business. */
+/* Frees the slot and its buffers, hanging up its pty if it carries one;
+ * closing c->fd is the caller's business. */
 void conn_close(struct conn *c);
 /* Slot i, 0 <= i < AGENT_MAX_CONNS, used or not. */
 struct conn *conn_slot(int i);
 
 /* Takes n received bytes: answers every complete line into c->out, in order.
  * Returns false when the connection must close once out is sent: a line
- * longer than AGENT_MAX_LINE was answered with an error (the rest is dropped). */
+ * longer than AGENT_MAX_LINE was answered with an error (the rest is dropped).
+ * In raw mode (c->pty >= 0), and after the line that switched to it, the bytes
+ * go to the pty's input as they are. */
 bool conn_receive(struct conn *c, const char *data, size_t n);
 
 #endif

@@ -7,8 +7,9 @@
 #include "buf.h"
 
 /* Answers one request line (without its newline; need not be NUL-terminated):
- * appends exactly one response line, newline included, to out. */
-void handle_request(const char *line, size_t len, struct buf *out);
+ * appends exactly one response line, newline included, to out. Returns -1, or
+ * the pty slot the connection must carry from now on (a pty_open succeeded). */
+int handle_request(const char *line, size_t len, struct buf *out);
 
 /* Appends the response to a line longer than AGENT_MAX_LINE. */
 void handle_line_too_long(struct buf *out);

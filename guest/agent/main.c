@@ -14,6 +14,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "pty.h"
 #include "session.h"
 #include "transport_serial.h"
 #include "transport_vsock.h"
@@ -117,12 +118,14 @@ int main(int argc, char **argv) {
   const struct transport *t[2];
   int count = choose(serial, port, t);
   /* Each transport's share of the fds: vsock (listener + its connections), then serial (one channel). */
-  struct pollfd fds[TRANSPORT_MAX_FDS + 1 + SESSIONS_MAX_FDS];
+  struct pollfd fds[TRANSPORT_MAX_FDS + 1 + SESSIONS_MAX_FDS + PTY_MAX_FDS];
   for (;;) {
     int timeout = -1, n = 0, given[2];
     for (int i = 0; i < count; i++) n += given[i] = t[i]->prepare(fds + n, &timeout);
+    /* Sessions first: their prepare reaps every child, terminals' included. */
     int m = sessions_prepare(fds + n, SESSIONS_MAX_FDS, &timeout);
-    if (poll(fds, (nfds_t)(n + m), timeout) < 0) {
+    int k = pty_prepare(fds + n + m, PTY_MAX_FDS, &timeout);
+    if (poll(fds, (nfds_t)(n + m + k), timeout) < 0) {
       if (errno != EINTR) {
         agent_log("poll: %s", strerror(errno));
         nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL); /* never spin */
@@ -131,5 +134,6 @@ int main(int argc, char **argv) {
     }
     for (int i = 0, at = 0; i < count; at += given[i++]) t[i]->dispatch(fds + at, given[i]);
     sessions_dispatch(fds + n, m);
+    pty_dispatch(fds + n + m, k);
   }
 }

@@ -2,6 +2,7 @@
  * request, and writing a failure. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "session.h"
 
@@ -58,4 +59,14 @@ int session_req_uint(const struct json_obj *req, struct json_writer *w, const ch
   }
   *out = (unsigned long long)v->number;
   return 0;
+}
+
+int session_req_strings(const struct json_obj *req, struct json_writer *w, const char *key, const struct json_val **out) {
+  const struct json_val *v = json_get(req, key);
+  *out = v;
+  if (!v) return 0;
+  bool ok = v->type == JSON_STRARRAY;
+  for (size_t i = 0; ok && i < v->count; i++) ok = strlen(v->items[i].s) == v->items[i].len;
+  if (!ok) session_fail(w, "%s must be an array of strings (without NUL bytes)", key);
+  return ok ? 0 : -1;
 }

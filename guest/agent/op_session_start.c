@@ -10,41 +10,7 @@
 #include "ops.h"
 #include "session.h"
 
-static const char *const BASE_ENV[] = {"HOME=/root", "PATH=" SESSION_DEFAULT_PATH, "LANG=C.UTF-8",
-                                       "TERM=dumb",  "USER=root",                   "SHELL=/bin/sh"};
-#define BASE_COUNT (sizeof BASE_ENV / sizeof BASE_ENV[0])
-
 static bool plain(const struct json_str *s) { return strlen(s->s) == s->len; }
-
-/* An optional array of strings without NULs; NULL (and no error) when absent. */
-static int str_array(const struct json_obj *req, struct json_writer *w, const char *key, const struct json_val **out) {
-  const struct json_val *v = json_get(req, key);
-  *out = v;
-  if (!v) return 0;
-  bool ok = v->type == JSON_STRARRAY;
-  for (size_t i = 0; ok && i < v->count; i++) ok = plain(&v->items[i]);
-  if (!ok) session_fail(w, "%s must be an array of strings (without NUL bytes)", key);
-  return ok ? 0 : -1;
-}
-
-static size_t key_len(const char *kv) { return (size_t)(strchr(kv, '=') - kv); }
-
-/* The base environment with env's entries added (a given K replaces the base one). */
-static const char **build_env(const struct json_val *env) {
-  size_t extra = env ? env->count : 0;
-  const char **out = calloc(BASE_COUNT + extra + 1, sizeof *out);
-  if (!out) abort();
-  size_t n = 0;
-  for (size_t i = 0; i < BASE_COUNT; i++) out[n++] = BASE_ENV[i];
-  for (size_t i = 0; i < extra; i++) {
-    const char *kv = env->items[i].s;
-    size_t k = 0;
-    while (k < n && !(key_len(out[k]) == key_len(kv) && memcmp(out[k], kv, key_len(kv)) == 0)) k++;
-    out[k] = kv;
-    if (k == n) n++;
-  }
-  return out;
-}
 
 /* Command checks: 0, or -1 with the error written. */
 static int check_command(struct json_writer *w, const char *what, const char *cmd, const char *path, char *resolved) {
@@ -114,8 +80,8 @@ void op_session_start(const struct json_obj *req, struct json_writer *w) {
   const char *name = session_req_name(req, w);
   if (!name) return;
   const struct json_val *argv, *env, *require;
-  if (str_array(req, w, "argv", &argv) != 0 || str_array(req, w, "env", &env) != 0 ||
-      str_array(req, w, "require", &require) != 0)
+  if (session_req_strings(req, w, "argv", &argv) != 0 || session_req_strings(req, w, "env", &env) != 0 ||
+      session_req_strings(req, w, "require", &require) != 0)
     return;
   if (!argv || argv->count == 0) {
     session_fail(w, "argv must be a non-empty array of strings");
@@ -139,7 +105,7 @@ void op_session_start(const struct json_obj *req, struct json_writer *w) {
     return;
   }
 
-  const char **envp = build_env(env);
+  const char **envp = session_build_env(NULL, 0, env);
   const char *path = SESSION_DEFAULT_PATH;
   for (size_t i = 0; envp[i]; i++) {
     if (strncmp(envp[i], "PATH=", 5) == 0) path = envp[i] + 5;

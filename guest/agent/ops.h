@@ -18,5 +18,13 @@ void op_session_signal(const struct json_obj *req, struct json_writer *w);
 void op_session_stop(const struct json_obj *req, struct json_writer *w);
 void op_session_write(const struct json_obj *req, struct json_writer *w);
 void op_session_close_stdin(const struct json_obj *req, struct json_writer *w);
+void op_pty_resize(const struct json_obj *req, struct json_writer *w);
+
+/* An op that, when it succeeds, turns its connection into a raw byte stream:
+ * like an op_handler, and returns the pty slot the connection now carries
+ * (see pty.h), or -1 when it failed (the connection stays in line mode). */
+typedef int (*op_stream_handler)(const struct json_obj *req, struct json_writer *w);
+
+int op_pty_open(const struct json_obj *req, struct json_writer *w);
 
 #endif

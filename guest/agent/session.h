@@ -83,6 +83,14 @@ int session_find_command(const char *cmd, const char *path, char *out);
  * stdout/stderr appended to its logs, execve. Returns the pid or -1. */
 pid_t session_spawn(const char *name, const char *exe, char *const argv[], char *const envp[], const char *cwd, int stdin_fd);
 
+/* ---- session_env.c ---- */
+
+/* The base environment (HOME=/root, PATH, LANG, TERM=dumb, USER, SHELL), then
+ * over's K=V entries, then env's (a JSON_STRARRAY of K=V, or NULL), each
+ * replacing an earlier entry with its key. A NULL-terminated array to free();
+ * the strings are borrowed. */
+const char **session_build_env(const char *const *over, size_t n_over, const struct json_val *env);
+
 /* ---- session_cap.c ---- */
 
 /* If the log at path passed SESSION_LOG_CAP, keeps its tail; returns the
@@ -120,6 +128,9 @@ const char *session_req_name(const struct json_obj *req, struct json_writer *w);
 /* The session named in req, loaded; on failure (bad name, no such session)
  * writes the error and returns -1. Free si with session_info_free. */
 int session_req_load(const struct json_obj *req, struct json_writer *w, struct session_info *si);
+/* Member key as an array of strings without NULs: 0 (*out NULL when absent),
+ * or -1 with the error written. */
+int session_req_strings(const struct json_obj *req, struct json_writer *w, const char *key, const struct json_val **out);
 /* Member key as a whole number in [0, max], def when absent; on failure
  * writes the error and returns -1. */
 int session_req_uint(const struct json_obj *req, struct json_writer *w, const char *key, unsigned long long def,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pty.h"
 #include "session.h"
 
 struct tracked {
@@ -122,6 +123,7 @@ static void reap(void) {
   int status;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    pty_reaped(pid); /* every child is reaped here, terminals' too */
     for (int i = 0; i < SESSION_TABLE_MAX; i++) {
       struct tracked *t = &table[i];
       if (!t->used || !t->child || t->pid != pid) continue;

@@ -186,6 +186,16 @@ static int prepare(struct pollfd *fds, int *timeout_ms) {
     if (*timeout_ms < 0 || wait < *timeout_ms) *timeout_ms = (int)wait;
     return 0;
   }
+  /* Output a pty gave its connection since the last round, and its end. */
+  for (int i = 0; i < AGENT_MAX_CONNS; i++) {
+    struct conn *c = conn_slot(i);
+    if (!c->used || !c->serial) continue;
+    if (c->out.len > 0 && out.len < AGENT_OUT_HIGH_WATER) send_output(c);
+    if (c->closing && c->out.len == 0) {
+      send_frame('C', c->mux_id, NULL, 0);
+      conn_close(c);
+    }
+  }
   short ev = out.len < AGENT_OUT_HIGH_WATER ? POLLIN : 0;
   if (out.len > 0) ev |= POLLOUT;
   fds[0] = (struct pollfd){.fd = chan, .events = ev};

@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "devnode.h"
 #include "log.h"
+#include "pty.h"
 #include "vsock_abi.h"
 
 static int listener = -1;
@@ -131,8 +132,14 @@ static int prepare(struct pollfd *fds, int *timeout_ms) {
   for (int i = 0; i < AGENT_MAX_CONNS; i++) {
     struct conn *c = conn_slot(i);
     if (!c->used || c->serial) continue;
+    /* Closed by its pty's end with nothing left to send: no event would come for it. */
+    if (c->closing && c->out.len == 0) {
+      drop(c);
+      continue;
+    }
     short ev = 0;
-    if (!c->closing && c->out.len < AGENT_OUT_HIGH_WATER) ev |= POLLIN;
+    bool input_room = c->pty < 0 || !pty_input_full(c->pty);
+    if (!c->closing && c->out.len < AGENT_OUT_HIGH_WATER && input_room) ev |= POLLIN;
     if (c->out.len > 0) ev |= POLLOUT;
     fds[n] = (struct pollfd){.fd = c->fd, .events = ev};
     polled[n++] = c;

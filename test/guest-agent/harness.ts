@@ -133,6 +133,24 @@ export class MuxLink {
     });
   }
 
+  /**
+   * For a raw stream (a pty): waits until the bytes received on id and not read
+   * yet, as latin1 text (one char per byte), match pattern; reads them up to the
+   * match's end and returns them. Data that came before the agent closed the
+   * connection can still be read after.
+   */
+  async readUntil(id: number, pattern: RegExp, what = `${pattern} on connection ${id}`): Promise<string> {
+    return this.until(() => {
+      const data = this.received.get(id) ?? Buffer.alloc(0);
+      const text = data.toString('latin1');
+      const match = pattern.exec(text);
+      if (!match) return undefined;
+      const end = match.index + match[0].length;
+      this.received.set(id, data.subarray(end));
+      return text.slice(0, end);
+    }, what);
+  }
+
   /** Bytes received on id not yet read as lines. */
   pending(id: number): number {
     return this.received.get(id)?.length ?? 0;
