@@ -51,17 +51,22 @@ describe('web assets', () => {
     expect(await readRegularFile(join(dir, 'a.js', 'below'))).toBeUndefined();
   });
 
-  it('finds dist/web beside the bundle or above the sources, never a web/ outside dist/', () => {
+  it('finds web/ beside the bundle only: never in a parent, never from the sources', () => {
     const root = mkdtempSync(join(tmpdir(), 'banger-webdir-'));
     const module = (path: string) => pathToFileURL(join(root, path)).href;
-    mkdirSync(join(root, 'src', 'web'), { recursive: true });
-    writeFileSync(join(root, 'src', 'web', 'index.html'), 'source, not a build');
-    mkdirSync(join(root, 'src', 'daemon', 'web'), { recursive: true });
-    expect(builtWebDir(module('src/daemon/web/assets.ts'))).toBeUndefined();
     mkdirSync(join(root, 'dist', 'web'), { recursive: true });
     expect(builtWebDir(module('dist/bangerd.js'))).toBeUndefined(); // no index.html yet: not built
     writeFileSync(join(root, 'dist', 'web', 'index.html'), 'built');
     expect(builtWebDir(module('dist/bangerd.js'))).toBe(join(root, 'dist', 'web'));
-    expect(builtWebDir(module('src/daemon/web/assets.ts'))).toBe(join(root, 'dist', 'web'));
+    // A built dist/web above a bundle (or the sources) that has none beside it is not ours.
+    mkdirSync(join(root, 'a', 'b', 'dist'), { recursive: true });
+    expect(builtWebDir(module('a/b/dist/bangerd.js'))).toBeUndefined();
+    expect(builtWebDir(module('a/bangerd.js'))).toBeUndefined();
+    mkdirSync(join(root, 'src', 'daemon', 'web'), { recursive: true });
+    expect(builtWebDir(module('src/daemon/web/assets.ts'))).toBeUndefined();
+    // Planted web/ directories in the parents of a real layout do not count either.
+    mkdirSync(join(root, 'a', 'web'), { recursive: true });
+    writeFileSync(join(root, 'a', 'web', 'index.html'), 'planted');
+    expect(builtWebDir(module('a/b/dist/bangerd.js'))).toBeUndefined();
   });
 });

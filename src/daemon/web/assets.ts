@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where the front end's build puts the UI, relative to dist/. */
+/** Where the front end's build puts the UI, relative to the bundle's directory (dist/). */
 const WEB_IN_DIST = 'web';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -25,21 +25,16 @@ export function contentTypeOf(name: string): string {
 }
 
 /**
- * dist/web/, where `npm run build` writes the web UI, found from the calling
- * module like the guest agent is: the daemon bundle is dist/bangerd.js, the
- * sources (which tests run) sit at most four levels under the repository.
- * Only a directory named web inside one named dist counts, so the front
- * end's sources (src/web/) are never served. Undefined while not built.
+ * dist/web/, where `npm run build` writes the web UI: the directory `web`
+ * beside the running bundle (dist/bangerd.js), and nowhere else. No search
+ * upwards: with the UI not built, a parent's `dist/web` could be anyone's
+ * (a shared /tmp, another user's checkout) and would be served as ours.
+ * Run from its sources (tests), this finds nothing; tests pass the
+ * directory explicitly (WebUiOptions.webDir). Undefined while not built.
  */
 export function builtWebDir(moduleUrl: string = import.meta.url): string | undefined {
-  let dir = dirname(fileURLToPath(moduleUrl));
-  for (let up = 0; up <= 4; up++) {
-    const candidates = [join(dir, 'dist', WEB_IN_DIST)];
-    if (basename(dir) === 'dist') candidates.unshift(join(dir, WEB_IN_DIST));
-    for (const candidate of candidates) if (existsSync(join(candidate, 'index.html'))) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  const candidate = join(dirname(fileURLToPath(moduleUrl)), WEB_IN_DIST);
+  return existsSync(join(candidate, 'index.html')) ? candidate : undefined;
 }
 
 /**
