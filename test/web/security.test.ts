@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routePath, routes } from '../../src/api/routes.js';
+import { resolvePaths } from '../../src/host/paths.js';
 import { BANGER, BANGERD, createSandbox, type Sandbox } from '../support/sandbox.js';
 
 /**
@@ -136,11 +137,19 @@ describe('web listener: the way in', () => {
     expect(r.stderr).toBe('open this link in your browser within 2 minutes; it works once\n');
   });
 
-  it('on a terminal opens the link with xdg-open from PATH, unless --no-open', async () => {
+  it('on a terminal opens the link with xdg-open from PATH through a private file, unless --no-open', async () => {
     const bin = join(sb.root, 'fake-bin');
     const opened = join(sb.root, 'opened');
     mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" >> "${opened}"\n`, { mode: 0o755 });
+    // Records its whole argv, one line per call: what any local user could read in /proc.
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$*" >> "${opened}"\n`, { mode: 0o755 });
+    const runtimeDir = resolvePaths(sb.env).runtimeDir;
+    mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+    const stale = join(runtimeDir, 'web-login-stale.html');
+    const recent = join(runtimeDir, 'web-login-recent.html');
+    for (const f of [stale, recent]) writeFileSync(f, 'old', { mode: 0o600 });
+    const threeMinutesAgo = new Date(Date.now() - 180_000);
+    utimesSync(stale, threeMinutesAgo, threeMinutesAgo);
     const onTerminal = (args: string) =>
       spawnSync('script', ['-qec', `${process.execPath} ${BANGER} web ${args}`, '/dev/null'], {
         env: { ...sb.env, PATH: `${bin}:${sb.env.PATH}` },
@@ -151,9 +160,22 @@ describe('web listener: the way in', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('opened in your browser (xdg-open)');
     const printed = /http:\/\/\S+/.exec(r.stdout)?.[0];
+    expect(printed).toMatch(/\/login\?code=/);
     const deadline = Date.now() + 5000;
     while (!existsSync(opened) && Date.now() < deadline) await new Promise((w) => setTimeout(w, 50));
-    expect(readFileSync(opened, 'utf8')).toBe(`${printed}\n`);
+    const argv = readFileSync(opened, 'utf8');
+    expect(argv).not.toContain('code=');
+    const file = argv.trim();
+    expect(file).toMatch(new RegExp(`^${runtimeDir}/web-login-[A-Za-z0-9_-]+\\.html$`));
+    expect(mode(file)).toBe(0o600);
+    expect(mode(dirname(file))).toBe(0o700);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain(`<meta http-equiv="refresh" content="0;url=${printed}">`);
+    expect(html).toContain(`<a href="${printed}">`);
+    expect(html).not.toMatch(/<script/);
+    // Files of earlier runs go once their code has expired (2 minutes); newer ones stay.
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
 
     const quiet = onTerminal('--no-open');
     expect(quiet.status).toBe(0);

@@ -3,6 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
 import { connect } from '../../client/autostart.js';
+import { writeLoginFile } from '../../client/web-login-file.js';
 import { printJson } from '../output.js';
 
 /** `xdg-open` on PATH, if any: how a link is opened in the user's browser on Linux desktops. */
@@ -18,9 +19,13 @@ function findOpener(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return undefined;
 }
 
-/** Opens `url` in the background; its output is ignored and banger does not wait for it. */
-function openInBrowser(opener: string, url: string): void {
-  const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
+/**
+ * Opens `file` (a page that redirects to the login link, client/web-login-file.ts)
+ * in the background; its output is ignored and banger does not wait for it.
+ * Never the link itself: every local user can read a process's arguments.
+ */
+function openInBrowser(opener: string, file: string): void {
+  const child = spawn(opener, [file], { detached: true, stdio: 'ignore' });
   child.once('error', () => {});
   child.unref();
 }
@@ -39,12 +44,13 @@ export function registerWebCommand(program: Command): void {
         '  web_listen_addr = "127.0.0.1:7777"',
         'and the daemon restarted (banger daemon stop). The link works once, for 2 minutes; it',
         'sets a cookie that keeps this browser logged in. Anyone with that cookie controls your VMs.',
-        'On a terminal with xdg-open on PATH the link is opened in your browser unless --no-open.',
+        'On a terminal with xdg-open on PATH the link is opened in your browser unless --no-open,',
+        'through a private file in the runtime dir (never on a command line others can read).',
         'See docs/web-ui.md for the security model.',
       ].join('\n'),
     )
     .action(async (opts: { json?: boolean; open: boolean }) => {
-      const { client } = await connect();
+      const { client, paths } = await connect();
       const { url } = await client.webLogin();
       await client.close();
       if (opts.json) return printJson({ url });
@@ -54,7 +60,7 @@ export function registerWebCommand(program: Command): void {
         process.stderr.write('open this link in your browser within 2 minutes; it works once\n');
         return;
       }
-      openInBrowser(opener, url);
+      openInBrowser(opener, writeLoginFile(url, paths));
       process.stderr.write('opened in your browser (xdg-open); the link works once, for 2 minutes\n');
     });
 }
