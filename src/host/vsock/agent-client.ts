@@ -2,7 +2,7 @@ import { AppError } from '../../domain/errors.js';
 import { connectVsock } from './hybrid.js';
 
 /** The vsock port banger's guest agent listens on (docs/guest-agent.md). */
-const AGENT_VSOCK_PORT = 52;
+export const AGENT_VSOCK_PORT = 52;
 
 /** The longest response line read from the agent (a session log chunk of 256 KiB is ~350 KB of base64). */
 const MAX_LINE = 4 * 1024 * 1024;
@@ -13,6 +13,28 @@ function refusalLine(error: unknown): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const line = (error.split('\n')[0] ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/**
+ * The agent's response line as an object with `ok: true`, or throws the AppError
+ * agentRequest rejects with: not JSON, not an object, or a refusal (then with the
+ * agent's own line as the message, and `details.agentError`).
+ */
+export function agentResponse(line: string): Record<string, unknown> {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(line);
+  } catch {
+    throw new AppError('operation_failed', 'the guest agent sent a line that is not JSON');
+  }
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply))
+    throw new AppError('operation_failed', 'the guest agent sent something that is not a JSON object');
+  const object = reply as Record<string, unknown>;
+  if (object.ok !== true) {
+    const why = refusalLine(object.error);
+    throw new AppError('operation_failed', why, { details: { agentError: why } });
+  }
+  return object;
 }
 
 export interface AgentPing {
@@ -56,24 +78,11 @@ export async function agentRequest(
             done(new AppError('operation_failed', 'the guest agent sent an overlong line'));
           return;
         }
-        let reply: unknown;
         try {
-          reply = JSON.parse(text.slice(0, end));
-        } catch {
-          done(new AppError('operation_failed', 'the guest agent sent a line that is not JSON'));
-          return;
+          done(undefined, agentResponse(text.slice(0, end)));
+        } catch (err) {
+          done(err as AppError);
         }
-        if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) {
-          done(new AppError('operation_failed', 'the guest agent sent something that is not a JSON object'));
-          return;
-        }
-        const object = reply as Record<string, unknown>;
-        if (object.ok !== true) {
-          const why = refusalLine(object.error);
-          done(new AppError('operation_failed', why, { details: { agentError: why } }));
-          return;
-        }
-        done(undefined, object);
       });
       socket.on('close', () =>
         done(new AppError('operation_failed', 'the guest agent closed the connection without answering')),
