@@ -170,6 +170,13 @@ int pty_prepare(struct pollfd *fds, int room, int *timeout_ms) {
     }
     if (p->kill_at && (wake < 0 || p->kill_at < wake)) wake = p->kill_at;
     if (p->master < 0 || !p->conn) continue;
+    /* The host ended its side (vsock: end of file, or an error) and the
+     * connection only sends what is left: that is a hangup too. */
+    if (p->conn->closing) {
+      p->conn->pty = -1;
+      hang_up(p);
+      continue;
+    }
     bool room_out = p->conn->out.len < AGENT_OUT_HIGH_WATER;
     /* The process is gone: send what the master still holds, then end. (Its
      * last writes may sit in the kernel's queue; a read flushes it first.) */
