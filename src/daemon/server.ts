@@ -36,7 +36,7 @@ export function buildServer(ctx: DaemonContext, options: ServerOptions = {}): Fa
 }
 
 /**
- * The web listener: the guard (Host, Origin, cookie) in front of the same
+ * The web listener: the guard (Host, Origin, cookie, session secret) in front of the same
  * API at the same paths, minus the socket-only routes, plus the UI's pages.
  * Its connections are closed at shutdown, whatever a browser keeps open.
  */
@@ -56,6 +56,7 @@ function buildWebServer(ctx: DaemonContext, web: WebUi): FastifyInstance {
     webDir: () => web.webDir(),
     codes: web.codes,
     sessionToken: () => web.sessionToken(),
+    mintSession: () => web.mintSession(),
   });
   return app;
 }

@@ -21,12 +21,15 @@ import type {
   VmStatsView,
 } from '../api/vms.js';
 import { chunksOf } from './http-stream.js';
+import { sessionSecret } from './session.js';
 
 /**
  * The browser's client of bangerd: the same routes as the CLI's (built from
  * src/api/routes.ts), over fetch to the page's own origin, where the daemon's
- * web listener serves the API behind the session cookie. Every failure is an
- * ApiError whose message is one line fit for the page.
+ * web listener serves the API behind the session cookie plus the per-login
+ * secret (session.ts), sent as a Bearer header on every request, streams
+ * included. Every failure is an ApiError whose message is one line fit for
+ * the page.
  */
 
 export class ApiError extends Error {
@@ -39,7 +42,7 @@ export class ApiError extends Error {
   }
 }
 
-/** What a 401 means here: the login cookie is gone or was never set. */
+/** What a 401 (or no session secret in this tab) means here: only a new login helps. */
 const SESSION_EXPIRED = 'session expired: run `banger web` again';
 
 /** A progress stage or log line of a long operation (create, start, pulls). */
@@ -54,12 +57,16 @@ interface SendOptions {
 
 async function send(route: Route, params: Record<string, string>, o: SendOptions = {}): Promise<Response> {
   const query = o.query ? `?${new URLSearchParams(o.query)}` : '';
+  const secret = sessionSecret();
+  if (secret === undefined) throw new ApiError('unauthorized', SESSION_EXPIRED);
+  const headers: Record<string, string> = { authorization: `Bearer ${secret}` };
+  // Only with a body: the daemon refuses an empty body declared as JSON.
+  if (o.body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(routePath(route, params) + query, {
       method: route.method,
-      // Only with a body: the daemon refuses an empty body declared as JSON.
-      headers: o.body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
       ...(o.signal ? { signal: o.signal } : {}),
       credentials: 'same-origin',

@@ -11,9 +11,11 @@ import { BANGER, BANGERD, createSandbox, type Sandbox } from '../support/sandbox
 /**
  * The web listener's security model (docs/web-ui.md) against a real bangerd
  * started from dist/ with web_listen_addr on a free loopback port: who gets
- * in (the cookie from a one-time login link), what is refused (no cookie, a
- * foreign Host, a cross-site write), what is not there at all (daemon stop,
- * minting logins) and where the secret lives (a 0600 file, never the log).
+ * in (the cookie from a one-time login link, plus for the API the per-login
+ * session secret the login's redirect carries in its fragment), what is
+ * refused (no cookie, no session secret, a foreign Host, a cross-site write),
+ * what is not there at all (daemon stop, minting logins)
+ * and where the secrets live (a 0600 file, memory; never the log).
  */
 
 interface Answer {
@@ -77,15 +79,23 @@ function run(s: Sandbox, args: string[]) {
   return r.stdout;
 }
 
-/** Trades a fresh `banger web --json` link for the session cookie (`banger_web=...`). */
-async function login(s: Sandbox, port: number): Promise<string> {
+/** What a logged-in page sends: the cookie, and for the API the session secret as a Bearer header. */
+interface Login {
+  cookie: string;
+  authorization: string;
+}
+
+/** Trades a fresh `banger web --json` link for the cookie (`banger_web=...`) and the session secret. */
+async function login(s: Sandbox, port: number): Promise<Login> {
   const { url } = JSON.parse(run(s, ['web', '--json'])) as { url: string };
   const res = await fetch(url, { redirect: 'manual' });
   expect(res.status).toBe(303);
   const cookie = res.headers.get('set-cookie') ?? '';
   expect(cookie).toMatch(/^banger_web=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
   expect(new URL(url).port).toBe(String(port));
-  return cookie.split(';')[0]!;
+  const secret = /^\/#session=([A-Za-z0-9_-]{43})$/.exec(res.headers.get('location') ?? '')?.[1];
+  expect(secret, 'the redirect carries the session secret in its fragment').toBeDefined();
+  return { cookie: cookie.split(';')[0]!, authorization: `Bearer ${secret}` };
 }
 
 let sb: Sandbox;
@@ -110,16 +120,25 @@ describe('web listener: the way in', () => {
     expect(run(sb, ['daemon', 'status'])).toMatch(new RegExp(`^web: +${origin}/$`, 'm'));
   });
 
-  it('logs in with the link `banger web --json` prints, once: the cookie then reads the API', async () => {
+  it('logs in with the link `banger web --json` prints, once: cookie plus session secret then read the API', async () => {
     const { url } = JSON.parse(run(sb, ['web', '--json'])) as { url: string };
     expect(url).toMatch(new RegExp(`^${origin}/login\\?code=[A-Za-z0-9_-]{43}$`));
     const first = await fetch(url, { redirect: 'manual' });
     expect(first.status).toBe(303);
-    expect(first.headers.get('location')).toBe('/');
+    const location = first.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/#session=[A-Za-z0-9_-]{43}$/);
+    const authorization = `Bearer ${location.slice('/#session='.length)}`;
     const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const vms = await fetch(`${origin}/v1/vms`, { headers: { cookie } });
+    const vms = await fetch(`${origin}/v1/vms`, { headers: { cookie, authorization } });
     expect(vms.status).toBe(200);
     expect(await vms.json()).toEqual({ vms: [] });
+    // Either half alone is refused: a cookie any server on 127.0.0.1 may have received, or a secret.
+    expect((await fetch(`${origin}/v1/vms`, { headers: { cookie } })).status).toBe(401);
+    expect((await fetch(`${origin}/v1/vms`, { headers: { authorization } })).status).toBe(401);
+    // Each login has its own secret; the earlier one stays valid.
+    const other = await login(sb, port);
+    expect(other.authorization).not.toBe(authorization);
+    expect((await fetch(`${origin}/v1/vms`, { headers: { cookie, authorization } })).status).toBe(200);
 
     const again = await fetch(url, { redirect: 'manual' });
     expect(again.status).toBe(401);
@@ -184,7 +203,7 @@ describe('web listener: the way in', () => {
   });
 
   it('serves the UI (or the page saying to build it) to a logged-in browser, never cached', async () => {
-    const cookie = await login(sb, port);
+    const { cookie } = await login(sb, port);
     const res = await send(port, { path: '/', headers: { cookie } });
     expect([200, 503]).toContain(res.status);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -193,16 +212,26 @@ describe('web listener: the way in', () => {
   });
 
   it('keeps the token in a 0600 file in the 0700 state dir, reused after a restart; never in the log', async () => {
-    const cookie = await login(sb, port);
+    const before = await login(sb, port);
+    const { cookie } = before;
     const file = join(stateDir(sb), 'web-token');
     const token = readFileSync(file, 'utf8').trim();
     expect(cookie).toBe(`banger_web=${token}`);
     expect(mode(file)).toBe(0o600);
     expect(mode(stateDir(sb))).toBe(0o700);
+    expect((await send(port, { path: '/v1/vms', headers: { ...before } })).status).toBe(200);
 
     run(sb, ['daemon', 'stop']);
     run(sb, ['daemon', 'status']);
-    expect((await send(port, { path: '/v1/vms', headers: { cookie } })).status).toBe(200);
+    // The cookie survives a restart (the page still loads); session secrets do not: they live in
+    // the daemon's memory only, so one captured while the daemon was down is worthless after.
+    expect((await send(port, { path: '/', headers: { cookie } })).status).not.toBe(401);
+    const stale = await send(port, { path: '/v1/vms', headers: { ...before } });
+    expect(stale.status).toBe(401);
+    expect(JSON.parse(stale.body).error.code).toBe('unauthorized');
+    const after = await login(sb, port);
+    expect(after.cookie).toBe(cookie);
+    expect((await send(port, { path: '/v1/vms', headers: { ...after } })).status).toBe(200);
 
     const { url } = JSON.parse(run(sb, ['web', '--json'])) as { url: string };
     const code = new URL(url).searchParams.get('code')!;
@@ -211,6 +240,9 @@ describe('web listener: the way in', () => {
     const log = readFileSync(join(stateDir(sb), 'bangerd.log'), 'utf8');
     expect(log).toContain('web UI listening');
     expect(log).not.toContain(token);
+    for (const secret of [before, after].map((l) => l.authorization.slice('Bearer '.length))) {
+      expect(log).not.toContain(secret);
+    }
     expect(log).not.toContain(code);
     expect(log).not.toContain('code=');
   });
@@ -240,26 +272,49 @@ describe('web listener: what is refused', () => {
     expect(wrongCookie.status).toBe(401);
   });
 
-  it('refuses a Host other than its own address, even with the cookie (DNS rebinding)', async () => {
-    const cookie = await login(sb, port);
+  it('answers 401 on every route of the API table to the cookie without the session secret, and to the secret without the cookie', async () => {
+    const { cookie, authorization } = await login(sb, port);
+    const halves: Record<string, string>[] = [
+      { cookie },
+      { cookie, authorization: `Bearer ${'A'.repeat(43)}` },
+      { cookie, authorization: authorization.replace('Bearer', 'Basic') },
+      { authorization },
+      { cookie: `banger_web=${'x'.repeat(43)}`, authorization },
+    ];
+    for (const route of Object.values(routes)) {
+      const path = routePath(route, { ref: 'some-vm', name: 'some-name' });
+      for (const headers of halves) {
+        const res = await send(port, { method: route.method, path, headers: { origin, ...headers } });
+        const what = `${route.method} ${path} ${Object.keys(headers).join('+')}`;
+        expect(res.status, what).toBe(401);
+        expect(JSON.parse(res.body).error.code, what).toBe('unauthorized');
+      }
+    }
+    // The UI's own files need the cookie only: a navigation cannot send a header.
+    expect((await send(port, { path: '/', headers: { cookie } })).status).not.toBe(401);
+    expect((await send(port, { path: '/v1/vms', headers: { cookie, authorization } })).status).toBe(200);
+  });
+
+  it('refuses a Host other than its own address, even logged in (DNS rebinding)', async () => {
+    const auth = await login(sb, port);
     for (const host of [`evil.example:${port}`, '127.0.0.1', `127.0.0.1:${port + 1}`, `127.0.0.2:${port}`]) {
       for (const path of ['/v1/vms', '/']) {
-        const res = await send(port, { path, headers: { host, cookie } });
+        const res = await send(port, { path, headers: { host, ...auth } });
         expect(res.status, `${host} ${path}`).toBe(421);
       }
     }
-    const local = await send(port, { path: '/v1/vms', headers: { host: `localhost:${port}`, cookie } });
+    const local = await send(port, { path: '/v1/vms', headers: { host: `localhost:${port}`, ...auth } });
     expect(local.status).toBe(200);
   });
 
-  it('refuses a write from another origin or without Origin, even with the cookie; its own origin gets through', async () => {
-    const cookie = await login(sb, port);
+  it('refuses a write from another origin or without Origin, even logged in; its own origin gets through', async () => {
+    const auth = await login(sb, port);
     const path = routePath(routes.stopVm, { ref: 'no-such-vm' });
     const post = (headers: Record<string, string>) =>
       send(port, {
         method: 'POST',
         path,
-        headers: { cookie, 'content-type': 'application/json', ...headers },
+        headers: { ...auth, 'content-type': 'application/json', ...headers },
         body: '{}',
       });
     const refused: Record<string, string>[] = [
@@ -280,9 +335,9 @@ describe('web listener: what is refused', () => {
   });
 
   it('has no daemon stop and no login minting: both are for the Unix socket only', async () => {
-    const cookie = await login(sb, port);
+    const auth = await login(sb, port);
     for (const route of [routes.stopDaemon, routes.webLogin]) {
-      const res = await send(port, { method: route.method, path: route.path, headers: { cookie, origin } });
+      const res = await send(port, { method: route.method, path: route.path, headers: { ...auth, origin } });
       expect(res.status, route.path).toBe(404);
     }
     // Still running, and the socket still has both.
@@ -291,7 +346,7 @@ describe('web listener: what is refused', () => {
   });
 
   it('serves only plain file names under /assets/ (no traversal, encoded or not)', async () => {
-    const cookie = await login(sb, port);
+    const auth = await login(sb, port);
     for (const path of [
       '/assets/..%2f..%2fetc%2fpasswd',
       '/assets/../index.html',
@@ -304,17 +359,18 @@ describe('web listener: what is refused', () => {
       '/assets/..%5c..%5cpackage.json',
       '/assets/',
     ]) {
-      const res = await send(port, { path, headers: { cookie } });
+      const res = await send(port, { path, headers: { ...auth } });
       expect([400, 404], path).toContain(res.status);
       expect(res.body, path).not.toMatch(/root:|"name": "banger"|<script/);
     }
   });
 
   it('sends the security headers on pages, API answers and refusals', async () => {
-    const cookie = await login(sb, port);
+    const auth = await login(sb, port);
     const answers = [
-      await send(port, { path: '/', headers: { cookie } }),
-      await send(port, { path: '/v1/vms', headers: { cookie } }),
+      await send(port, { path: '/', headers: { cookie: auth.cookie } }),
+      await send(port, { path: '/v1/vms', headers: { ...auth } }),
+      await send(port, { path: '/v1/vms', headers: { cookie: auth.cookie } }),
       await send(port, { path: '/v1/vms' }),
       await send(port, { path: '/login?code=nope' }),
     ];
@@ -331,8 +387,8 @@ describe('web listener: what is refused', () => {
 
 describe('web listener: start and stop with the daemon', () => {
   it('ends an open event stream and stops listening when the daemon stops', async () => {
-    const cookie = await login(sb, port);
-    const events = await fetch(`${origin}/v1/events`, { headers: { cookie } });
+    const auth = await login(sb, port);
+    const events = await fetch(`${origin}/v1/events`, { headers: { ...auth } });
     expect(events.status).toBe(200);
     expect(events.headers.get('x-content-type-options')).toBe('nosniff');
     const reader = events.body!.getReader();

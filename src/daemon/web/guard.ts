@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notLoggedInPage } from './pages.js';
-import { LOGIN_PATH } from './pages-routes.js';
-import { hasSession } from './session.js';
+import { ASSET_ROUTE, LOGIN_PATH } from './pages-routes.js';
+import { bearerOf, hasSession } from './session.js';
 
 /** Sent with every answer of the web listener, the daemon's own pages and the UI alike. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -24,6 +24,8 @@ export interface WebGuardOptions {
   allowedHosts(): readonly string[];
   /** The session token the `banger_web` cookie must carry. */
   sessionToken(): string;
+  /** Whether a Bearer secret is a live per-login session (login-sessions.ts). */
+  verifySession(secret: string): boolean;
 }
 
 /**
@@ -33,28 +35,43 @@ export interface WebGuardOptions {
  *    a DNS-rebinding page reaches us under its own name;
  * 2. a request that can change something (not GET or HEAD) needs an Origin
  *    header naming this listener (403): no other site's page can post here;
- * 3. everything but `/login` needs the session cookie (401).
+ * 3. everything but `/login` needs the session cookie (401);
+ * 4. everything else but `/` and `/assets/*` (the API, unknown paths) also
+ *    needs a live per-login session secret as
+ *    `Authorization: Bearer` (401): browsers send the cookie to every port
+ *    of 127.0.0.1, so another local server can collect it; the secret
+ *    stays in the page's per-origin sessionStorage. `/` and `/assets/*`
+ *    need the cookie only: a navigation cannot carry a header, and they
+ *    hold nothing but the UI's own files.
  */
 export function installWebGuard(app: FastifyInstance, options: WebGuardOptions): void {
   app.addHook('onRequest', async (request, reply) => {
-    // On the raw response, so streams that write their own head (events, logs) carry them too.
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+    setSecurityHeaders(reply);
     const refusal = check(request, options);
     if (refusal === undefined) return;
     return refuse(request, reply, refusal);
   });
 }
 
+// On the raw response, so streams that write their own head (events, logs) carry them too.
+function setSecurityHeaders(reply: FastifyReply): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+}
+
+function wrongHost(request: FastifyRequest, hosts: readonly string[]): Refusal | undefined {
+  const host = request.headers.host;
+  if (host !== undefined && hosts.includes(host)) return undefined;
+  return {
+    status: 421,
+    code: 'misdirected',
+    message: `this server answers only as ${hosts.map((h) => `http://${h}/`).join(' or ')}`,
+  };
+}
+
 function check(request: FastifyRequest, options: WebGuardOptions): Refusal | undefined {
   const hosts = options.allowedHosts();
-  const host = request.headers.host;
-  if (host === undefined || !hosts.includes(host)) {
-    return {
-      status: 421,
-      code: 'misdirected',
-      message: `this server answers only as ${hosts.map((h) => `http://${h}/`).join(' or ')}`,
-    };
-  }
+  const misdirected = wrongHost(request, hosts);
+  if (misdirected !== undefined) return misdirected;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     const origin = request.headers.origin;
     if (origin === undefined || !hosts.some((h) => origin === `http://${h}`)) {
@@ -66,17 +83,31 @@ function check(request: FastifyRequest, options: WebGuardOptions): Refusal | und
     }
   }
   if (request.routeOptions.url === LOGIN_PATH) return undefined;
-  if (hasSession(request.headers.cookie, options.sessionToken())) return undefined;
-  return {
+  const unauthorized: Refusal = {
     status: 401,
     code: 'unauthorized',
     message: 'not logged in; run `banger web` for a one-time login link',
   };
+  if (!hasSession(request.headers.cookie, options.sessionToken())) return unauthorized;
+  // Decided by the matched route, not the raw URL: whatever is not one of the UI's files
+  // (the API, unknown paths, any odd spelling of them) needs the session secret too.
+  if (COOKIE_ONLY_ROUTES.has(request.routeOptions.url ?? '')) return undefined;
+  const secret = bearerOf(request.headers.authorization);
+  if (secret !== undefined && options.verifySession(secret)) return undefined;
+  return unauthorized;
+}
+
+/** The UI's own files, which a browser navigates to (no header possible): the cookie is enough. */
+const COOKIE_ONLY_ROUTES: ReadonlySet<string> = new Set(['/', ASSET_ROUTE]);
+
+/** The API's paths (`/v1`, `/v1/...`), whose refusals are JSON; by the raw URL, so unknown routes too. */
+function isApiPath(url: string): boolean {
+  return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 }
 
 function refuse(request: FastifyRequest, reply: FastifyReply, r: Refusal): FastifyReply {
   reply.code(r.status).header('cache-control', 'no-store');
-  if (request.url.startsWith('/v1/') || request.url === '/v1') {
+  if (isApiPath(request.url)) {
     return reply.send({ error: { code: r.code, message: r.message } });
   }
   if (r.status === 401) return reply.type('text/html; charset=utf-8').send(notLoggedInPage);

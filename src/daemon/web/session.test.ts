@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasSession, SESSION_COOKIE, sessionCookie } from './session.js';
+import { bearerOf, hasSession, SESSION_COOKIE, sessionCookie } from './session.js';
 
 const token = 'a'.repeat(43);
 
@@ -25,5 +25,16 @@ describe('session cookie', () => {
     expect(hasSession(`banger_webx=${token}`, token)).toBe(false);
     expect(hasSession('banger_web=', token)).toBe(false);
     expect(hasSession(token, token)).toBe(false);
+  });
+});
+
+describe('bearer session', () => {
+  it('takes the secret of a Bearer authorization header, nothing else', () => {
+    expect(bearerOf(`Bearer ${token}`)).toBe(token);
+    expect(bearerOf(undefined)).toBeUndefined();
+    expect(bearerOf('')).toBeUndefined();
+    expect(bearerOf(`Basic ${token}`)).toBeUndefined();
+    expect(bearerOf('Bearer ')).toBeUndefined();
+    expect(bearerOf(`Bearer ${token} extra`)).toBeUndefined();
   });
 });

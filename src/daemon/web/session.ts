@@ -27,3 +27,13 @@ export function hasSession(cookieHeader: string | undefined, token: string): boo
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
+
+/**
+ * The secret of an `Authorization: Bearer <secret>` header, or undefined.
+ * The web UI sends its per-login session secret (login-sessions.ts) this
+ * way: a header no other site's page can make a browser add for us.
+ */
+export function bearerOf(authorization: string | undefined): string | undefined {
+  const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(authorization?.trim() ?? '');
+  return m?.[1];
+}

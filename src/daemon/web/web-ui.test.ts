@@ -44,6 +44,7 @@ async function startUi(options: WebUiOptions & { addr?: string; dir?: string } =
         webDir: () => self.webDir(),
         codes: self.codes,
         sessionToken: () => self.sessionToken(),
+        mintSession: () => self.mintSession(),
       });
       return app;
     },
@@ -75,9 +76,16 @@ function get(base: string, path: string, headers: Record<string, string> = {}, m
 }
 
 async function cookieFor(ui: WebUi): Promise<string> {
+  return (await loginFor(ui)).cookie;
+}
+
+/** The cookie and the `Authorization: Bearer` session header a login gives a browser. */
+async function loginFor(ui: WebUi): Promise<{ cookie: string; authorization: string }> {
   const res = await fetch(ui.mintLoginUrl(), { redirect: 'manual' });
   expect(res.status).toBe(303);
-  return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const secret = /^\/#session=([A-Za-z0-9_-]{43})$/.exec(res.headers.get('location') ?? '')?.[1];
+  expect(secret).toBeDefined();
+  return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, authorization: `Bearer ${secret}` };
 }
 
 describe('WebUi', () => {
@@ -90,11 +98,13 @@ describe('WebUi', () => {
     expect(ui.error()).toBeNull();
     expect(statSync(join(dir, WEB_TOKEN_FILE)).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, WEB_TOKEN_FILE), 'utf8').trim()).toBe(ui.sessionToken());
-    const cookie = await cookieFor(ui);
-    expect((await get(base, '/v1/ping', { cookie })).status).toBe(200);
+    const session = await loginFor(ui);
+    expect((await get(base, '/v1/ping', session)).status).toBe(200);
+    expect((await get(base, '/v1/ping', { cookie: session.cookie })).status).toBe(401);
+    expect((await get(base, '/v1/ping', { authorization: session.authorization })).status).toBe(401);
     await ui.close();
     expect(ui.baseUrl()).toBeNull();
-    await expect(get(base, '/v1/ping', { cookie })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(get(base, '/v1/ping', session)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('refuses a login code after its 2 minutes, on the injected clock', async () => {
@@ -196,7 +206,7 @@ describe('WebUi', () => {
       '/assets/a%00.js',
     ]) {
       const res = await get(base, path, { cookie });
-      expect([400, 404], path).toContain(res.status);
+      expect([400, 401, 404], path).toContain(res.status);
       expect(res.body.toString(), path).not.toContain('outside assets/');
     }
   });

@@ -7,6 +7,7 @@ import type { Logger } from '../../host/logger.js';
 import type { BangerPaths } from '../../host/paths.js';
 import { builtWebDir } from './assets.js';
 import { type LoginCodeOptions, LoginCodes } from './login-codes.js';
+import { LoginSessions } from './login-sessions.js';
 import { loadOrCreateWebToken } from './token.js';
 
 /** The session token's file in the daemon's state dir (0700): `~/.local/state/banger/web-token`. */
@@ -33,6 +34,8 @@ interface WebUiDeps {
  */
 export class WebUi {
   readonly codes: LoginCodes;
+  /** Per-login session secrets: in memory only, so a daemon restart ends every one. */
+  private readonly sessions = new LoginSessions();
   private token: string | undefined;
   private hosts: readonly string[] = [];
   private server: FastifyInstance | undefined;
@@ -66,6 +69,16 @@ export class WebUi {
   sessionToken(): string {
     if (this.token === undefined) throw new Error('the web UI has no session token before it starts');
     return this.token;
+  }
+
+  /** A fresh per-login session secret, for a redeemed login code (pages-routes.ts). */
+  mintSession(): string {
+    return this.sessions.mint();
+  }
+
+  /** Whether a Bearer secret is a live session (guard.ts). */
+  verifySession(secret: string): boolean {
+    return this.sessions.verify(secret);
   }
 
   webDir(): string | undefined {
