@@ -1,4 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { ZodError } from 'zod';
 import { type Route, socketOnlyRoutes } from '../api/routes.js';
 import type { ErrorBody } from '../api/schemas.js';
@@ -9,7 +15,7 @@ import { registerImageRoutes } from './routes/images.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVmRoutes } from './routes/vms.js';
-import { installWebGuard } from './web/guard.js';
+import { frameworkErrorHandler, installWebGuard } from './web/guard.js';
 import { registerWebLoginRoute } from './web/login-code-route.js';
 import { registerWebPages } from './web/pages-routes.js';
 import { WebUi, type WebUiOptions } from './web/web-ui.js';
@@ -41,7 +47,7 @@ export function buildServer(ctx: DaemonContext, options: ServerOptions = {}): Fa
  * Its connections are closed at shutdown, whatever a browser keeps open.
  */
 function buildWebServer(ctx: DaemonContext, web: WebUi): FastifyInstance {
-  const app = createApp(ctx, { forceCloseConnections: true });
+  const app = createApp(ctx, { forceCloseConnections: true, frameworkErrors: frameworkErrorHandler(web) });
   // A socket-only route registered here by mistake fails the listener's start, never serves.
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat();
@@ -84,7 +90,11 @@ function registerApiRoutes(
  */
 function createApp(
   ctx: DaemonContext,
-  options: { forceCloseConnections: boolean | 'idle' },
+  options: {
+    forceCloseConnections: boolean | 'idle';
+    /** Answers what Fastify refuses before any hook (a malformed URL); its default echoes the path. */
+    frameworkErrors?: (error: Error, request: FastifyRequest, reply: FastifyReply) => void;
+  },
 ): FastifyInstance {
   const logger: FastifyBaseLogger = ctx.logger;
   // Per-request info lines would drown the log; failures are logged by the error handler.
@@ -92,6 +102,7 @@ function createApp(
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: options.forceCloseConnections,
+    ...(options.frameworkErrors ? { frameworkErrors: options.frameworkErrors } : {}),
   });
 
   app.setErrorHandler((err, request, reply) => {

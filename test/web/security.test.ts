@@ -13,8 +13,8 @@ import { BANGER, BANGERD, createSandbox, type Sandbox } from '../support/sandbox
  * started from dist/ with web_listen_addr on a free loopback port: who gets
  * in (the cookie from a one-time login link, plus for the API the per-login
  * session secret the login's redirect carries in its fragment), what is
- * refused (no cookie, no session secret, a foreign Host, a cross-site write),
- * what is not there at all (daemon stop, minting logins)
+ * refused (no cookie, no session secret, a foreign Host, a cross-site write,
+ * a malformed URL), what is not there at all (daemon stop, minting logins)
  * and where the secrets live (a 0600 file, memory; never the log).
  */
 
@@ -362,6 +362,24 @@ describe('web listener: what is refused', () => {
       const res = await send(port, { path, headers: { ...auth } });
       expect([400, 404], path).toContain(res.status);
       expect(res.body, path).not.toMatch(/root:|"name": "banger"|<script/);
+    }
+  });
+
+  it('answers a malformed URL with its Host check, the security headers and a fixed message', async () => {
+    const auth = await login(sb, port);
+    for (const path of ['/assets/%zz', '/v1/vms/%zz', '/%E0%A4%A']) {
+      const wrongHost = await send(port, { path, headers: { host: `evil.example:${port}`, ...auth } });
+      expect(wrongHost.status, path).toBe(421);
+      expect(wrongHost.body, path).not.toContain('%');
+      const own = await send(port, { path, headers: { ...auth } });
+      expect(own.status, path).toBe(400);
+      expect(own.body, path).toContain('the URL is malformed');
+      expect(own.body, path).not.toContain('%');
+      for (const res of [wrongHost, own]) {
+        expect(res.headers['x-frame-options'], path).toBe('DENY');
+        expect(res.headers['content-security-policy'], path).toContain("frame-ancestors 'none'");
+        expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+      }
     }
   });
 

@@ -14,8 +14,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 /** What a refusal says; /v1 paths get it as JSON (`{error: {code, message}}`), pages as HTML or text. */
 type Refusal = {
-  status: 401 | 403 | 421;
-  code: 'unauthorized' | 'forbidden' | 'misdirected';
+  status: 400 | 401 | 403 | 421;
+  code: 'invalid_argument' | 'unauthorized' | 'forbidden' | 'misdirected';
   message: string;
 };
 
@@ -52,6 +52,27 @@ export function installWebGuard(app: FastifyInstance, options: WebGuardOptions):
     return refuse(request, reply, refusal);
   });
 }
+
+/**
+ * The web listener's `frameworkErrors` option: Fastify answers a URL it cannot
+ * decode (`/assets/%zz`) before any hook runs, so the guard never sees it.
+ * This gives that answer the same headers and Host check, and a fixed message
+ * (Fastify's own repeats the path, which is the requester's text).
+ */
+export function frameworkErrorHandler(
+  options: Pick<WebGuardOptions, 'allowedHosts'>,
+): (error: Error, request: FastifyRequest, reply: FastifyReply) => void {
+  return (_error, request, reply) => {
+    setSecurityHeaders(reply);
+    void refuse(request, reply, wrongHost(request, options.allowedHosts()) ?? MALFORMED);
+  };
+}
+
+const MALFORMED: Refusal = {
+  status: 400,
+  code: 'invalid_argument',
+  message: 'bad request: the URL is malformed',
+};
 
 // On the raw response, so streams that write their own head (events, logs) carry them too.
 function setSecurityHeaders(reply: FastifyReply): void {
