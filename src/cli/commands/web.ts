@@ -43,7 +43,7 @@ export function registerWebCommand(program: Command): void {
         'The web UI is off until web_listen_addr is set in ~/.config/banger/config.toml, e.g.',
         '  web_listen_addr = "127.0.0.1:7777"',
         'and the daemon restarted (banger daemon stop). The link works once, for 2 minutes; it',
-        'sets a cookie that keeps this browser logged in. Anyone with that cookie controls your VMs.',
+        'logs in the browser tab that opens it, until the tab closes or the daemon restarts.',
         'On a terminal with xdg-open on PATH the link is opened in your browser unless --no-open,',
         'through a private file in the runtime dir (never on a command line others can read).',
         'See docs/web-ui.md for the security model.',
