@@ -1,5 +1,7 @@
 import { formatSize } from '../domain/size.js';
 
+export { cpuPercent, formatBytes, formatPercent, formatUptime } from '../domain/readings.js';
+
 /**
  * Text for one line of the screen. Console output and error messages come
  * from the guest or the host and may carry escape sequences: colour codes
@@ -48,41 +50,9 @@ export function fitWidth(text: string, width: number): string {
   return `${text.slice(0, width - 1)}…`;
 }
 
-/** 45s, 12m, 3h04m, 2d05h: short enough for a table column. */
-export function formatUptime(seconds: number | undefined): string {
-  if (seconds === undefined) return '-';
-  const s = Math.floor(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  if (s < 86400) return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
-  return `${Math.floor(s / 86400)}d${pad(Math.floor((s % 86400) / 3600))}h`;
-}
-
 /** vCPU/memory/disk as `2/1G/8G`. */
 export function formatSizing(vm: { vcpu: number; memoryMib: number; diskBytes: number }): string {
   return `${vm.vcpu}/${formatSize(vm.memoryMib * 1024 ** 2)}/${formatSize(vm.diskBytes)}`;
-}
-
-/** Bytes as a short size for a column (`120.5M`); `-` when unknown. */
-export function formatBytes(bytes: number | undefined): string {
-  return bytes === undefined ? '-' : formatSize(Math.round(bytes));
-}
-
-/** CPU use between two samples of a process's CPU seconds, as a percentage of one core. */
-export function cpuPercent(
-  before: { cpuSeconds: number; at: number } | undefined,
-  after: { cpuSeconds: number; at: number },
-): number | undefined {
-  if (!before) return undefined;
-  const wallSeconds = (after.at - before.at) / 1000;
-  if (wallSeconds <= 0) return undefined;
-  return Math.max(0, ((after.cpuSeconds - before.cpuSeconds) / wallSeconds) * 100);
-}
-
-export function formatPercent(value: number | undefined): string {
-  if (value === undefined) return '-';
-  return value >= 10 ? `${Math.round(value)}%` : `${value.toFixed(1)}%`;
 }
 
 /** A one-line message of an error, whatever was thrown: never a stack trace. */

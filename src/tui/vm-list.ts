@@ -1,4 +1,5 @@
 import type { DaemonEvent } from '../api/events.js';
+import { applyVmEvent } from '../api/vm-list.js';
 import type { VmView } from '../api/vms.js';
 
 /**
@@ -12,8 +13,6 @@ export interface VmListState {
   selectedId: string | undefined;
 }
 
-const byName = (a: VmView, b: VmView) => a.name.localeCompare(b.name);
-
 /** Keeps the selection on the same VM; when it is gone, on the row that took its place. */
 function reselect(previous: VmListState, vms: VmView[]): string | undefined {
   if (vms.some((vm) => vm.id === previous.selectedId)) return previous.selectedId;
@@ -23,18 +22,7 @@ function reselect(previous: VmListState, vms: VmView[]): string | undefined {
 }
 
 export function applyEvent(state: VmListState, event: DaemonEvent): VmListState {
-  let vms: VmView[];
-  switch (event.type) {
-    case 'snapshot':
-      vms = [...event.vms].sort(byName);
-      break;
-    case 'vm':
-      vms = [...state.vms.filter((vm) => vm.id !== event.vm.id), event.vm].sort(byName);
-      break;
-    case 'vm-removed':
-      vms = state.vms.filter((vm) => vm.id !== event.id);
-      break;
-  }
+  const vms = applyVmEvent(state.vms, event);
   return { vms, selectedId: reselect(state, vms) };
 }
 

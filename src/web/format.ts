@@ -1,28 +1,15 @@
+import * as readings from '../domain/readings.js';
 import { formatSize } from '../domain/size.js';
 
-/** 45s, 12m, 3h04m, 2d05h: short enough for a table cell. */
-export function formatUptime(seconds: number | undefined): string {
-  if (seconds === undefined) return '–';
-  const s = Math.floor(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  if (s < 86400) return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
-  return `${Math.floor(s / 86400)}d${pad(Math.floor((s % 86400) / 3600))}h`;
-}
+/** The shared readings (src/domain/readings.ts), with the page's dash for unknown. */
+const UNKNOWN = '–';
+export const formatUptime = (seconds: number | undefined) => readings.formatUptime(seconds, UNKNOWN);
+export const formatBytes = (bytes: number | undefined) => readings.formatBytes(bytes, UNKNOWN);
+export const formatPercent = (value: number | undefined) => readings.formatPercent(value, UNKNOWN);
 
 /** vCPU/memory/disk as `2 / 1G / 8G`. */
 export function formatSizing(vm: { vcpu: number; memoryMib: number; diskBytes: number }): string {
   return `${vm.vcpu} / ${formatSize(vm.memoryMib * 1024 ** 2)} / ${formatSize(vm.diskBytes)}`;
-}
-
-export function formatBytes(bytes: number | undefined): string {
-  return bytes === undefined ? '–' : formatSize(Math.round(bytes));
-}
-
-export function formatPercent(value: number | undefined): string {
-  if (value === undefined) return '–';
-  return value >= 10 ? `${Math.round(value)}%` : `${value.toFixed(1)}%`;
 }
 
 /** An ISO time as the browser's local date and time, to the second. */

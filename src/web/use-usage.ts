@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { type CpuSample, cpuPercent } from '../domain/readings.js';
 import { api } from './api.js';
 import type { VmRow } from './vm-rows.js';
 
@@ -36,7 +37,7 @@ export function useUsage(rows: readonly VmRow[]): Map<string, VmUsage> {
           const now = { cpuSeconds: proc.cpuSeconds, at: Date.now(), pid: proc.pid };
           const before = previous.current.get(id);
           previous.current.set(id, now);
-          next.set(id, { cpuPercent: proc.cpuPercent ?? cpuBetween(before, now), rssBytes: proc.rssBytes });
+          next.set(id, { cpuPercent: proc.cpuPercent ?? cpuPercent(before, now), rssBytes: proc.rssBytes });
         }),
       );
       if (stopped) return;
@@ -51,15 +52,4 @@ export function useUsage(rows: readonly VmRow[]): Map<string, VmUsage> {
   }, [running]);
 
   return usage;
-}
-
-/** One reading of a Firecracker process's CPU time. */
-export type CpuSample = { cpuSeconds: number; at: number; pid: number };
-
-/** CPU use between two samples as a percentage of one core; none across a restart (a new process). */
-export function cpuBetween(before: CpuSample | undefined, after: CpuSample): number | undefined {
-  if (!before || before.pid !== after.pid) return undefined;
-  const wallSeconds = (after.at - before.at) / 1000;
-  if (wallSeconds <= 0) return undefined;
-  return Math.max(0, ((after.cpuSeconds - before.cpuSeconds) / wallSeconds) * 100);
 }

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { VmStatsView, VmView } from '../api/vms.js';
+import { type CpuSample, cpuPercent } from '../domain/readings.js';
 import { api } from './api.js';
 import {
   formatBytes,
@@ -14,7 +15,6 @@ import { ErrorLine } from './operation-view.js';
 import { PageTitle } from './page-title.js';
 import { useFollowBottom } from './use-follow-bottom.js';
 import { useNow, usePoll } from './use-poll.js';
-import { type CpuSample, cpuBetween } from './use-usage.js';
 import { VmActions } from './vm-actions.js';
 import { uptimeAt, type VmRow } from './vm-rows.js';
 import { StateBadge } from './vm-table.js';
@@ -167,7 +167,7 @@ function useCpuPercent(stats: VmStatsView): number | undefined {
       return;
     }
     const sample = { cpuSeconds: proc.cpuSeconds, at: Date.now(), pid: proc.pid };
-    setCpu(proc.cpuPercent ?? cpuBetween(previous.current, sample));
+    setCpu(proc.cpuPercent ?? cpuPercent(previous.current, sample));
     previous.current = sample;
   }, [stats]);
   return cpu;

@@ -1,4 +1,5 @@
 import type { DaemonEvent } from '../api/events.js';
+import { applyVmEvent as applyVmListEvent } from '../api/vm-list.js';
 import type { VmView } from '../api/vms.js';
 
 /**
@@ -12,17 +13,12 @@ export interface VmRow {
   receivedAt: number;
 }
 
-const byName = (a: VmRow, b: VmRow) => a.vm.name.localeCompare(b.vm.name);
-
 export function applyVmEvent(rows: readonly VmRow[], event: DaemonEvent, now: number): VmRow[] {
-  switch (event.type) {
-    case 'snapshot':
-      return event.vms.map((vm) => ({ vm, receivedAt: now })).sort(byName);
-    case 'vm':
-      return [...rows.filter((r) => r.vm.id !== event.vm.id), { vm: event.vm, receivedAt: now }].sort(byName);
-    case 'vm-removed':
-      return rows.filter((r) => r.vm.id !== event.id);
-  }
+  const receivedAt = new Map(rows.map((r) => [r.vm, r.receivedAt]));
+  return applyVmListEvent(
+    rows.map((r) => r.vm),
+    event,
+  ).map((vm) => ({ vm, receivedAt: receivedAt.get(vm) ?? now }));
 }
 
 /** The VM's uptime at `now`: what the daemon said, plus the time since it said it. */
