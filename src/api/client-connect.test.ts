@@ -41,3 +41,41 @@ describe('BangerClient beforeConnect', () => {
     expect(connections).toBe(1);
   });
 });
+
+describe('BangerClient onUnreachable', () => {
+  it('runs once when nothing listens on the socket, then the request is tried again', async () => {
+    const late = join(mkdtempSync(join(tmpdir(), 'banger-client-')), 'bangerd.sock');
+    const started = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"pid":1}');
+    });
+    let calls = 0;
+    const client = new BangerClient(late, {
+      onUnreachable: async () => {
+        calls++;
+        await new Promise<void>((r) => started.listen(late, r));
+      },
+    });
+    try {
+      await expect(client.status()).resolves.toMatchObject({ pid: 1 });
+      await expect(client.status()).resolves.toMatchObject({ pid: 1 });
+      expect(calls).toBe(1);
+    } finally {
+      await new Promise<void>((r) => started.close(() => r()));
+    }
+  });
+
+  it('is not run for a daemon that answered, even with an error, and its failure fails the request', async () => {
+    let calls = 0;
+    const answered = new BangerClient(socket, { onUnreachable: async () => void calls++ });
+    await expect(answered.status()).rejects.toMatchObject({ code: 'conflict' });
+    expect(calls).toBe(0);
+    const refusal = new AppError('daemon_unavailable', 'bangerd is not running');
+    const nobody = new BangerClient(join(tmpdir(), 'banger-no-such-dir', 'bangerd.sock'), {
+      onUnreachable: async () => {
+        throw refusal;
+      },
+    });
+    await expect(nobody.status()).rejects.toBe(refusal);
+  });
+});

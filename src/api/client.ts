@@ -43,6 +43,12 @@ export interface ClientOptions {
    * connection (nothing is sent) and the request fails with that error.
    */
   beforeConnect?: () => void;
+  /**
+   * Runs when a connection cannot be made at all (no socket, or nothing
+   * listening: nothing of the request was sent), e.g. to start the daemon;
+   * the request is then tried once more. A rejection fails the request.
+   */
+  onUnreachable?: () => Promise<void>;
 }
 
 /**
@@ -57,12 +63,14 @@ export interface ClientOptions {
  */
 export class BangerClient {
   private readonly beforeConnect: (() => void) | undefined;
+  private readonly onUnreachable: (() => Promise<void>) | undefined;
 
   constructor(
     readonly socketPath: string,
     options: ClientOptions = {},
   ) {
     this.beforeConnect = options.beforeConnect;
+    this.onUnreachable = options.onUnreachable;
   }
 
   /** Nothing to release: each request has its own connection (so each is checked by beforeConnect). */
@@ -304,7 +312,27 @@ export class BangerClient {
   }
 
   /** One request on its own connection; resolves when the response headers arrive. */
-  private send(method: Method, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+  private async send(
+    method: Method,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
+    try {
+      return await this.sendOnce(method, path, body, signal);
+    } catch (err) {
+      if (!this.onUnreachable || !neverConnected(err)) throw err;
+      await this.onUnreachable();
+      return this.sendOnce(method, path, body, signal);
+    }
+  }
+
+  private sendOnce(
+    method: Method,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       try {
         // Checked before every connection, not once: a connection is where a request's bytes go.
@@ -346,6 +374,13 @@ export class BangerClient {
       req.end(payload);
     });
   }
+}
+
+/** A failure to connect at all: the socket is missing or nothing listens on it, so nothing was sent. */
+function neverConnected(err: unknown): boolean {
+  if (!(err instanceof AppError) || err.code !== 'daemon_unavailable') return false;
+  const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
 }
 
 async function readText(res: IncomingMessage): Promise<string> {

@@ -20,19 +20,45 @@ function daemonScript(env: Record<string, string | undefined>): string {
 }
 
 /**
- * Returns a client connected to a running daemon, starting one (detached)
- * when needed. The config is validated first, so a broken config is reported
- * here and no daemon is started on it. A daemon that does not come up within
- * the bound fails with one line naming its log.
+ * Returns a client for the daemon, starting one (detached) when needed. The
+ * config is validated first, so a broken config is reported and no daemon is
+ * started on it. A daemon that does not come up within the bound fails with
+ * one line naming its log.
+ *
+ * No request is spent asking whether the daemon runs: with a socket in place
+ * the client is returned at once, and a first request that cannot connect
+ * (no daemon behind the socket: nothing was sent) starts it and is tried
+ * again. Without `autoStart` such a request fails with one line instead.
  */
 export async function connect(
   options: ConnectOptions = {},
 ): Promise<{ client: BangerClient; paths: BangerPaths }> {
   const env = options.env ?? process.env;
   const paths = resolvePaths(env);
+  let starting: Promise<void> | undefined;
+  // Concurrent first requests share one start.
+  const ensureStarted = () => {
+    starting ??= start(paths, env, options).finally(() => {
+      starting = undefined;
+    });
+    return starting;
+  };
   // Every connection is preceded by the ownership checks, so nothing reaches a planted socket.
-  const client = new BangerClient(paths.socket, { beforeConnect: () => verifySocketPath(paths.socket) });
-  if (await isUp(client)) return { client, paths };
+  const client = new BangerClient(paths.socket, {
+    beforeConnect: () => verifySocketPath(paths.socket),
+    onUnreachable: ensureStarted,
+  });
+  // Also refuses a planted socket directory before a daemon would be started into it.
+  if (verifySocketPath(paths.socket) === 'absent') await ensureStarted();
+  return { client, paths };
+}
+
+/** Starts the daemon (after checking the config), or says it is not running when autoStart is off. */
+async function start(
+  paths: BangerPaths,
+  env: Record<string, string | undefined>,
+  options: ConnectOptions,
+): Promise<void> {
   if (options.autoStart === false) {
     throw new AppError(
       'daemon_unavailable',
@@ -42,8 +68,9 @@ export async function connect(
   // Loaded only here: TOML and the config schema are not needed to talk to a running daemon.
   const { loadConfig } = await import('../host/config-file.js');
   loadConfig(paths.configFile, env);
-  await startDaemon(paths, env, client, options.startTimeoutMs ?? 15_000);
-  return { client, paths };
+  // A client of its own to wait with: it must not start the daemon again itself.
+  const probe = new BangerClient(paths.socket, { beforeConnect: () => verifySocketPath(paths.socket) });
+  await startDaemon(paths, env, probe, options.startTimeoutMs ?? 15_000);
 }
 
 /**

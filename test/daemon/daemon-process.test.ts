@@ -57,6 +57,9 @@ describe('bangerd as a process', () => {
     process.kill(first.pid, 'SIGKILL');
     spawnSync('sleep', ['0.2']);
     expect(existsSync(socketOf(sb))).toBe(true); // stale socket left behind
+    // Nothing listens behind it: stop says so, and starts nothing.
+    const stop = sb.banger(['daemon', 'stop']);
+    expect([stop.status, stop.stderr]).toEqual([0, 'bangerd is not running\n']);
     const second = statusJson(sb);
     expect(second.pid).not.toBe(first.pid);
     expect(alive(second.pid)).toBe(true);

@@ -40,9 +40,12 @@ export function registerDaemonCommands(program: Command): void {
     .command('stop')
     .description('stop the daemon (running VMs keep running and are adopted on the next start)')
     .action(async () => {
-      let connection: Awaited<ReturnType<typeof connect>>;
+      let client: Awaited<ReturnType<typeof connect>>['client'];
+      let pid: number;
       try {
-        connection = await connect({ autoStart: false });
+        // The first request tells whether a daemon is behind the socket.
+        ({ client } = await connect({ autoStart: false }));
+        ({ pid } = await client.status());
       } catch (err) {
         if (err instanceof AppError && err.code === 'daemon_unavailable') {
           process.stderr.write('bangerd is not running\n');
@@ -50,8 +53,6 @@ export function registerDaemonCommands(program: Command): void {
         }
         throw err;
       }
-      const { client } = connection;
-      const { pid } = await client.status();
       await client.stopDaemon();
       await client.close();
       await waitForExit(pid, 15_000);
