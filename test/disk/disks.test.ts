@@ -2,7 +2,6 @@ import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/errors.js';
 import {
   createSystemDisk,
   createWorkDisk,
@@ -11,6 +10,7 @@ import {
   planWorkDiskFiles,
 } from '../../src/host/disk/index.js';
 import { SpawnRunner } from '../../src/host/runner.js';
+import { rejectionOf } from '../../src/testing/app-error.js';
 import { catIn, expectFsckClean, fsBytes, lsIn, makeSeed, statIn } from './helpers.js';
 
 const MIB = 1024 * 1024;
@@ -25,15 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof AppError)) throw new Error(`expected an AppError, got ${String(err)}`);
-  return err;
-}
 
 /** Names in `dir` that look like leftovers of an atomic build. */
 async function leftovers(): Promise<string[]> {
@@ -59,10 +50,10 @@ describe('createSystemDisk', () => {
   it('never replaces an existing file and refuses tiny sizes, leaving nothing behind', async () => {
     const path = join(dir, 'taken.ext4');
     await writeFile(path, 'precious');
-    expect((await rejection(createSystemDisk(runner, path, 64 * MIB))).code).toBe('conflict');
+    expect((await rejectionOf(createSystemDisk(runner, path, 64 * MIB))).code).toBe('conflict');
     expect((await stat(path)).size).toBe(8);
     const tiny = join(dir, 'tiny.ext4');
-    const err = await rejection(createSystemDisk(runner, tiny, 1024));
+    const err = await rejectionOf(createSystemDisk(runner, tiny, 1024));
     expect(err.code).toBe('invalid_argument');
     expect(err.message).toMatch(/too small; use at least 16M/);
     await expect(stat(tiny)).rejects.toThrow();
@@ -113,7 +104,7 @@ describe('createWorkDisk', () => {
 
   it('refuses a size smaller than the seed and leaves nothing', async () => {
     const path = join(dir, 'work-small.ext4');
-    const err = await rejection(createWorkDisk(runner, { path, bytes: 32 * MIB, seed }));
+    const err = await rejectionOf(createWorkDisk(runner, { path, bytes: 32 * MIB, seed }));
     expect(err.code).toBe('invalid_argument');
     expect(err.message).toMatch(
       /32M is smaller than the image's work seed \(64M\); use --disk-size 64M or more/,
@@ -126,7 +117,7 @@ describe('createWorkDisk', () => {
     const bogus = join(dir, 'bogus-seed');
     await writeFile(bogus, Buffer.alloc(MIB));
     const path = join(dir, 'work-bogus.ext4');
-    const err = await rejection(createWorkDisk(runner, { path, bytes: GIB, seed: bogus }));
+    const err = await rejectionOf(createWorkDisk(runner, { path, bytes: GIB, seed: bogus }));
     expect(err.code).toBe('operation_failed');
     expect(err.message).toContain('is not a readable ext4 filesystem');
     await expect(stat(path)).rejects.toThrow();
@@ -188,7 +179,7 @@ describe('files written while the disk is built', () => {
         gid: 0,
       } as const,
     ];
-    const err = await rejection(createWorkDisk(runner, { path: work, bytes: 64 * MIB, files }));
+    const err = await rejectionOf(createWorkDisk(runner, { path: work, bytes: 64 * MIB, files }));
     expect(err.message).toMatch(/lost\+found.*exists in the disk as a directory/);
     await expect(stat(work)).rejects.toThrow();
     expect((await readdir(dir)).filter((n) => n.includes('.tmp-') || n.includes('.files-'))).toEqual([]);
@@ -208,7 +199,7 @@ describe('growWorkDisk', () => {
     await growWorkDisk(runner, path, GIB); // same size: nothing to do
     expect(fsBytes(path)).toBe(GIB);
 
-    const err = await rejection(growWorkDisk(runner, path, 512 * MIB));
+    const err = await rejectionOf(growWorkDisk(runner, path, 512 * MIB));
     expect(err.code).toBe('invalid_argument');
     expect(err.message).toMatch(/is 1G and can only grow; use a --disk-size of 1G or more/);
     expect(fsBytes(path)).toBe(GIB);

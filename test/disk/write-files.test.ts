@@ -4,7 +4,6 @@ import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/errors.js';
 import {
   createSystemDisk,
   createWorkDisk,
@@ -13,6 +12,7 @@ import {
   writeFilesIntoExt4,
 } from '../../src/host/disk/index.js';
 import { SpawnRunner } from '../../src/host/runner.js';
+import { rejectionOf } from '../../src/testing/app-error.js';
 import { catIn, expectFsckClean, lsIn, makeSeed, statIn } from './helpers.js';
 
 const MIB = 1024 * 1024;
@@ -44,15 +44,6 @@ beforeEach(async () => {
   image = join(dir, `work-${n++}.ext4`);
   await createWorkDisk(runner, { path: image, bytes: 64 * MIB });
 });
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof AppError)) throw new Error(`expected an AppError, got ${String(err)}`);
-  return err;
-}
 
 const root = { uid: 0, gid: 0 };
 
@@ -209,7 +200,7 @@ describe('writeFilesIntoExt4', () => {
       ],
     ];
     for (const [bad, message] of cases) {
-      const err = await rejection(writeFilesIntoExt4(runner, image, [ok, bad]));
+      const err = await rejectionOf(writeFilesIntoExt4(runner, image, [ok, bad]));
       expect(err.code, bad.path).toBe('invalid_argument');
       expect(err.message).toMatch(message);
     }

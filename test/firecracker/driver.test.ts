@@ -4,28 +4,18 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/errors.js';
 import { FirecrackerApi } from '../../src/host/firecracker/api-client.js';
 import { createFirecrackerDriver } from '../../src/host/firecracker/process-driver.js';
 import { resolveFirecracker } from '../../src/host/firecracker/resolve.js';
 import { readProcStat } from '../../src/host/proc.js';
 import { SpawnRunner } from '../../src/host/runner.js';
+import { rejectionOf } from '../../src/testing/app-error.js';
 import { processAlive, STANDIN, spawnStandin } from '../support/qemu-standin.js';
 import { createHarness, NO_GUEST, processesWith, sessionOf } from './harness.js';
 
 const h = createHarness();
 afterAll(() => h.cleanup());
 const driver = createFirecrackerDriver({ env: NO_GUEST, termGraceMs: 500 });
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('Firecracker driver (stand-in, no guest)', () => {
   it('launches, identifies, reports stats, stops gracefully, and is idempotent once gone', async () => {
@@ -67,7 +57,7 @@ describe('Firecracker driver (stand-in, no guest)', () => {
     expect(await driver.inspect(handle)).toBe('gone');
     expect(await driver.stop(handle)).toBe('gone');
     await driver.kill(handle);
-    expect((await rejection(driver.stats(handle))).code).toBe('conflict');
+    expect((await rejectionOf(driver.stats(handle))).code).toBe('conflict');
 
     // A restart in the same dir; after a SIGKILL the API socket file stays behind, and the next start copes.
     const again = await driver.launch(spec);
@@ -93,7 +83,7 @@ describe('Firecracker driver (stand-in, no guest)', () => {
   it('fails a launch with the failing call and fault message, and leaves no process behind', async () => {
     const spec = h.spec(3);
     const missing = join(h.root, 'no-such-vmlinux');
-    const err = await rejection(driver.launch({ ...spec, kernel: { ...spec.kernel, vmlinux: missing } }));
+    const err = await rejectionOf(driver.launch({ ...spec, kernel: { ...spec.kernel, vmlinux: missing } }));
     expect(err.code).toBe('operation_failed');
     expect(err.message).toContain(`Firecracker for VM ${spec.vmId} failed at PUT /boot-source:`);
     expect(err.message).toMatch(/kernel/i);
@@ -101,7 +91,7 @@ describe('Firecracker driver (stand-in, no guest)', () => {
     expect(err.message).not.toContain('\n');
     expect(processesWith(spec.vmDir)).toEqual([]);
 
-    const net = await rejection(
+    const net = await rejectionOf(
       driver.launch({ ...h.spec(4), net: { tap: 'x'.repeat(16), mac: '06:00:00:00:00:09' } }),
     );
     expect(net.message).toContain('failed at PUT /network-interfaces/eth0');
@@ -112,7 +102,7 @@ describe('Firecracker driver (stand-in, no guest)', () => {
     const spec = h.spec(5);
     const bin = join(h.root, 'dies-at-start');
     writeFileSync(bin, '#!/bin/sh\necho "Error: cannot open /dev/kvm" >&2\nexit 1\n', { mode: 0o755 });
-    const err = await rejection(driver.launch({ ...spec, firecrackerBin: bin }));
+    const err = await rejectionOf(driver.launch({ ...spec, firecrackerBin: bin }));
     expect(err.code).toBe('operation_failed');
     expect(err.message).toBe(
       `Firecracker for VM ${spec.vmId} failed at waiting for the API socket: Firecracker exited with status 1 before its API socket answered; console.log: Error: cannot open /dev/kvm`,
@@ -124,7 +114,7 @@ describe('Firecracker driver (stand-in, no guest)', () => {
     const spec = h.spec(11);
     const first = await driver.launch(spec);
     try {
-      const err = await rejection(driver.launch(spec));
+      const err = await rejectionOf(driver.launch(spec));
       expect(err.code).toBe('conflict');
       expect(err.message).toContain('is in use by a running process');
       expect(await driver.identify(first)).toBe(true);
@@ -135,14 +125,14 @@ describe('Firecracker driver (stand-in, no guest)', () => {
 
   it('says so when the VM dir is missing', async () => {
     const spec = h.spec(10);
-    const err = await rejection(driver.launch({ ...spec, vmDir: join(spec.vmDir, 'missing') }));
+    const err = await rejectionOf(driver.launch({ ...spec, vmDir: join(spec.vmDir, 'missing') }));
     expect(err.code).toBe('operation_failed');
     expect(err.message).toBe(`cannot create Firecracker's files in ${join(spec.vmDir, 'missing')} (ENOENT)`);
   });
 
   it('refuses a socket path over the Unix limit before starting anything', async () => {
     const spec = h.spec(6);
-    const err = await rejection(driver.launch({ ...spec, vmDir: join(spec.vmDir, 'd'.repeat(100)) }));
+    const err = await rejectionOf(driver.launch({ ...spec, vmDir: join(spec.vmDir, 'd'.repeat(100)) }));
     expect(err.code).toBe('invalid_argument');
     expect(err.message).toContain('107-byte limit');
   });
@@ -152,7 +142,7 @@ describe('Firecracker driver (stand-in, no guest)', () => {
     const ac = new AbortController();
     const launching = driver.launch(spec, ac.signal);
     setTimeout(() => ac.abort(), 30);
-    expect((await rejection(launching)).code).toBe('cancelled');
+    expect((await rejectionOf(launching)).code).toBe('cancelled');
     expect(processesWith(spec.vmDir)).toEqual([]);
   });
 
@@ -178,7 +168,7 @@ describe('Firecracker driver (stand-in, no guest)', () => {
         expect(await driver.stop(handle, { timeoutMs: 100 })).toBe('gone');
         await driver.kill(handle);
         await driver.kill(handle, 'SIGTERM');
-        expect((await rejection(driver.stats(handle))).code).toBe('conflict');
+        expect((await rejectionOf(driver.stats(handle))).code).toBe('conflict');
       }
       expect(processAlive(pid)).toBe(true);
       expect(await driver.identify(real)).toBe(true);

@@ -12,21 +12,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../domain/errors.js';
+import { rejectionOf } from '../../testing/app-error.js';
 import { FakeRunner } from '../../testing/fake-runner.js';
 import { CommandError } from '../runner.js';
 import { type SystemSetupOptions, systemSetup } from './setup.js';
 
 const IP = '/usr/sbin/ip';
 
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof AppError)) throw new Error(`expected an AppError, got ${String(err)}`);
-  return err;
-}
 const R = '/usr/bin/resolvectl';
 
 /** A host seen through FakeRunner: alice exists, the bridge appears once `ip link add` ran. */
@@ -127,7 +119,7 @@ function host(
 describe('banger system setup', () => {
   it('refuses to run unless root, before running anything', async () => {
     const h = host();
-    const err = await rejection(systemSetup(h.opts({ uid: 1000 })));
+    const err = await rejectionOf(systemSetup(h.opts({ uid: 1000 })));
     expect(err.code).toBe('host_unsupported');
     expect(err.message).toBe(
       'banger system setup changes host networking and must run as root: sudo banger system setup',
@@ -259,7 +251,7 @@ describe('banger system setup', () => {
       const h = host();
       mkdirSync(h.grantsDir);
       writeFileSync(join(h.grantsDir, '1001.json'), JSON.stringify({ uid: 1001, dnsPort: 0, ...other }));
-      const err = await rejection(systemSetup(h.opts({ installSudoers: true })));
+      const err = await rejectionOf(systemSetup(h.opts({ installSudoers: true })));
       expect(err.code).toBe('conflict');
       expect(err.message).toMatch(/^uid 1001 already uses (bridge bgr9|10\.9\.0\.128\/25)/);
       expect(h.fake.commandLines.filter((l) => / (add|del|set) /.test(l))).toEqual([]);
@@ -270,7 +262,7 @@ describe('banger system setup', () => {
 
   it('refuses to grant a bridge banger did not create', async () => {
     const h = host({ bridge: true, foreign: true });
-    const err = await rejection(systemSetup(h.opts()));
+    const err = await rejectionOf(systemSetup(h.opts()));
     expect(err.code).toBe('conflict');
     expect(err.message).toContain('was not created by banger');
     expect(existsSync(h.grantsDir)).toBe(false);
@@ -281,7 +273,7 @@ describe('banger system setup', () => {
     const open = join(h.home, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
-    const err = await rejection(systemSetup(h.opts({ helperDir: join(open, 'libexec') })));
+    const err = await rejectionOf(systemSetup(h.opts({ helperDir: join(open, 'libexec') })));
     expect(err.code).toBe('host_unsupported');
     expect(err.message).toMatch(
       /could be changed by someone other than root \(.*open is writable by every user\)/,
@@ -290,7 +282,7 @@ describe('banger system setup', () => {
     const node = join(h.home, 'node');
     writeFileSync(node, '');
     chownSync(node, 1000, 1000);
-    const badNode = await rejection(systemSetup(h.opts({ node })));
+    const badNode = await rejectionOf(systemSetup(h.opts({ node })));
     expect(badNode.message).toMatch(
       /^node .* could be changed by someone other than root \(.* is owned by uid 1000, not root\)/,
     );
@@ -299,7 +291,7 @@ describe('banger system setup', () => {
   it('installs nothing when visudo rejects the file', async () => {
     const h = host();
     h.fake.on(['visudo'], { exitCode: 1, stderr: '>>> banger.banger-new: syntax error near line 4 <<<\n' });
-    const err = await rejection(systemSetup(h.opts({ installSudoers: true })));
+    const err = await rejectionOf(systemSetup(h.opts({ installSudoers: true })));
     expect(err.message).toMatch(/^visudo rejected the sudoers lines banger rendered \(>>> .*syntax error/);
     expect(readdirSync(h.sudoersDir)).toEqual([]);
   });
@@ -315,15 +307,15 @@ describe('banger system setup', () => {
   it('bad input is one line with a stable code', async () => {
     const h = host();
     writeFileSync(join(h.home, '.config', 'banger', 'config.toml'), 'bridge_ip = "nope"\n');
-    const bad = await rejection(systemSetup(h.opts()));
+    const bad = await rejectionOf(systemSetup(h.opts()));
     expect(bad.code).toBe('invalid_config');
     expect(bad.message).toMatch(/config\.toml:1: bridge_ip: expected an IPv4 address$/);
-    const nobody = await rejection(systemSetup(h.opts({ user: 'mallory' })));
+    const nobody = await rejectionOf(systemSetup(h.opts({ user: 'mallory' })));
     expect(nobody).toMatchObject({
       code: 'invalid_argument',
       message: 'no user "mallory" on this host; pass --user NAME',
     });
-    const weird = await rejection(systemSetup(h.opts({ user: 'a b' })));
+    const weird = await rejectionOf(systemSetup(h.opts({ user: 'a b' })));
     expect(weird.code).toBe('invalid_argument');
     expect(readdirSync(h.sudoersDir)).toEqual([]);
   });
