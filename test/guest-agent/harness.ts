@@ -2,8 +2,9 @@
 // the host's end of the virtio-serial channel, and the agent runs with --serial.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../support/sandbox.js';
 import { encodeFrame, type Frame, FrameDecoder } from './frames.js';
@@ -246,6 +247,32 @@ export function startAgent(args: string[]): Agent {
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** An agent on a fresh mux server in its own temp dir (`dir`), with its channel connected. */
+export interface AgentOnMux {
+  dir: string;
+  agent: Agent;
+  link: MuxLink;
+  /** Stops the agent and the server and removes the dir. */
+  close(): Promise<void>;
+}
+
+export async function agentOnMux(prefix: string): Promise<AgentOnMux> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const server = await MuxServer.listen(join(dir, 'serial.sock'));
+  const agent = startAgent(['--serial', server.path]);
+  const link = await server.link(0);
+  return {
+    dir,
+    agent,
+    link,
+    close: async () => {
+      await agent.stop();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,15 +1,11 @@
 // banger-agent's request protocol, driven over its serial mux on the host:
 // ping, ids, errors, line assembly across and within frames, and the line limit.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataFrames, encodeFrame } from './frames.js';
-import { type Agent, type MuxLink, MuxServer, startAgent } from './harness.js';
+import { type Agent, type AgentOnMux, agentOnMux, type MuxLink } from './harness.js';
 
 const MALFORMED = '{"ok":false,"error":"malformed request"}';
-let dir: string;
-let server: MuxServer;
+let mux: AgentOnMux;
 let agent: Agent;
 let link: MuxLink;
 let nextId = 1;
@@ -21,17 +17,11 @@ async function connect(): Promise<number> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'banger-agent-'));
-  server = await MuxServer.listen(join(dir, 'serial.sock'));
-  agent = startAgent(['--serial', server.path]);
-  link = await server.link(0);
+  mux = await agentOnMux('banger-agent-');
+  ({ agent, link } = mux);
 });
 
-afterAll(async () => {
-  await agent?.stop();
-  await server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => mux?.close());
 
 describe('banger-agent protocol (serial mux)', () => {
   it('answers ping on port 52 with its name, protocol, uptime and load, echoing the id', async () => {

@@ -2,12 +2,11 @@
 // host. The agent runs without --root: a terminal needs /dev/ptmx and /dev/pts, and
 // the shells are the host's (argv is given, so the host's root shell does not matter,
 // except in the one test of the default login shell).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataFrames } from './frames.js';
-import { type Agent, type MuxLink, MuxServer, startAgent } from './harness.js';
+import { type AgentOnMux, agentOnMux, type MuxLink } from './harness.js';
 
 type Response = Record<string, unknown>;
 interface Terminal {
@@ -16,9 +15,8 @@ interface Terminal {
   pid: number;
 }
 
+let mux: AgentOnMux;
 let dir: string;
-let server: MuxServer;
-let agent: Agent;
 let link: MuxLink;
 let nextId = 1;
 
@@ -82,17 +80,11 @@ async function ping(id: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'banger-agent-pty-'));
-  server = await MuxServer.listen(join(dir, 'serial.sock'));
-  agent = startAgent(['--serial', server.path]);
-  link = await server.link(0);
+  mux = await agentOnMux('banger-agent-pty-');
+  ({ dir, link } = mux);
 });
 
-afterAll(async () => {
-  await agent?.stop();
-  await server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => mux?.close());
 
 describe('banger-agent terminals (serial mux)', () => {
   it('runs a shell on a terminal: what the host types is its input, its output comes back', async () => {
