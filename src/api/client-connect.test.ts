@@ -79,3 +79,20 @@ describe('BangerClient onUnreachable', () => {
     await expect(nobody.status()).rejects.toBe(refusal);
   });
 });
+
+describe('BangerClient onUnreachable after the daemon answered', () => {
+  it('is not run again: a daemon that went away is reported, not started', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'banger-client-')), 'bangerd.sock');
+    const daemon = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"pid":1}');
+    });
+    await new Promise<void>((r) => daemon.listen(path, r));
+    let calls = 0;
+    const client = new BangerClient(path, { onUnreachable: async () => void calls++ });
+    await expect(client.status()).resolves.toMatchObject({ pid: 1 });
+    await new Promise<void>((r) => daemon.close(() => r()));
+    await expect(client.status()).rejects.toMatchObject({ code: 'daemon_unavailable' });
+    expect(calls).toBe(0);
+  });
+});

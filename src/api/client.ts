@@ -45,8 +45,11 @@ export interface ClientOptions {
   beforeConnect?: () => void;
   /**
    * Runs when a connection cannot be made at all (no socket, or nothing
-   * listening: nothing of the request was sent), e.g. to start the daemon;
-   * the request is then tried once more. A rejection fails the request.
+   * listening: nothing of the request was sent) before any request of this
+   * client has reached the daemon, e.g. to start it; the request is then
+   * tried once more. A rejection fails the request. Once the daemon has
+   * answered, a daemon that goes away is reported, not started again (a UI
+   * open while the user stops the daemon must not bring it back).
    */
   onUnreachable?: () => Promise<void>;
 }
@@ -64,6 +67,8 @@ export interface ClientOptions {
 export class BangerClient {
   private readonly beforeConnect: (() => void) | undefined;
   private readonly onUnreachable: (() => Promise<void>) | undefined;
+  /** A connection has been made: onUnreachable no longer applies. */
+  private reached = false;
 
   constructor(
     readonly socketPath: string,
@@ -319,11 +324,15 @@ export class BangerClient {
     signal?: AbortSignal,
   ): Promise<IncomingMessage> {
     try {
-      return await this.sendOnce(method, path, body, signal);
+      const res = await this.sendOnce(method, path, body, signal);
+      this.reached = true;
+      return res;
     } catch (err) {
-      if (!this.onUnreachable || !neverConnected(err)) throw err;
+      if (!this.onUnreachable || this.reached || !neverConnected(err)) throw err;
       await this.onUnreachable();
-      return this.sendOnce(method, path, body, signal);
+      const res = await this.sendOnce(method, path, body, signal);
+      this.reached = true;
+      return res;
     }
   }
 

@@ -29,6 +29,7 @@ function daemonScript(env: Record<string, string | undefined>): string {
  * the client is returned at once, and a first request that cannot connect
  * (no daemon behind the socket: nothing was sent) starts it and is tried
  * again. Without `autoStart` such a request fails with one line instead.
+ * After the daemon has answered once, the client never starts it again.
  */
 export async function connect(
   options: ConnectOptions = {},
