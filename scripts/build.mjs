@@ -89,6 +89,8 @@ await build({
 });
 await copyFile('src/web/index.html', 'dist/web/index.html');
 await copyFile('src/web/app.css', 'dist/web/assets/app.css');
+// xterm.js's own stylesheet for the terminal page (its script is bundled into app.js above).
+await copyFile('node_modules/@xterm/xterm/css/xterm.css', 'dist/web/assets/xterm.css');
 
 // The guest agent runs in any guest (glibc or musl, no Node or Python there): a static C
 // binary. It is compiled to a temporary name and renamed, so a copy running at this moment
