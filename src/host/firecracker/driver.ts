@@ -48,6 +48,16 @@ export type VmmPresence = 'running' | 'unresponsive' | 'gone';
 
 export type StopOutcome = 'graceful' | 'terminated' | 'killed' | 'gone';
 
+export interface StopOptions {
+  /** How long the guest may take to end after Ctrl+Alt+Del before SIGTERM (default 30 s). */
+  timeoutMs?: number;
+  /**
+   * Ends that wait early, going on to SIGTERM: the caller has judged that the
+   * guest will not react (halted, or not running anything that could).
+   */
+  giveUp?: AbortSignal;
+}
+
 export interface FirecrackerStats {
   rssBytes: number;
   /** utime + stime of the Firecracker process. */
@@ -95,7 +105,7 @@ export interface FirecrackerDriver {
    * process whose pid, start time and command line match the handle (a hung
    * VMM whose socket no longer answers is still terminated).
    */
-  stop(handle: FirecrackerHandle, opts?: { timeoutMs?: number }): Promise<StopOutcome>;
+  stop(handle: FirecrackerHandle, opts?: StopOptions): Promise<StopOutcome>;
   /**
    * Sends `signal` (default SIGKILL) to the process if it matches the handle;
    * for SIGKILL and SIGTERM resolves once it is gone. A process already gone

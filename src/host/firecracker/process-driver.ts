@@ -9,6 +9,7 @@ import type {
   FirecrackerHandle,
   FirecrackerStats,
   LaunchHooks,
+  StopOptions,
   StopOutcome,
   VmLaunchSpec,
   VmmPresence,
@@ -193,14 +194,17 @@ class ProcessFirecrackerDriver implements FirecrackerDriver {
     }
   }
 
-  /** True once the process is gone, false if still there after `ms`; own children's exit is awaited, not polled. */
-  private goneWithin(handle: FirecrackerHandle, ms: number): Promise<boolean> {
+  /**
+   * True once the process is gone, false if still there after `ms` (or when
+   * `giveUp` aborts); own children's exit is awaited, not polled.
+   */
+  private goneWithin(handle: FirecrackerHandle, ms: number, giveUp?: AbortSignal): Promise<boolean> {
     const own = this.children.get(handle.pid);
     const exited = own && own.startTime === handle.startTime ? own.exited : undefined;
-    return waitGone(() => this.alive(handle), ms, this.options.pollMs ?? 200, exited);
+    return waitGone(() => this.alive(handle), ms, this.options.pollMs ?? 200, exited, giveUp);
   }
 
-  async stop(handle: FirecrackerHandle, opts: { timeoutMs?: number } = {}): Promise<StopOutcome> {
+  async stop(handle: FirecrackerHandle, opts: StopOptions = {}): Promise<StopOutcome> {
     if (!this.matches(handle)) return 'gone';
     let asked = false;
     try {
@@ -209,7 +213,7 @@ class ProcessFirecrackerDriver implements FirecrackerDriver {
     } catch {
       // Not booted, or the VMM no longer answers: go straight to signals.
     }
-    if (asked && (await this.goneWithin(handle, opts.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS)))
+    if (asked && (await this.goneWithin(handle, opts.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, opts.giveUp)))
       return 'graceful';
     if (!this.signal(handle, 'SIGTERM')) return asked ? 'graceful' : 'gone';
     if (await this.goneWithin(handle, this.options.termGraceMs ?? 3000)) return 'terminated';

@@ -61,4 +61,28 @@ describe('waitGone', () => {
     const p = probe([true, false]);
     expect(await waitGone(p.alive, 10_000, 10, Promise.reject(new Error('x')))).toBe(true);
   });
+
+  it('ends the wait for an exit event when giveUp aborts, false while the process is there', async () => {
+    const p = probe([true]);
+    const giveUp = new AbortController();
+    setTimeout(() => giveUp.abort(), 30);
+    const started = performance.now();
+    expect(await waitGone(p.alive, 60_000, 10, new Promise(() => {}), giveUp.signal)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('ends a polling wait when giveUp aborts; an already aborted signal checks once', async () => {
+    const p = probe([true]);
+    const giveUp = new AbortController();
+    setTimeout(() => giveUp.abort(), 30);
+    expect(await waitGone(p.alive, 60_000, 10, undefined, giveUp.signal)).toBe(false);
+    const q = probe([true]);
+    expect(await waitGone(q.alive, 60_000, 10, undefined, AbortSignal.abort())).toBe(false);
+    expect(q.calls).toBe(1);
+  });
+
+  it('is still true for a process gone when giveUp has aborted', async () => {
+    const p = probe([false]);
+    expect(await waitGone(p.alive, 60_000, 10, undefined, AbortSignal.abort())).toBe(true);
+  });
 });

@@ -1,19 +1,17 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
-/** Resolves when `exited` settles or after `ms`, whichever comes first; the timer does not outlive it. */
-function exitOrTimeout(exited: Promise<unknown>, ms: number): Promise<void> {
+/**
+ * Resolves when `exited` settles, `giveUp` aborts or `ms` pass, whichever
+ * comes first; neither the timer nor the abort listener outlives it.
+ */
+function pause(exited: Promise<unknown> | undefined, ms: number, giveUp?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void exited.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      giveUp?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    giveUp?.addEventListener('abort', done, { once: true });
+    void exited?.then(done, done);
   });
 }
 
@@ -25,12 +23,14 @@ function exitOrTimeout(exited: Promise<unknown>, ms: number): Promise<void> {
  * running VM costs nothing while it is waited on; without it (a process
  * adopted from an earlier daemon) it checks every `pollMs`. Should the
  * process still look alive after the event, it falls back to polling.
+ * When `giveUp` aborts the wait ends there, false unless the process is gone.
  */
 export async function waitGone(
   alive: () => boolean,
   ms: number,
   pollMs: number,
   exited?: Promise<unknown>,
+  giveUp?: AbortSignal,
 ): Promise<boolean> {
   const deadline = Date.now() + ms;
   let exitSeen = false;
@@ -44,9 +44,10 @@ export async function waitGone(
   );
   while (alive()) {
     const left = deadline - Date.now();
-    if (left <= 0) return false;
-    if (exited && !exitSeen) await exitOrTimeout(exited, left);
-    else await sleep(Math.min(left, pollMs));
+    if (left <= 0 || giveUp?.aborted) return false;
+    // A child's exit is an event: sleep until it (or the deadline); otherwise poll.
+    const event = exitSeen ? undefined : exited;
+    await pause(event, event ? left : Math.min(left, pollMs), giveUp);
   }
   return true;
 }

@@ -27,6 +27,7 @@ import { VmRuntime } from './runtime.js';
 import { SessionService } from './sessions.js';
 import { startSteps, waitUntilReady } from './start-vm.js';
 import { runSteps, type Step } from './steps.js';
+import { stopVmm } from './stop-vm.js';
 import type { TestPause } from './test-pause.js';
 import { vmSshInfo, vmStats } from './vm-queries.js';
 import { toVmView } from './vm-view.js';
@@ -80,6 +81,8 @@ export class VmService {
   readonly sessions = new SessionService(this);
   /** The guest agent's last answer (or silence) per running VM. */
   private readonly agentHealth = new Map<string, NonNullable<VmView['agent']>>();
+  /** VMs whose agent answered since they were started: only their silence means anything. */
+  private readonly agentSeen = new Set<string>();
   /** The last Firecracker metrics fetched per VM, so `vm stats` asks at most once per metrics_poll_interval. */
   readonly metricsCache = new Map<string, { pid: number; at: number; metrics?: Record<string, unknown> }>();
 
@@ -157,7 +160,10 @@ export class VmService {
       .ping(this.vmDir(id), AGENT_TIMEOUT_MS)
       .then((h) => ({ answering: true, uptimeSeconds: Math.round(h.uptimeSeconds), load: h.load }))
       .catch(() => ({ answering: false }));
-    if (this.runtime.get(id)) this.agentHealth.set(id, { ...health, checkedAt: new Date().toISOString() });
+    if (this.runtime.get(id)) {
+      this.agentHealth.set(id, { ...health, checkedAt: new Date().toISOString() });
+      if (health.answering) this.agentSeen.add(id);
+    }
     return health.answering;
   }
 
@@ -345,8 +351,7 @@ export class VmService {
     if (marked) this.inFlight.set(id, 'stopping');
     try {
       if (handle) {
-        const how = await this.deps.driver.stop(handle, { timeoutMs: this.deps.stopTimeoutMs });
-        this.deps.logger.info({ vmId: id, how }, 'vm stopped');
+        await stopVmm(this.deps, { id, dir: this.vmDir(id), handle, agentSeen: this.agentSeen.has(id) });
       }
       await this.release(id, undefined);
     } finally {
@@ -360,6 +365,7 @@ export class VmService {
     this.runtime.forget(id, this.vmDir(id));
     this.metricsCache.delete(id);
     this.agentHealth.delete(id);
+    this.agentSeen.delete(id);
     if (had) await (await this.deps.network()).detach(id);
     if (this.deps.repo.get(id)) this.deps.repo.setDesiredState(id, 'stopped', lastError);
   }
