@@ -23,7 +23,8 @@ async function main(): Promise<void> {
       : undefined;
   // Completion handlers are synchronous: fetch resource names before building the tree.
   const words = process.argv.slice(process.argv.indexOf('--') + 1);
-  const program = buildProgram(verb === 'complete' ? await fetchLiveNames(words) : undefined, tab);
+  const liveNames = verb === 'complete' ? await fetchLiveNames(words) : undefined;
+  const program = await buildProgram(process.argv, liveNames, tab);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);
