@@ -59,6 +59,26 @@ export const msg = {
   metricsTwice: 'Metrics error: Reinitialization of metrics not allowed.',
   vsockBind: (io: string) =>
     `Vsock config error: Cannot create backend for vsock device: Error binding to the host-side Unix socket: ${io}`,
+  serdeCustom: (text: string) => `An error occurred when deserializing the json body of a request: ${text}.`,
+  memTooMany: 'too many fields: either `mem_backend` or `mem_file_path` exclusively is required',
+  memMissing: 'missing field: either `mem_backend` or `mem_file_path` is required',
+  diffNeedsDirtyTracking: 'Diff snapshots are not allowed on uVMs with dirty page tracking disabled.',
+  createWhileRunning:
+    'Create snapshot error: Cannot save the microVM state: Operation not allowed: save/restore unavailable while running',
+  snapshotFile: (op: string, io: string) =>
+    `Create snapshot error: Cannot perform ${op} on the snapshot backing file: ${io}`,
+  memoryFile: (op: string, io: string) =>
+    `Create snapshot error: Cannot perform ${op} on the memory backing file: ${io}`,
+  loadNotAllowed:
+    'Load snapshot error: Loading a microVM snapshot not allowed after configuring boot-specific resources.',
+  loadStateOpen: (io: string) =>
+    `Load snapshot error: Failed to restore from snapshot: Failed to get snapshot state from file: Failed to open snapshot file: ${io}`,
+  loadState: (why: string) =>
+    `Load snapshot error: Failed to restore from snapshot: Failed to get snapshot state from file: Failed to load snapshot state from file: ${why}`,
+  loadUnknownNet:
+    'Load snapshot error: Failed to restore from snapshot: Failed to get snapshot state from file: Unknown Network Device.',
+  loadMemory: (io: string) =>
+    `Load snapshot error: Failed to restore from snapshot: Failed to load guest memory: Error creating guest memory from file: Failed to load guest memory: ${io}`,
   apiSocketInUse: (path: string) =>
     `Failed to open the API socket at: ${path}. Check that it is not already used.`,
 } as const;

@@ -15,6 +15,8 @@ export interface Guest {
    * keys are delivered.
    */
   ctrlAltDel(): Promise<void>;
+  /** Builds the machine from a loaded snapshot, left paused. Called at most once, instead of start(). */
+  restore(resources: Resources): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   /** Registers the one listener told when a started guest has ended, with the stand-in's exit status. */
@@ -37,6 +39,10 @@ export class NoGuest implements Guest {
   async start(): Promise<void> {
     this.started = true;
     this.keepAlive = setInterval(() => {}, 1 << 30);
+  }
+
+  async restore(): Promise<void> {
+    await this.start();
   }
 
   async ctrlAltDel(): Promise<void> {

@@ -87,6 +87,8 @@ async function main(): Promise<void> {
     metrics,
     vsock,
     realGuest: !opts.noGuest,
+    // After its answer is on its way, as Firecracker exits after a failed snapshot load.
+    fatal: (status) => setTimeout(() => shutdown(status), 50),
   });
   if (opts.metricsPath) {
     try {

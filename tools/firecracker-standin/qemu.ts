@@ -148,6 +148,10 @@ export class QemuGuest implements Guest {
     );
   }
 
+  async restore(): Promise<void> {
+    throw new Error('snapshots of a QEMU guest are not emulated yet');
+  }
+
   async ctrlAltDel(): Promise<void> {
     await this.qmp?.execute('send-key', CTRL_ALT_DEL);
   }

@@ -16,6 +16,7 @@ import {
   type VsockConfig,
 } from './resources.js';
 import type { Routed } from './routes.js';
+import { type CreateParams, type LoadParams, loadSnapshot, memoryPath, writeSnapshot } from './snapshot.js';
 import type { VsockBackend } from './vsock.js';
 
 export type VmState = 'Not started' | 'Running' | 'Paused';
@@ -31,6 +32,26 @@ const PRE_BOOT = new Set([
   'putGuestNetworkInterfaceByID',
   'putGuestPmemByID',
   'loadSnapshot',
+  'putBalloon',
+  'putGuestVsock',
+  'putMmdsConfig',
+  'putEntropyDevice',
+  'putMemoryHotplug',
+  'putCpuConfiguration',
+  'putMachineConfiguration',
+  'patchMachineConfiguration',
+]);
+
+/**
+ * Pre-boot operations that commit Firecracker to booting rather than loading a
+ * snapshot (its `boot_path`): after any of them, even a refused one, a load is refused.
+ */
+const BOOT_PATH = new Set([
+  'putGuestBootSource',
+  'putSerialDevice',
+  'putGuestDriveByID',
+  'putGuestNetworkInterfaceByID',
+  'putGuestPmemByID',
   'putBalloon',
   'putGuestVsock',
   'putMmdsConfig',
@@ -67,6 +88,8 @@ export interface VmmDeps {
   vsock: VsockBackend;
   /** True when the stand-in runs QEMU; PATCH of a drive's file is only emulated without a guest. */
   realGuest: boolean;
+  /** Ends the process with `status` once the current answer is sent (Firecracker after a failed snapshot load). */
+  fatal?: (status: number) => void;
 }
 
 /** Opens and closes a file the way Firecracker opens a kernel, initrd or drive; throws the Node error. */
@@ -77,6 +100,8 @@ function probeOpen(path: string, write: boolean): void {
 export class Vmm {
   state: VmState = 'Not started';
   private metricsInitialized = false;
+  /** Set by the first boot-specific configuration call: from then on a snapshot load is refused. */
+  private bootPath = false;
 
   constructor(private readonly deps: VmmDeps) {}
 
@@ -85,10 +110,13 @@ export class Vmm {
     const id = routed.op.operationId;
     const booted = this.state !== 'Not started';
     if (id === 'createSyncAction') return this.action(routed.body as { action_type: string });
+    // The request parser's check, which comes before the VMM's.
+    const memPath = id === 'loadSnapshot' ? memoryPath(routed.body as LoadParams) : '';
     if (booted && PRE_BOOT.has(id)) throw new Fault(msg.postBoot);
     if (!booted && POST_BOOT.has(id)) throw new Fault(msg.preBoot);
     const body = routed.body as Record<string, unknown>;
     const r = this.deps.resources;
+    if (BOOT_PATH.has(id)) this.bootPath = true;
     switch (id) {
       case 'describeInstance':
         return ok({
@@ -145,6 +173,10 @@ export class Vmm {
         return this.putMetrics(String(body.metrics_path));
       case 'patchVm':
         return this.patchVm(String(body.state));
+      case 'createSnapshot':
+        return this.createSnapshot(body as unknown as CreateParams);
+      case 'loadSnapshot':
+        return this.loadSnapshot(body as unknown as LoadParams, memPath);
       default:
         throw new Fault(msg.notSupported(`${id} is not emulated by the banger Firecracker stand-in.`));
     }
@@ -274,6 +306,39 @@ export class Vmm {
     return done();
   }
 
+  private createSnapshot(params: CreateParams): Reply {
+    if (params.snapshot_type === 'Diff' && !this.deps.resources.machine.track_dirty_pages)
+      throw new Fault(msg.notSupported(msg.diffNeedsDirtyTracking));
+    // Firecracker's vCPUs refuse to save their state while they run.
+    if (this.state !== 'Paused') throw new Fault(msg.createWhileRunning);
+    if (this.deps.realGuest) throw new Fault(msg.notSupported(QEMU_SNAPSHOTS));
+    writeSnapshot(params, this.deps.resources);
+    this.deps.logger.info('fc_vmm', `Snapshot written to ${params.snapshot_path}`);
+    return done();
+  }
+
+  private async loadSnapshot(params: LoadParams, memPath: string): Promise<Reply> {
+    if (this.bootPath) throw new Fault(msg.loadNotAllowed);
+    if (this.deps.realGuest) throw new Fault(msg.notSupported(QEMU_SNAPSHOTS));
+    try {
+      loadSnapshot(params, memPath, this.deps.resources);
+      const vsock = this.deps.resources.vsock;
+      if (vsock)
+        await this.deps.vsock.bind(vsock.uds_path).catch((err: unknown) => {
+          throw new Fault(msg.loadState(msg.vsockBind(ioDisplay(err))));
+        });
+      await this.deps.guest.restore(this.deps.resources);
+    } catch (err) {
+      // Firecracker cannot go on after a failed restore: it answers, then exits.
+      this.deps.fatal?.(1);
+      throw err;
+    }
+    this.state = params.resume_vm === true ? 'Running' : 'Paused';
+    this.deps.metrics.startPeriodic();
+    this.deps.logger.info('fc_vmm', `Loaded the snapshot ${params.snapshot_path} (${this.state})`);
+    return done();
+  }
+
   private async patchVm(state: string): Promise<Reply> {
     if (state === 'Paused') {
       await this.deps.guest.pause();
@@ -285,6 +350,9 @@ export class Vmm {
     return done();
   }
 }
+
+const QEMU_SNAPSHOTS =
+  'snapshots of a QEMU guest are not emulated yet by the banger Firecracker stand-in (only with --no-guest).';
 
 function ok(body: unknown): Reply {
   return { status: 200, body };
