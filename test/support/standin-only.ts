@@ -16,6 +16,7 @@ const STANDIN_ONLY: Record<string, string> = {
   'test/standin/boot.test.ts': 'boots guests through the stand-in’s QEMU directly',
   'test/standin/process.test.ts': 'the stand-in’s command line and process',
   'test/standin/snapshot-api.test.ts': 'the stand-in’s own snapshot API checks',
+  'test/standin/snapshot-boot.test.ts': 'snapshots of guests through the stand-in’s QEMU directly',
   'test/tui/tui.test.ts': NO_GUEST,
   'test/vm/bench-create-host.test.ts': NO_GUEST,
   'test/vm/crash-safety.test.ts': NO_GUEST,

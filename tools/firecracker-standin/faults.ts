@@ -69,6 +69,9 @@ export const msg = {
     `Create snapshot error: Cannot perform ${op} on the snapshot backing file: ${io}`,
   memoryFile: (op: string, io: string) =>
     `Create snapshot error: Cannot perform ${op} on the memory backing file: ${io}`,
+  memoryWrite: (why: string) => `Create snapshot error: Cannot write memory file: ${why}`,
+  loadBuild: (why: string) =>
+    `Load snapshot error: Failed to restore from snapshot: Failed to build microVM from snapshot: ${why}`,
   loadNotAllowed:
     'Load snapshot error: Loading a microVM snapshot not allowed after configuring boot-specific resources.',
   loadStateOpen: (io: string) =>

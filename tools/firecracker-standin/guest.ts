@@ -15,8 +15,13 @@ export interface Guest {
    * keys are delivered.
    */
   ctrlAltDel(): Promise<void>;
-  /** Builds the machine from a loaded snapshot, left paused. Called at most once, instead of start(). */
-  restore(resources: Resources): Promise<void>;
+  /**
+   * Builds the machine from a loaded snapshot's configuration and the memory
+   * file, left paused. Called at most once, instead of start().
+   */
+  restore(resources: Resources, memPath: string): Promise<void>;
+  /** Writes the paused guest's memory and device state into `memPath` (already created empty). */
+  saveState(memPath: string): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   /** Registers the one listener told when a started guest has ended, with the stand-in's exit status. */
@@ -44,6 +49,9 @@ export class NoGuest implements Guest {
   async restore(): Promise<void> {
     await this.start();
   }
+
+  /** Nothing runs: the snapshot's memory file stays the sparse file of the guest's size. */
+  async saveState(): Promise<void> {}
 
   async ctrlAltDel(): Promise<void> {
     if (!this.started) return;

@@ -16,6 +16,7 @@
 // anything else (guest-shutdown) leaves it stopped and alive.
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Accel, chooseAccel, hostTscKhz } from './accel.js';
 import type { Guest } from './guest.js';
 import type { Logger } from './logger.js';
@@ -62,17 +63,69 @@ export class QemuGuest implements Guest {
   }
 
   async start(resources: Resources): Promise<void> {
+    await this.launch(resources, [], async (qmp) => {
+      await qmp.execute('cont');
+    });
+  }
+
+  /**
+   * Builds the machine again from a snapshot's configuration and reads the
+   * guest's memory and device state from `memPath` (QEMU's incoming
+   * migration); the guest stays paused (-S), as Firecracker leaves a loaded one.
+   */
+  async restore(resources: Resources, memPath: string): Promise<void> {
+    await this.launch(resources, ['-incoming', `exec:cat < ${shellQuote(memPath)}`], async (qmp) => {
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      for (;;) {
+        const { status } = (await qmp.execute('query-status')) as { status: string };
+        if (status === 'paused') return;
+        if (status !== 'inmigrate') throw new Error(`the restored guest is ${status}, not paused`);
+        if (Date.now() > deadline)
+          throw new Error(`QEMU did not load ${memPath} within ${START_TIMEOUT_MS / 1000} s`);
+        await sleep(50);
+      }
+    });
+  }
+
+  /**
+   * Writes the paused guest's memory and device state to `memPath` (QEMU's
+   * migration to a file) and leaves it paused, ready to resume.
+   */
+  async saveState(memPath: string): Promise<void> {
+    const qmp = this.qmp;
+    if (!qmp) throw new Error('no guest is running');
+    // No throttle: the stream goes to a local file.
+    await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 1024 * 1024 * 1024 * 1024 });
+    await qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(memPath)}` });
+    for (;;) {
+      const info = (await qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
+      if (info.status === 'completed') return;
+      if (info.status === 'failed' || info.status === 'cancelled')
+        throw new Error(info['error-desc'] ?? `the migration to ${memPath} ${info.status}`);
+      await sleep(50);
+    }
+  }
+
+  /** Spawns QEMU (paused, -S) with `extraArgs`, waits for QMP, then `ready`; from then on QEMU's exit ends us. */
+  private async launch(
+    resources: Resources,
+    extraArgs: string[],
+    ready: (qmp: Qmp) => Promise<void>,
+  ): Promise<void> {
     const log = this.options.logger;
     const accel = await chooseAccel(this.qemuBin, this.env);
     this.accel = accel;
     const tscKhz = accel === 'tcg' ? hostTscKhz(this.env) : undefined;
     const withVsock = resources.vsock !== undefined && this.options.vsock !== undefined;
-    const args = qemuArgs(resources, {
-      accel,
-      tscKhz,
-      qmpFd: QMP_FD,
-      ...(withVsock ? { vsockFd: VSOCK_FD } : {}),
-    });
+    const args = [
+      ...qemuArgs(resources, {
+        accel,
+        tscKhz,
+        qmpFd: QMP_FD,
+        ...(withVsock ? { vsockFd: VSOCK_FD } : {}),
+      }),
+      ...extraArgs,
+    ];
     log.info('fc_vmm', `Starting the guest with QEMU (${accel}): ${this.qemuBin} ${args.join(' ')}`);
     const serialToStdout = !resources.serial?.serial_out_path;
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', this.qemuBin, ...args], {
@@ -109,7 +162,8 @@ export class QemuGuest implements Guest {
     try {
       const failure = await Promise.race([qmp.ready().then(() => undefined), exited, timedOut]);
       if (failure !== undefined) throw new Error(failure);
-      await qmp.execute('cont');
+      const readyFailure = await Promise.race([ready(qmp).then(() => undefined), exited]);
+      if (readyFailure !== undefined) throw new Error(readyFailure);
     } catch (err) {
       // A closed QMP socket is the symptom; QEMU's exit status (with its stderr) is the cause.
       const exitReason = await Promise.race([
@@ -146,10 +200,6 @@ export class QemuGuest implements Guest {
       'fc_vmm',
       `The guest powered off (${String(reason)}): its vCPUs are halted and the VMM keeps running, as Firecracker does`,
     );
-  }
-
-  async restore(): Promise<void> {
-    throw new Error('snapshots of a QEMU guest are not emulated yet');
   }
 
   async ctrlAltDel(): Promise<void> {
@@ -206,4 +256,9 @@ const CTRL_ALT_DEL = {
  */
 export function guestShutdownEndsVmm(reason: unknown): boolean {
   return reason === 'guest-reset';
+}
+
+/** One word for /bin/sh, which runs QEMU's `exec:` migration commands. */
+function shellQuote(path: string): string {
+  return `'${path.replaceAll("'", "'\\''")}'`;
 }

@@ -3,8 +3,8 @@
 // rpc_interface.rs and the API server's snapshot request parser). The files
 // are the stand-in's own, not Firecracker's format: the state file is a
 // marker line and the machine's configuration as JSON, the memory file is a
-// sparse file of the guest's memory size. Only the no-guest mode has them so
-// far; with a QEMU guest both calls are refused as not emulated.
+// sparse file of the guest's memory size without a guest, QEMU's migration
+// stream (memory and device state) with one.
 import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Fault, ioDisplay, msg } from './faults.js';
 import type {
@@ -64,8 +64,12 @@ export function memoryPath(params: LoadParams): string {
   return path;
 }
 
-/** Writes the state file, then the memory file, as Firecracker does (each created or truncated). */
-export function writeSnapshot(params: CreateParams, resources: Resources): void {
+/**
+ * Writes the state file, then creates the memory file, as Firecracker does
+ * (each created or truncated), sized to the guest's memory (sparse) for the
+ * no-guest mode; a QEMU guest's state is then written into it by the guest.
+ */
+export function writeSnapshot(params: CreateParams, resources: Resources, sizeMemory: boolean): void {
   const saved: SavedMachine = {
     machine: resources.machine,
     bootSource: resources.bootSource,
@@ -86,7 +90,7 @@ export function writeSnapshot(params: CreateParams, resources: Resources): void 
     throw new Fault(msg.memoryFile('open', ioDisplay(err)));
   }
   try {
-    ftruncateSync(fd, resources.machine.mem_size_mib * 1024 * 1024);
+    if (sizeMemory) ftruncateSync(fd, resources.machine.mem_size_mib * 1024 * 1024);
   } catch (err) {
     throw new Fault(msg.memoryFile('set_length', ioDisplay(err)));
   } finally {

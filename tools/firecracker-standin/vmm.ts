@@ -306,20 +306,21 @@ export class Vmm {
     return done();
   }
 
-  private createSnapshot(params: CreateParams): Reply {
+  private async createSnapshot(params: CreateParams): Promise<Reply> {
     if (params.snapshot_type === 'Diff' && !this.deps.resources.machine.track_dirty_pages)
       throw new Fault(msg.notSupported(msg.diffNeedsDirtyTracking));
     // Firecracker's vCPUs refuse to save their state while they run.
     if (this.state !== 'Paused') throw new Fault(msg.createWhileRunning);
-    if (this.deps.realGuest) throw new Fault(msg.notSupported(QEMU_SNAPSHOTS));
-    writeSnapshot(params, this.deps.resources);
+    writeSnapshot(params, this.deps.resources, !this.deps.realGuest);
+    await this.deps.guest.saveState(params.mem_file_path).catch((err: unknown) => {
+      throw new Fault(msg.memoryWrite(err instanceof Error ? err.message : String(err)));
+    });
     this.deps.logger.info('fc_vmm', `Snapshot written to ${params.snapshot_path}`);
     return done();
   }
 
   private async loadSnapshot(params: LoadParams, memPath: string): Promise<Reply> {
     if (this.bootPath) throw new Fault(msg.loadNotAllowed);
-    if (this.deps.realGuest) throw new Fault(msg.notSupported(QEMU_SNAPSHOTS));
     try {
       loadSnapshot(params, memPath, this.deps.resources);
       const vsock = this.deps.resources.vsock;
@@ -327,7 +328,10 @@ export class Vmm {
         await this.deps.vsock.bind(vsock.uds_path).catch((err: unknown) => {
           throw new Fault(msg.loadState(msg.vsockBind(ioDisplay(err))));
         });
-      await this.deps.guest.restore(this.deps.resources);
+      await this.deps.guest.restore(this.deps.resources, memPath).catch((err: unknown) => {
+        throw new Fault(msg.loadBuild(err instanceof Error ? err.message : String(err)));
+      });
+      if (params.resume_vm === true) await this.deps.guest.resume();
     } catch (err) {
       // Firecracker cannot go on after a failed restore: it answers, then exits.
       this.deps.fatal?.(1);
@@ -350,9 +354,6 @@ export class Vmm {
     return done();
   }
 }
-
-const QEMU_SNAPSHOTS =
-  'snapshots of a QEMU guest are not emulated yet by the banger Firecracker stand-in (only with --no-guest).';
 
 function ok(body: unknown): Reply {
   return { status: 200, body };
