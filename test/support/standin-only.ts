@@ -11,6 +11,7 @@ const STANDIN_ONLY: Record<string, string> = {
   'test/firecracker/cycles.test.ts': NO_GUEST,
   'test/firecracker/detached.test.ts': NO_GUEST,
   'test/firecracker/driver.test.ts': NO_GUEST,
+  'test/firecracker/snapshot.test.ts': NO_GUEST,
   'test/firecracker/standin-fidelity.test.ts': 'checks the stand-in’s fidelity to Firecracker',
   'test/standin/api.test.ts': 'the stand-in’s own API checks',
   'test/standin/boot.test.ts': 'boots guests through the stand-in’s QEMU directly',

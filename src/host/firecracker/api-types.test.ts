@@ -157,9 +157,17 @@ const sample: VmLaunchSpec = {
 
 const everyRequest: FcRequest[] = [
   ...launchRequests(sample),
+  ...launchRequests({ ...sample, restore: { statePath: '/s/vm.state', memPath: '/s/vm.mem' } }),
   fcRequests.describeInstance(),
   fcRequests.action('SendCtrlAltDel'),
   fcRequests.action('FlushMetrics'),
+  fcRequests.patchVm({ state: 'Paused' }),
+  fcRequests.patchVm({ state: 'Resumed' }),
+  fcRequests.createSnapshot({
+    snapshot_path: '/s/vm.state',
+    mem_file_path: '/s/vm.mem',
+    snapshot_type: 'Full',
+  }),
 ];
 
 describe('requests banger sends, checked against the official Firecracker API description', () => {
@@ -180,6 +188,21 @@ describe('requests banger sends, checked against the official Firecracker API de
       'putGuestVsock',
       'createSyncAction',
     ]);
+  });
+
+  it("restore from a snapshot with logger, metrics and the load alone, on this VM's TAP and vsock socket", () => {
+    const restore = launchRequests({
+      ...sample,
+      restore: { statePath: '/s/vm.state', memPath: '/s/vm.mem' },
+    });
+    expect(restore.map((r) => r.operationId)).toEqual(['putLogger', 'putMetrics', 'loadSnapshot']);
+    expect(restore[2]?.body).toEqual({
+      snapshot_path: '/s/vm.state',
+      mem_backend: { backend_type: 'File', backend_path: '/s/vm.mem' },
+      resume_vm: true,
+      network_overrides: [{ iface_id: 'eth0', host_dev_name: 'bgr-0123456789ab' }],
+      vsock_override: { uds_path: '/state/vms/0123456789abcdef/vsock.sock' },
+    });
   });
 
   it('read only fields of InstanceInfo that the description defines', () => {

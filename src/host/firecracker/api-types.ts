@@ -50,6 +50,27 @@ export interface VsockConfig {
   uds_path: string;
 }
 
+/** Definition `Vm`: PATCH /vm pauses or resumes a started VM. */
+export interface VmStateChange {
+  state: 'Paused' | 'Resumed';
+}
+
+/** Definition `SnapshotCreateParams` (banger writes full snapshots only). */
+export interface SnapshotCreateParams {
+  snapshot_path: string;
+  mem_file_path: string;
+  snapshot_type: 'Full';
+}
+
+/** Definition `SnapshotLoadParams`, with the memory as a `File` backend (not the deprecated `mem_file_path`). */
+export interface SnapshotLoadParams {
+  snapshot_path: string;
+  mem_backend: { backend_type: 'File'; backend_path: string };
+  resume_vm: boolean;
+  network_overrides?: { iface_id: string; host_dev_name: string }[];
+  vsock_override?: { uds_path: string };
+}
+
 /** Definition `InstanceActionInfo`. */
 export type ActionType = 'InstanceStart' | 'SendCtrlAltDel' | 'FlushMetrics';
 
@@ -112,6 +133,24 @@ export const fcRequests = {
     operationId: 'putGuestVsock',
     method: 'PUT',
     path: '/vsock',
+    body,
+  }),
+  patchVm: (body: VmStateChange): FcRequest => ({
+    operationId: 'patchVm',
+    method: 'PATCH',
+    path: '/vm',
+    body,
+  }),
+  createSnapshot: (body: SnapshotCreateParams): FcRequest => ({
+    operationId: 'createSnapshot',
+    method: 'PUT',
+    path: '/snapshot/create',
+    body,
+  }),
+  loadSnapshot: (body: SnapshotLoadParams): FcRequest => ({
+    operationId: 'loadSnapshot',
+    method: 'PUT',
+    path: '/snapshot/load',
     body,
   }),
   action: (action_type: ActionType): FcRequest => ({

@@ -27,6 +27,14 @@ export interface VmLaunchSpec {
   vsock?: { cid: number; udsPath: string };
   /** Size cap for console.log enforced by ConsoleCap (default DEFAULT_CONSOLE_CAP_BYTES). Informational to launch. */
   consoleCapBytes?: number;
+  /**
+   * Load this snapshot instead of booting, and resume it: the machine, kernel
+   * and drives are the snapshot's (vcpu, memoryMib, kernel, bootArgs and
+   * drives above are not sent); the TAP and the vsock socket are this spec's,
+   * through Firecracker's overrides. Drive paths relative to the VM dir
+   * (Firecracker's working directory) then name this VM's own disks.
+   */
+  restore?: { statePath: string; memPath: string };
 }
 
 /** What identifies a running Firecracker; persisted in handles.json so a restarted daemon can adopt it. */

@@ -70,9 +70,25 @@ export function checkLaunchSpec(spec: VmLaunchSpec): void {
  * firecracker.log; InstanceStart comes last.
  */
 export function launchRequests(spec: VmLaunchSpec, files: VmFiles = vmFiles(spec.vmDir)): FcRequest[] {
-  return [
+  const logging = [
     fcRequests.putLogger({ log_path: files.log, level: 'Info', show_level: true, show_log_origin: false }),
     fcRequests.putMetrics({ metrics_path: files.metrics }),
+  ];
+  if (spec.restore) {
+    // Logger and metrics may come before a load; anything else would make Firecracker refuse it.
+    return [
+      ...logging,
+      fcRequests.loadSnapshot({
+        snapshot_path: spec.restore.statePath,
+        mem_backend: { backend_type: 'File', backend_path: spec.restore.memPath },
+        resume_vm: true,
+        network_overrides: [{ iface_id: 'eth0', host_dev_name: spec.net.tap }],
+        ...(spec.vsock ? { vsock_override: { uds_path: spec.vsock.udsPath } } : {}),
+      }),
+    ];
+  }
+  return [
+    ...logging,
     fcRequests.putMachineConfig({ vcpu_count: spec.vcpu, mem_size_mib: spec.memoryMib, smt: false }),
     fcRequests.putBootSource({
       kernel_image_path: spec.kernel.vmlinux,
