@@ -1,9 +1,9 @@
 // Bundles the CLI, the daemon and the test-bed tools into dist/ with esbuild.
-// Dependencies stay external: they are installed next to the bundle by npm.
+// Dependencies stay external (installed next to the bundle by npm), but for commander in the CLI.
 // Bundles the web UI (src/web/) into dist/web/ for the daemon's web listener.
 // Then compiles the guest agent (C, guest/agent/) into dist/guest/banger-agent.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { build } from 'esbuild';
@@ -33,10 +33,19 @@ const common = {
 
 await mkdir('dist/tools', { recursive: true });
 await build({ ...common, entryPoints: entries.map((e) => ({ in: e.in, out: e.out })) });
-// The CLI alone is split: what it imports lazily (the TUI, with react and ink) goes to
-// dist/chunks/ and is loaded only by the command that needs it, so other commands start fast.
+// The CLI alone is split: what it imports lazily (each top-level command, the TUI with react
+// and ink) goes to dist/chunks/ and is loaded only by the command that needs it, so other
+// commands start fast. commander, which every command loads, is bundled in: resolving it in
+// node_modules and loading it as CommonJS from ESM costs each start ~10 ms. Its require()s of
+// node built-ins need a real `require` in the ESM output (every output file gets the banner).
+const dependencies = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).dependencies);
 const cli = await build({
   ...common,
+  packages: undefined,
+  external: dependencies.filter((name) => name !== 'commander'),
+  banner: {
+    js: `${common.banner.js}\nimport { createRequire as __cliRequire } from 'node:module';\nconst require = __cliRequire(import.meta.url);`,
+  },
   entryPoints: [{ in: 'src/cli/main.ts', out: 'banger' }],
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
