@@ -1,7 +1,5 @@
-import { type Command, CommanderError } from 'commander';
-import { errorCodes, toAppError } from '../domain/errors.js';
-import { fetchLiveNames } from './live-names.js';
-import { buildProgram } from './program.js';
+import { toAppError } from '../domain/errors.js';
+import { fastCommand } from './fast-path.js';
 
 /**
  * The banger CLI. Every failure ends as one line on stderr and the exit code
@@ -15,29 +13,12 @@ async function main(): Promise<void> {
       throw err;
     });
   }
-  const verb = process.argv[2];
-  // The completion library is loaded only for the completion commands (it is a start-up cost).
-  const tab =
-    verb === 'complete' || verb === 'completion'
-      ? (await import('@bomb.sh/tab/commander')).default
-      : undefined;
-  // Completion handlers are synchronous: fetch resource names before building the tree.
-  const words = process.argv.slice(process.argv.indexOf('--') + 1);
-  const liveNames = verb === 'complete' ? await fetchLiveNames(words) : undefined;
-  const program = await buildProgram(process.argv, liveNames, tab);
-  const override = (cmd: Command): void => {
-    cmd.exitOverride();
-    cmd.commands.forEach(override);
-  };
-  override(program);
   try {
-    await program.parseAsync(process.argv);
+    const fast = fastCommand(process.argv.slice(2));
+    // commander and the command tree are loaded only for the commands the fast path does not run.
+    if (fast) await fast();
+    else await (await import('./program.js')).runProgram(process.argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // Commander has already printed its message (or the help/version text).
-      process.exitCode = err.exitCode === 0 ? 0 : errorCodes.invalid_argument.exit;
-      return;
-    }
     const appError = toAppError(err);
     process.stderr.write(`banger: ${appError.message}\n`);
     if (appError.code === 'internal' && process.env.BANGER_DEBUG && err instanceof Error) {

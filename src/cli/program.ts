@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { errorCodes } from '../domain/errors.js';
 import { VERSION } from '../domain/version.js';
 import { registerCompletion, type Tab } from './commands/completion.js';
-import { applyLiveNames, type LiveNames } from './live-names.js';
+import { applyLiveNames, fetchLiveNames, type LiveNames } from './live-names.js';
 
 type Register = (program: Command) => void;
 
@@ -40,11 +41,7 @@ function chooseCommands(argv: readonly string[]): typeof commands {
  * `liveNames` (only when completing) become the choices shell completion offers;
  * `tab` is the completion library, given only when a completion command runs.
  */
-export async function buildProgram(
-  argv: readonly string[],
-  liveNames?: LiveNames,
-  tab?: Tab,
-): Promise<Command> {
+async function buildProgram(argv: readonly string[], liveNames?: LiveNames, tab?: Tab): Promise<Command> {
   const program = new Command('banger')
     .description('One-command development sandboxes on Firecracker microVMs')
     .version(VERSION, '-V, --version')
@@ -58,4 +55,34 @@ export async function buildProgram(
     registerCompletion(program, tab);
   }
   return program;
+}
+
+/**
+ * Runs argv (process.argv) through commander. Usage errors, --help and --version
+ * end here with their exit code (commander has printed them); any other failure
+ * is thrown for main to report.
+ */
+export async function runProgram(argv: readonly string[]): Promise<void> {
+  const verb = argv[2];
+  // The completion library is loaded only for the completion commands (it is a start-up cost).
+  const tab =
+    verb === 'complete' || verb === 'completion'
+      ? (await import('@bomb.sh/tab/commander')).default
+      : undefined;
+  // Completion handlers are synchronous: fetch resource names before building the tree.
+  const words = argv.slice(argv.indexOf('--') + 1);
+  const liveNames = verb === 'complete' ? await fetchLiveNames(words) : undefined;
+  const program = await buildProgram(argv, liveNames, tab);
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    // Commander has already printed its message (or the help/version text).
+    process.exitCode = err.exitCode === 0 ? 0 : errorCodes.invalid_argument.exit;
+  }
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { BangerClient } from '../api/client.js';
 import { AppError } from '../domain/errors.js';
@@ -99,6 +98,8 @@ async function startDaemon(
   ensurePrivateDir(paths.stateDir);
   const logStart = existsSync(paths.daemonLog) ? statSync(paths.daemonLog).size : 0;
   // Early output (before the daemon's own logger exists) goes to the same log.
+  // Loaded only here: child_process is a start-up cost of every command that finds the daemon up.
+  const { spawn } = await import('node:child_process');
   const logFd = openSync(paths.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, [daemonScript(env)], {
     detached: true,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { connect, resolvePaths } from '../../client/autostart.js';
 import { AppError } from '../../domain/errors.js';
-import { formatDuration, printFields, printJson } from '../output.js';
+import { showDaemonStatus } from './daemon-status.js';
 
 export function registerDaemonCommands(program: Command): void {
   const daemon = program.command('daemon').description('inspect and control bangerd, the background daemon');
@@ -12,22 +12,7 @@ export function registerDaemonCommands(program: Command): void {
       'show the daemon (starting it if needed): pid, socket, log, DNS address, web UI address, version, uptime',
     )
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const { client } = await connect();
-      const status = await client.status();
-      await client.close();
-      if (opts.json) return printJson(status);
-      printFields([
-        ['pid', String(status.pid)],
-        ['version', status.version],
-        ['uptime', formatDuration(status.uptimeSeconds)],
-        ['socket', status.socket],
-        ['log', status.logPath],
-        ['state', status.stateDir],
-        ['dns', status.dnsListenAddr],
-        ['web', webLine(status)],
-      ]);
-    });
+    .action((opts: { json?: boolean }) => showDaemonStatus(opts));
 
   daemon
     .command('socket')
@@ -58,13 +43,6 @@ export function registerDaemonCommands(program: Command): void {
       await waitForExit(pid, 15_000);
       process.stderr.write(`bangerd stopped (pid ${pid})\n`);
     });
-}
-
-/** The web UI's address, why it is not listening, or that it is off (web_listen_addr unset). */
-function webLine(status: { webUrl: string | null; webError: string | null }): string {
-  if (status.webUrl) return status.webUrl;
-  if (status.webError) return `unavailable (${status.webError})`;
-  return 'off (set web_listen_addr; see `banger web --help`)';
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {

@@ -2,14 +2,11 @@ import type { Command } from 'commander';
 import type { VmView } from '../../../api/vms.js';
 import { formatSize } from '../../../domain/size.js';
 import { integerArg } from '../../args.js';
-import { formatDuration, printFields, printJson, printTable } from '../../output.js';
+import { formatDuration, printFields, printJson } from '../../output.js';
 import { terminalSafeStream } from '../../terminal-safe.js';
 import { withClient } from './lifecycle.js';
+import { listVms, uptime } from './list.js';
 import { forEachRef } from './many.js';
-
-function uptime(vm: VmView): string {
-  return vm.uptimeSeconds === undefined ? '-' : formatDuration(vm.uptimeSeconds);
-}
 
 /** "answering (guest up 2m3s, load 0.01 0.05 0.10)" or "not answering". */
 function agentLine(agent: NonNullable<VmView['agent']>): string {
@@ -32,30 +29,7 @@ export function registerInspectCommands(vm: Command): void {
     .alias('ls')
     .description('list VMs')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) =>
-      withClient(async (client) => {
-        const { vms } = await client.listVms();
-        if (opts.json) return printJson(vms);
-        if (vms.length === 0) {
-          process.stdout.write('no VMs; create one with `banger vm run` or `banger vm create`\n');
-          return;
-        }
-        printTable(
-          ['name', 'id', 'state', 'ip', 'image', 'vcpu', 'mem', 'disk', 'uptime'],
-          vms.map((v) => [
-            v.name,
-            v.id.slice(0, 8),
-            v.state,
-            v.guestIp,
-            v.image,
-            String(v.vcpu),
-            `${v.memoryMib}M`,
-            formatSize(v.diskBytes),
-            uptime(v),
-          ]),
-        );
-      }),
-    );
+    .action((opts: { json?: boolean }) => listVms(opts));
 
   vm.command('show')
     .description('show one VM')
