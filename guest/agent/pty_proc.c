@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "pty.h"
 
 int pty_set_size(int master, unsigned cols, unsigned rows) {
@@ -19,7 +23,21 @@ int pty_set_size(int master, unsigned cols, unsigned rows) {
   return ioctl(master, TIOCSWINSZ, &ws);
 }
 
+#define DEVPTS_SUPER_MAGIC 0x1cd1
+
+/* /dev/ptmx (from devtmpfs) leads to the devpts mounted at /dev/pts beside it, and fails
+ * with ENOENT when there is none. systemd and most inits mount it; busybox init, or a bare
+ * image whose init is a shell, does not. There the agent mounts it, as systemd would. */
+static void ensure_devpts(void) {
+  struct statfs sf;
+  if (statfs("/dev/pts", &sf) == 0 && sf.f_type == DEVPTS_SUPER_MAGIC) return;
+  mkdir("/dev/pts", 0755);
+  if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666") != 0)
+    agent_log("cannot mount devpts on /dev/pts: %s", strerror(errno));
+}
+
 int pty_open(unsigned cols, unsigned rows, char *name, int *slave) {
+  ensure_devpts();
   int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return -1;
   const char *path = NULL;
