@@ -15,9 +15,11 @@ import { registerImageRoutes } from './routes/images.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerVmRoutes } from './routes/vms.js';
+import { TerminalService } from './services/vm/terminals.js';
 import { frameworkErrorHandler, installWebGuard } from './web/guard.js';
 import { registerWebLoginRoute } from './web/login-code-route.js';
 import { registerWebPages } from './web/pages-routes.js';
+import { registerTerminalRoutes } from './web/terminal-routes.js';
 import { WebUi, type WebUiOptions } from './web/web-ui.js';
 
 export interface ServerOptions {
@@ -63,6 +65,13 @@ function buildWebServer(ctx: DaemonContext, web: WebUi): FastifyInstance {
     codes: web.codes,
     sessionToken: () => web.sessionToken(),
     mintSession: () => web.mintSession(),
+  });
+  registerTerminalRoutes(app, {
+    allowedHosts: () => web.allowedHosts(),
+    sessionToken: () => web.sessionToken(),
+    tickets: web.terminalTickets,
+    terminals: new TerminalService(ctx.vms),
+    logger: ctx.logger,
   });
   return app;
 }

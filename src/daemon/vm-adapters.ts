@@ -16,6 +16,7 @@ import { ensureSshKey, type SshIdentity } from '../host/ssh/identity.js';
 import { KnownHosts } from '../host/ssh/known-hosts.js';
 import { waitForSsh } from '../host/ssh/wait-ready.js';
 import { agentRequest, pingAgent } from '../host/vsock/agent-client.js';
+import { openAgentStream } from '../host/vsock/agent-stream.js';
 import type { DaemonContext } from './context.js';
 import type { HostKeyPair } from './services/vm/ports.js';
 import { VSOCK_SOCKET } from './services/vm/start-vm.js';
@@ -96,6 +97,10 @@ export function hostVmAdapters(ctx: Omit<DaemonContext, 'vms'>): VmAdapters {
     agent: {
       ping: (vmDir, timeoutMs) => pingAgent(join(vmDir, VSOCK_SOCKET), timeoutMs),
       request: (vmDir, body, timeoutMs) => agentRequest(join(vmDir, VSOCK_SOCKET), body, timeoutMs),
+      openStream: async (vmDir, body, timeoutMs) => {
+        const { response, socket } = await openAgentStream(join(vmDir, VSOCK_SOCKET), body, timeoutMs);
+        return { response, stream: socket };
+      },
     },
   };
 }

@@ -8,6 +8,7 @@ import { AppError } from '../../src/domain/errors.js';
 import type { FirecrackerHandle, LaunchHooks, VmLaunchSpec } from '../../src/host/firecracker/driver.js';
 import { KnownHosts } from '../../src/host/ssh/known-hosts.js';
 import { agentRequest, pingAgent } from '../../src/host/vsock/agent-client.js';
+import { openAgentStream } from '../../src/host/vsock/agent-stream.js';
 
 /**
  * The VM layer's host adapters (VmAdapters) without a host: Firecracker is
@@ -185,6 +186,10 @@ export function fakeVmAdapters(o: {
     agent: {
       ping: (vmDir, timeoutMs) => pingAgent(join(vmDir, 'vsock.sock'), timeoutMs),
       request: (vmDir, body, timeoutMs) => agentRequest(join(vmDir, 'vsock.sock'), body, timeoutMs),
+      openStream: async (vmDir, body, timeoutMs) => {
+        const { response, socket } = await openAgentStream(join(vmDir, 'vsock.sock'), body, timeoutMs);
+        return { response, stream: socket };
+      },
     },
   };
 }

@@ -79,9 +79,18 @@ function setSecurityHeaders(reply: FastifyReply): void {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
 }
 
+/** Whether a Host header names this listener (anything else may be a DNS-rebinding page). */
+export function isOwnHost(host: string | undefined, hosts: readonly string[]): boolean {
+  return host !== undefined && hosts.includes(host);
+}
+
+/** Whether an Origin header is this listener's own: the UI's page, not another site's. */
+export function isOwnOrigin(origin: string | undefined, hosts: readonly string[]): boolean {
+  return origin !== undefined && hosts.some((h) => origin === `http://${h}`);
+}
+
 function wrongHost(request: FastifyRequest, hosts: readonly string[]): Refusal | undefined {
-  const host = request.headers.host;
-  if (host !== undefined && hosts.includes(host)) return undefined;
+  if (isOwnHost(request.headers.host, hosts)) return undefined;
   return {
     status: 421,
     code: 'misdirected',
@@ -94,8 +103,7 @@ function check(request: FastifyRequest, options: WebGuardOptions): Refusal | und
   const misdirected = wrongHost(request, hosts);
   if (misdirected !== undefined) return misdirected;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    const origin = request.headers.origin;
-    if (origin === undefined || !hosts.some((h) => origin === `http://${h}`)) {
+    if (!isOwnOrigin(request.headers.origin, hosts)) {
       return {
         status: 403,
         code: 'forbidden',

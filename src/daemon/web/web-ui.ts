@@ -8,6 +8,7 @@ import type { BangerPaths } from '../../host/paths.js';
 import { builtWebDir } from './assets.js';
 import { type LoginCodeOptions, LoginCodes } from './login-codes.js';
 import { LoginSessions } from './login-sessions.js';
+import { TerminalTickets } from './terminal-tickets.js';
 import { loadOrCreateWebToken } from './token.js';
 
 /** The session token's file in the daemon's state dir (0700): `~/.local/state/banger/web-token`. */
@@ -34,6 +35,8 @@ interface WebUiDeps {
  */
 export class WebUi {
   readonly codes: LoginCodes;
+  /** One-time tickets for the terminal's WebSocket (terminal-routes.ts). */
+  readonly terminalTickets = new TerminalTickets();
   /** Per-login session secrets: in memory only, so a daemon restart ends every one. */
   private readonly sessions = new LoginSessions();
   private token: string | undefined;

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FirecrackerDriver, FirecrackerHandle, VmLaunchSpec } from '../../../host/firecracker/driver.js';
 
 /**
@@ -80,6 +81,16 @@ export interface GuestAgent {
    * own line and whose details carry `agentError`.
    */
   request(vmDir: string, body: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>>;
+  /**
+   * One request line after whose response the connection carries raw bytes
+   * (`pty_open`): the response and the connection, paused, to resume or pipe;
+   * destroying it ends the guest's side. Rejects like `request`.
+   */
+  openStream(
+    vmDir: string,
+    body: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<{ response: Record<string, unknown>; stream: Duplex }>;
 }
 
 /** Guest readiness (src/host/ssh). */
