@@ -141,8 +141,12 @@ async function consoleTail(ref: string, tailBytes: number, signal?: AbortSignal)
   return res.text();
 }
 
+/** The web listener's own route (not on the Unix socket): a one-time ticket for a VM's terminal. */
+const terminalTicketRoute: Route = { method: 'POST', path: '/v1/web/terminal-ticket' };
+
 export const api = {
   events,
+  terminalTicket: (vm: string) => call<{ ticket: string }>(terminalTicketRoute, {}, { vm }),
   status: () => call<DaemonStatus>(routes.status),
   doctor: () => call<DoctorReport>(routes.doctor),
 

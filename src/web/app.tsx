@@ -4,6 +4,7 @@ import { DaemonPage } from './daemon-page.js';
 import { ImagesPage } from './images-page.js';
 import { PageTitle } from './page-title.js';
 import { type Page, usePage } from './router.js';
+import { TerminalPage } from './terminal-page.js';
 import { type Connection, useVmEvents } from './use-vm-events.js';
 import { VmDetailPage } from './vm-detail-page.js';
 import { VmListPage } from './vm-list-page.js';
@@ -23,7 +24,10 @@ export function App() {
         </a>
         <nav aria-label="Main">
           <ul>
-            <NavLink href="#/" current={page.kind === 'vms' || page.kind === 'vm'}>
+            <NavLink
+              href="#/"
+              current={page.kind === 'vms' || page.kind === 'vm' || page.kind === 'terminal'}
+            >
               VMs
             </NavLink>
             <NavLink href="#/create" current={page.kind === 'create'}>
@@ -90,6 +94,8 @@ function PageView({ page, rows }: { page: Page; rows: ReturnType<typeof useVmEve
       return <VmListPage rows={rows} />;
     case 'vm':
       return <VmDetailPage key={page.name} name={page.name} rows={rows} />;
+    case 'terminal':
+      return <TerminalPage key={page.name} name={page.name} rows={rows} />;
     case 'create':
       return <CreatePage rows={rows} />;
     case 'images':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHash, vmHref } from './router.js';
+import { parseHash, terminalHref, vmHref } from './router.js';
 
 describe('parseHash', () => {
   it('maps each page and treats an empty hash as the VM list', () => {
@@ -12,10 +12,16 @@ describe('parseHash', () => {
     expect(parseHash('#/vms/alpha')).toEqual({ kind: 'vm', name: 'alpha' });
   });
 
+  it('maps a VM terminal page and round-trips its name through terminalHref', () => {
+    expect(parseHash('#/vms/alpha/terminal')).toEqual({ kind: 'terminal', name: 'alpha' });
+    expect(parseHash(terminalHref('a b/c'))).toEqual({ kind: 'terminal', name: 'a b/c' });
+  });
+
   it('round-trips a VM name through vmHref, and refuses what is not a page', () => {
     expect(parseHash(vmHref('a b/c'))).toEqual({ kind: 'vm', name: 'a b/c' });
     expect(parseHash('#/vms/%E0%A4%A')).toEqual({ kind: 'not-found', hash: '#/vms/%E0%A4%A' });
     expect(parseHash('#/vms/a/b')).toMatchObject({ kind: 'not-found' });
+    expect(parseHash('#/vms/a/terminal/x')).toMatchObject({ kind: 'not-found' });
     expect(parseHash('#main')).toMatchObject({ kind: 'not-found' });
   });
 });

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 export type Page =
   | { kind: 'vms' }
   | { kind: 'vm'; name: string }
+  | { kind: 'terminal'; name: string }
   | { kind: 'create' }
   | { kind: 'images' }
   | { kind: 'daemon' }
@@ -15,10 +16,10 @@ export function parseHash(hash: string): Page {
   if (path === '/create') return { kind: 'create' };
   if (path === '/images') return { kind: 'images' };
   if (path === '/daemon') return { kind: 'daemon' };
-  const vm = /^\/vms\/([^/]+)$/.exec(path);
+  const vm = /^\/vms\/([^/]+)(\/terminal)?$/.exec(path);
   if (vm?.[1]) {
     try {
-      return { kind: 'vm', name: decodeURIComponent(vm[1]) };
+      return { kind: vm[2] ? 'terminal' : 'vm', name: decodeURIComponent(vm[1]) };
     } catch {
       // a malformed escape: not a page
     }
@@ -27,6 +28,7 @@ export function parseHash(hash: string): Page {
 }
 
 export const vmHref = (name: string) => `#/vms/${encodeURIComponent(name)}`;
+export const terminalHref = (name: string) => `${vmHref(name)}/terminal`;
 
 /** The page the hash names, following back/forward and link clicks. */
 export function usePage(): Page {

@@ -13,6 +13,7 @@ import {
 } from './format.js';
 import { ErrorLine } from './operation-view.js';
 import { PageTitle } from './page-title.js';
+import { terminalHref } from './router.js';
 import { useFollowBottom } from './use-follow-bottom.js';
 import { useNow, usePoll } from './use-poll.js';
 import { VmActions } from './vm-actions.js';
@@ -53,6 +54,13 @@ function VmDetail({ row }: { row: VmRow }) {
         <StateBadge state={vm.state} />
       </div>
       <VmActions vm={vm} onDeleted={() => location.assign('#/')} />
+      {vm.state === 'running' && (
+        <p>
+          <a class="button" href={terminalHref(vm.name)}>
+            Terminal
+          </a>
+        </p>
+      )}
       {vm.lastError && (
         <p class="error-line">
           <strong>Last error:</strong> {vm.lastError}
