@@ -33,27 +33,41 @@ const common = {
 
 await mkdir('dist/tools', { recursive: true });
 await build({ ...common, entryPoints: entries.map((e) => ({ in: e.in, out: e.out })) });
-// The CLI alone is split: what it imports lazily (each top-level command, the TUI with react
-// and ink) goes to dist/chunks/ and is loaded only by the command that needs it, so other
-// commands start fast. commander, which every command loads, is bundled in: resolving it in
-// node_modules and loading it as CommonJS from ESM costs each start ~10 ms. Its require()s of
-// node built-ins need a real `require` in the ESM output (every output file gets the banner).
+// The CLI is two bundles. dist/banger.js holds only the hottest commands (src/cli/main.ts, the
+// fast path): every module file an ESM start loads costs, so they are one file, not the ten
+// shared chunks a split build makes of them. Any other command imports dist/chunks/cli.js, the
+// full CLI (commander-main.ts), with its own copy of what the two share: nothing crosses
+// between them. Both are split so what they import lazily (each top-level command, the TUI with
+// react and ink, the config's TOML and zod) goes to dist/chunks/ and is loaded only on use.
+// commander, which the full CLI always loads, is bundled in: resolving it in node_modules and
+// loading it as CommonJS from ESM costs each start ~10 ms. Its require()s of node built-ins
+// need a real `require` in the ESM output (every output file gets the banner).
 const dependencies = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).dependencies);
-const cli = await build({
-  ...common,
+const split = { ...common, splitting: true, chunkNames: 'chunks/[name]-[hash]', metafile: true };
+const fullCli = await build({
+  ...split,
   packages: undefined,
   external: dependencies.filter((name) => name !== 'commander'),
   banner: {
     js: `${common.banner.js}\nimport { createRequire as __cliRequire } from 'node:module';\nconst require = __cliRequire(import.meta.url);`,
   },
+  entryPoints: [{ in: 'src/cli/commander-main.ts', out: 'chunks/cli' }],
+});
+const fullCliImport = {
+  name: 'full-cli-import',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commander-main\.js$/ }, () => ({ path: './chunks/cli.js', external: true }));
+  },
+};
+const cli = await build({
+  ...split,
+  plugins: [fullCliImport],
   entryPoints: [{ in: 'src/cli/main.ts', out: 'banger' }],
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  metafile: true,
 });
 // Chunk names carry a content hash: remove those of earlier builds (not the whole directory,
 // which a CLI started from dist/ at this moment may be loading).
-const current = new Set(Object.keys(cli.metafile.outputs).map((path) => basename(path)));
+const outputs = [...Object.keys(fullCli.metafile.outputs), ...Object.keys(cli.metafile.outputs)];
+const current = new Set(outputs.map((path) => basename(path)));
 for (const name of readdirSync('dist/chunks')) {
   if (!current.has(name)) await rm(`dist/chunks/${name}`, { force: true });
 }

@@ -1,31 +1,9 @@
-import { toAppError } from '../domain/errors.js';
 import { fastCommand } from './fast-path.js';
+import { runCli } from './run.js';
 
-/**
- * The banger CLI. Every failure ends as one line on stderr and the exit code
- * of its AppError code (see the README); usage errors exit 2.
- */
-async function main(): Promise<void> {
-  // `banger vm list | head`: a reader that went away is not an error, and never a stack trace.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-      throw err;
-    });
-  }
-  try {
-    const fast = fastCommand(process.argv.slice(2));
-    // commander and the command tree are loaded only for the commands the fast path does not run.
-    if (fast) await fast();
-    else await (await import('./program.js')).runProgram(process.argv);
-  } catch (err) {
-    const appError = toAppError(err);
-    process.stderr.write(`banger: ${appError.message}\n`);
-    if (appError.code === 'internal' && process.env.BANGER_DEBUG && err instanceof Error) {
-      process.stderr.write(`${err.stack ?? ''}\n`);
-    }
-    process.exitCode = appError.exitCode;
-  }
-}
-
-await main();
+// The banger CLI (dist/banger.js). The hottest commands run from this small bundle; any other
+// is handed to the full CLI (commander-main.ts, built as dist/chunks/cli.js with its own copy of
+// what it shares with this file), which is loaded only then.
+const fast = fastCommand(process.argv.slice(2));
+if (fast) await runCli(fast);
+else await import('./commander-main.js');
