@@ -63,8 +63,10 @@ export function startSteps(
           }),
           drives: [
             { id: 'rootfs', path: artifacts.rootfs, readOnly: true, isRoot: true },
-            { id: 'system', path: join(dir, 'system.ext4'), readOnly: false, isRoot: false },
-            { id: 'work', path: join(dir, 'work.ext4'), readOnly: false, isRoot: false },
+            // Relative to the VM dir, Firecracker's working directory: a snapshot records these
+            // paths, so a VM restored from it in its own dir opens its own copies of the disks.
+            { id: 'system', path: 'system.ext4', readOnly: false, isRoot: false },
+            { id: 'work', path: 'work.ext4', readOnly: false, isRoot: false },
           ],
           net: tap,
           // Guest CID 3 (the first non-reserved one): each VM's vsock is its own Unix socket.
