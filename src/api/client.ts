@@ -24,6 +24,7 @@ import {
 import { type Method, type Route, routePath, routes } from './routes.js';
 import type { DaemonStatus, DoctorReport, OkResponse, WebLoginResponse } from './schemas.js';
 import type { SessionList, SessionLogChunk, SessionView, StartSessionRequest } from './sessions.js';
+import type { CreateSnapshotRequest, SnapshotList, SnapshotResult } from './snapshots.js';
 import type {
   CreateVmRequest,
   CreateVmResult,
@@ -101,6 +102,22 @@ export class BangerClient {
 
   listVms() {
     return this.call<VmList>(routes.listVms, {});
+  }
+
+  createSnapshot(ref: string, req: CreateSnapshotRequest, onStage: OnStage, signal?: AbortSignal) {
+    return this.stream<SnapshotResult>(routes.createSnapshot, { ref }, req, onStage, signal);
+  }
+
+  listSnapshots() {
+    return this.call<SnapshotList>(routes.listSnapshots, {});
+  }
+
+  showSnapshot(name: string) {
+    return this.call<SnapshotResult>(routes.showSnapshot, { name });
+  }
+
+  deleteSnapshot(name: string) {
+    return this.call<{ name: string }>(routes.deleteSnapshot, { name });
   }
 
   showVm(ref: string) {

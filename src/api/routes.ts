@@ -45,6 +45,11 @@ export const routes = {
   attachSession: route('POST', '/v1/vms/:ref/sessions/:name/attach'),
   detachSession: route('POST', '/v1/vms/:ref/sessions/:name/detach'),
 
+  createSnapshot: route('POST', '/v1/vms/:ref/snapshots'),
+  listSnapshots: route('GET', '/v1/snapshots'),
+  showSnapshot: route('GET', '/v1/snapshots/:name'),
+  deleteSnapshot: route('DELETE', '/v1/snapshots/:name'),
+
   listImages: route('GET', '/v1/images'),
   availableImages: route('GET', '/v1/images/available'),
   showImage: route('GET', '/v1/images/:name'),

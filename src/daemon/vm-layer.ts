@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { AppError, toAppError } from '../domain/errors.js';
 import { ConsoleCap, watchVmLogs } from '../host/firecracker/console-cap.js';
 import { resolveFirecracker } from '../host/firecracker/resolve.js';
@@ -6,6 +7,7 @@ import { HostNetwork } from '../host/network/host-network.js';
 import { establishedConnectionsTo } from '../host/network/tcp-connections.js';
 import { hostFacts } from '../host/probe.js';
 import { guestReachableNameservers } from '../host/resolv-conf.js';
+import { SnapshotStore } from '../host/snapshots/snapshot-store.js';
 import { VmRepository } from '../store/vm-repository.js';
 import type { DaemonContext } from './context.js';
 import { timeoutFromEnv } from './env-timeout.js';
@@ -117,9 +119,11 @@ export async function startVmLayer(
     readyTimeoutMs,
     stopTimeoutMs,
     connections: establishedConnectionsTo,
+    snapshotStore: new SnapshotStore(join(ctx.paths.stateDir, 'snapshots'), ctx.paths.tmpDir, runner),
   });
 
   logger.info(await service.reconcile(), 'vm reconcile done');
+  await service.snapshots.reconcile();
 
   // Reconcile the network now only when banger's bridge exists (otherwise nothing of ours can be
   // attached to it); else on the first VM start, so a daemon that never runs a VM changes nothing.

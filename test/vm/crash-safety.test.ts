@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
+import { daemonLogSize, killDaemon, restartPausingAt, waitForPause } from '../support/daemon-control.js';
 import { processAlive } from '../support/qemu-standin.js';
 import {
   createNoGuestHarness,
@@ -25,44 +26,10 @@ let h: VmHarness;
 const ok = (args: string[]) => mustRun(h, args);
 const vmList = async () => json<VmView[]>(await ok(['vm', 'list', '--json']));
 const vmTaps = () => vmTapLines(h);
-const daemonLog = () => join(h.stateDir, 'bangerd.log');
 const knownHosts = () => {
   const file = join(h.stateDir, 'ssh', 'known_hosts');
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
 };
-
-/** Stops the daemon and starts a new one whose environment has `BANGER_TEST_PAUSE=<points>`. */
-async function restartPausingAt(points: string): Promise<void> {
-  await ok(['daemon', 'stop']);
-  const r = await h.banger(['daemon', 'status'], { env: { BANGER_TEST_PAUSE: points } });
-  expect(r.status, r.stderr).toBe(0);
-}
-
-/** Waits until the daemon logs that it reached `point` (only lines written after `from` bytes count). */
-async function waitForPause(point: string, from: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const text = readFileSync(daemonLog(), 'utf8').slice(from);
-    if (text.split('\n').some((l) => l.includes('"test pause"') && l.includes(`"point":"${point}"`))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the daemon never paused at ${point}`);
-}
-
-const logSize = () => readFileSync(daemonLog()).length;
-
-/** SIGKILLs the running daemon and waits until it is gone; no-op when none runs. */
-async function killDaemon(): Promise<void> {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(h.env.XDG_RUNTIME_DIR!, 'banger', 'bangerd.pid'), 'utf8'));
-  } catch {
-    return;
-  }
-  if (!processAlive(pid) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bangerd')) return;
-  process.kill(pid, 'SIGKILL');
-  while (processAlive(pid)) await new Promise((r) => setTimeout(r, 20));
-}
 
 /** Live processes whose command line names the VM dir's API socket (the Firecracker stand-in). */
 function vmmPids(vmDir: string): number[] {
@@ -91,7 +58,7 @@ afterAll(async () => {
 // The next daemon starts without pause points (a paused one cannot stop gracefully: kill it);
 // a failed test leaves no VMs to the next one.
 afterEach(async () => {
-  await killDaemon();
+  await killDaemon(h);
   const names = (await vmList()).map((v) => v.name);
   if (names.length) await h.banger(['vm', 'delete', ...names]);
 });
@@ -102,15 +69,15 @@ describe('kill -9 of the daemon mid-operation (no-guest stand-in)', () => {
     await ok(['vm', 'create', '--name', 'spawned', '--image', 'test-image', '--nat', '--no-start']);
     const [vm] = await vmList();
     const dir = join(h.vmsDir, vm!.id);
-    await restartPausingAt('launch:spawned');
-    const from = logSize();
+    await restartPausingAt(h, 'launch:spawned');
+    const from = daemonLogSize(h);
     const starting = h.banger(['vm', 'start', 'spawned', '--no-wait']);
-    await waitForPause('launch:spawned', from);
+    await waitForPause(h, 'launch:spawned', from);
     const pids = vmmPids(dir);
     expect(pids).toHaveLength(1);
     expect(await vmTaps()).toHaveLength(1);
 
-    await killDaemon();
+    await killDaemon(h);
     expect((await starting).status).not.toBe(0);
     const [after] = await vmList(); // a new daemon, reconciled before it answers
     expect(after).toMatchObject({ name: 'spawned', state: 'stopped' });
@@ -130,14 +97,14 @@ describe('kill -9 of the daemon mid-operation (no-guest stand-in)', () => {
     await ok(['vm', 'create', '--name', 'unrecorded', '--image', 'test-image', '--no-start']);
     const [vm] = await vmList();
     const dir = join(h.vmsDir, vm!.id);
-    await restartPausingAt('launch:spawned');
-    const from = logSize();
+    await restartPausingAt(h, 'launch:spawned');
+    const from = daemonLogSize(h);
     const starting = h.banger(['vm', 'start', 'unrecorded', '--no-wait']);
-    await waitForPause('launch:spawned', from);
+    await waitForPause(h, 'launch:spawned', from);
     const pids = vmmPids(dir);
     expect(pids).toHaveLength(1);
 
-    await killDaemon();
+    await killDaemon(h);
     expect((await starting).status).not.toBe(0);
     rmSync(join(dir, 'handles.json'), { force: true }); // as if the daemon died before writing it
     const [after] = await vmList();
@@ -148,16 +115,16 @@ describe('kill -9 of the daemon mid-operation (no-guest stand-in)', () => {
   });
 
   it('mid-create: the VM shows as creating, and after a restart it is gone (row, dir, trusted key)', async () => {
-    await restartPausingAt('create:work-disk');
-    const from = logSize();
+    await restartPausingAt(h, 'create:work-disk');
+    const from = daemonLogSize(h);
     const creating = h.banger(['vm', 'create', '--name', 'half', '--image', 'test-image', '--no-wait']);
-    await waitForPause('create:work-disk', from);
+    await waitForPause(h, 'create:work-disk', from);
     const [vm] = await vmList();
     expect(vm).toMatchObject({ name: 'half', state: 'creating' });
     expect(existsSync(join(h.vmsDir, vm!.id, 'system.ext4'))).toBe(true);
     expect(knownHosts()).toContain(vm!.id);
 
-    await killDaemon();
+    await killDaemon(h);
     expect((await creating).status).not.toBe(0);
     expect(await vmList()).toEqual([]);
     expect(listTree(h.vmsDir)).toEqual([]);
@@ -171,16 +138,16 @@ describe('kill -9 of the daemon mid-operation (no-guest stand-in)', () => {
 
   it('mid-create after Firecracker spawned: no process, VM, TAP or rule is left', async () => {
     const baseTables = await vmIptables(h);
-    await restartPausingAt('launch:spawned');
-    const from = logSize();
+    await restartPausingAt(h, 'launch:spawned');
+    const from = daemonLogSize(h);
     const creating = h.banger(['vm', 'create', '--name', 'booting', '--image', 'test-image', '--nat']);
-    await waitForPause('launch:spawned', from);
+    await waitForPause(h, 'launch:spawned', from);
     const [vm] = await vmList();
     expect(vm).toMatchObject({ name: 'booting', state: 'creating' });
     const pids = vmmPids(join(h.vmsDir, vm!.id));
     expect(pids).toHaveLength(1);
 
-    await killDaemon();
+    await killDaemon(h);
     expect((await creating).status).not.toBe(0);
     expect(await vmList()).toEqual([]);
     expect(pids.filter(processAlive)).toEqual([]);

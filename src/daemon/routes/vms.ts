@@ -9,6 +9,7 @@ import { readFileChunks } from '../../host/vm/follow-file.js';
 import type { DaemonContext } from '../context.js';
 import { streamOperation } from '../ndjson.js';
 import { on } from './on.js';
+import { registerSnapshotRoutes } from './snapshots.js';
 
 const refParams = z.object({ ref: z.string().min(1) });
 const logsQuery = z.object({
@@ -26,9 +27,10 @@ function parseSignal(text: string | undefined): NodeJS.Signals {
   throw new AppError('invalid_argument', `unknown signal "${text}"; use a name such as TERM, KILL or INT`);
 }
 
-/** The VM lifecycle routes; long operations answer with NDJSON progress. */
+/** The VM lifecycle routes, and the VMs' snapshots; long operations answer with NDJSON progress. */
 export function registerVmRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const vms = () => ctx.vms;
+  registerSnapshotRoutes(app, ctx);
 
   on(app, routes.listVms, async () => ({ vms: vms().list() }));
 

@@ -5,6 +5,7 @@ import { registerInspectCommands } from './inspect.js';
 import { registerLifecycleCommands } from './lifecycle.js';
 import { registerRunCommand } from './run.js';
 import { registerSessionCommands } from './session.js';
+import { registerSnapshotCommands } from './snapshot.js';
 import { registerPortsCommand, registerSshCommand } from './ssh.js';
 import { registerWorkspaceCommands } from './workspace.js';
 
@@ -19,4 +20,5 @@ export function registerVmCommands(program: Command): void {
   registerWorkspaceCommands(vm);
   registerAcpCommand(vm);
   registerSessionCommands(vm);
+  registerSnapshotCommands(vm);
 }

@@ -7,6 +7,7 @@ import { parseSize } from '../../../domain/size.js';
 import { type VmRecord, validateDiskBytes, validateMemoryMib, validateVcpu } from '../../../domain/vm.js';
 import type { HostFacts } from '../../../domain/vm-spec.js';
 import type { Logger } from '../../../host/logger.js';
+import type { SnapshotStore } from '../../../host/snapshots/snapshot-store.js';
 import type { VmHandles } from '../../../host/vm/handles-file.js';
 import type { VmRepository } from '../../../store/vm-repository.js';
 import type { EmitStage } from '../../ndjson.js';
@@ -25,6 +26,7 @@ import type {
 import { reconcileVms } from './reconcile.js';
 import { VmRuntime } from './runtime.js';
 import { SessionService } from './sessions.js';
+import { SnapshotService } from './snapshots.js';
 import { startSteps, waitUntilReady } from './start-vm.js';
 import { runSteps, type Step } from './steps.js';
 import { stopVmm } from './stop-vm.js';
@@ -64,6 +66,8 @@ export interface VmServiceDeps {
   stopTimeoutMs: number;
   /** Established TCP connections per guest address (host/network/tcp-connections.ts); none when absent. */
   connections?: (ips: ReadonlySet<string>) => Map<string, number>;
+  /** Where `vm snapshot` keeps snapshots (host/snapshots/snapshot-store.ts). */
+  snapshotStore: SnapshotStore;
 }
 
 /**
@@ -79,6 +83,8 @@ export class VmService {
   readonly activity: ActivityMonitor;
   /** Long-lived processes in running VMs, kept by their guest agents. */
   readonly sessions = new SessionService(this);
+  /** Snapshots of running VMs (`vm snapshot`). */
+  readonly snapshots: SnapshotService;
   /** The guest agent's last answer (or silence) per running VM. */
   private readonly agentHealth = new Map<string, NonNullable<VmView['agent']>>();
   /** VMs whose agent answered since they were started: only their silence means anything. */
@@ -87,6 +93,7 @@ export class VmService {
   readonly metricsCache = new Map<string, { pid: number; at: number; metrics?: Record<string, unknown> }>();
 
   constructor(readonly deps: VmServiceDeps) {
+    this.snapshots = new SnapshotService(this, deps.snapshotStore);
     this.runtime = new VmRuntime(
       deps.driver,
       deps.logger,
@@ -385,7 +392,13 @@ export class VmService {
     return vm;
   }
 
-  private stepOptions(operation: string, emit: EmitStage, signal?: AbortSignal) {
+  /** Runs `fn` under the VM's lock, after the operations on it before and before those after. */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, fn);
+  }
+
+  /** How a multi-step operation reports its steps (progress, log, test pause seam, failpoints). */
+  stepOptions(operation: string, emit: EmitStage, signal?: AbortSignal) {
     return {
       operation,
       failpoints: this.deps.failpoints,
