@@ -23,6 +23,7 @@ const STANDIN_ONLY: Record<string, string> = {
   'test/vm/crash-safety.test.ts': NO_GUEST,
   'test/vm/fidelity.test.ts': NO_GUEST,
   'test/vm/no-guest.test.ts': NO_GUEST,
+  'test/vm/snapshots.test.ts': NO_GUEST,
   'test/vm/two-users.test.ts': NO_GUEST,
   'test/web/ui.test.ts': NO_GUEST,
 };
