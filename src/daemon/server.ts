@@ -19,6 +19,7 @@ import { TerminalService } from './services/vm/terminals.js';
 import { frameworkErrorHandler, installWebGuard } from './web/guard.js';
 import { registerWebLoginRoute } from './web/login-code-route.js';
 import { registerWebPages } from './web/pages-routes.js';
+import { registerPortsRoute } from './web/ports-route.js';
 import { registerTerminalRoutes } from './web/terminal-routes.js';
 import { WebUi, type WebUiOptions } from './web/web-ui.js';
 
@@ -73,6 +74,7 @@ function buildWebServer(ctx: DaemonContext, web: WebUi): FastifyInstance {
     terminals: new TerminalService(ctx.vms),
     logger: ctx.logger,
   });
+  registerPortsRoute(app, ctx);
   return app;
 }
 

@@ -141,12 +141,32 @@ async function consoleTail(ref: string, tailBytes: number, signal?: AbortSignal)
   return res.text();
 }
 
-/** The web listener's own route (not on the Unix socket): a one-time ticket for a VM's terminal. */
+/** The web listener's own routes (src/daemon/web/), not on the Unix socket. */
 const terminalTicketRoute: Route = { method: 'POST', path: '/v1/web/terminal-ticket' };
+const vmPortsRoute: Route = { method: 'GET', path: '/v1/web/vms/:ref/ports' };
+
+/** A listening socket in the guest, as `banger vm ports --json` prints it. */
+export interface GuestPortView {
+  proto: 'tcp' | 'udp';
+  address: string;
+  port: number;
+  processes: { name: string; pid: number }[];
+  /** False when bound to loopback only. */
+  reachable: boolean;
+  /** `<vm>.vm:<port>`. */
+  url: string;
+}
+
+/** A VM's ports, and whether `<vm>.vm` resolves on the host (doctor's dns-routing check). */
+export interface VmPorts {
+  ports: GuestPortView[];
+  dnsRouting: { ok: boolean; fix?: string };
+}
 
 export const api = {
   events,
   terminalTicket: (vm: string) => call<{ ticket: string }>(terminalTicketRoute, {}, { vm }),
+  vmPorts: (ref: string) => call<VmPorts>(vmPortsRoute, { ref }),
   status: () => call<DaemonStatus>(routes.status),
   doctor: () => call<DoctorReport>(routes.doctor),
 

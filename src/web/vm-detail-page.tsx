@@ -17,6 +17,7 @@ import { terminalHref } from './router.js';
 import { useFollowBottom } from './use-follow-bottom.js';
 import { useNow, usePoll } from './use-poll.js';
 import { VmActions } from './vm-actions.js';
+import { VmPorts } from './vm-ports.js';
 import { uptimeAt, type VmRow } from './vm-rows.js';
 import { StateBadge } from './vm-table.js';
 
@@ -77,6 +78,7 @@ function VmDetail({ row }: { row: VmRow }) {
           {stats.value ? <Usage stats={stats.value} /> : <p class="muted">Loading…</p>}
         </section>
       </div>
+      {vm.state === 'running' && <VmPorts vmId={vm.id} vmName={vm.name} />}
       <ConsoleTail vmId={vm.id} />
     </>
   );
