@@ -264,6 +264,26 @@ describe('the web UI', () => {
     await page.locator('.page-head .state').filter({ hasText: 'stopped' }).waitFor({ timeout: 5000 });
   });
 
+  it('opens a running VM’s terminal from its page; an agent that does not answer is one line there', async () => {
+    // Only this test's: the delete test before may leave a 404 of the deleted VM's last stats poll.
+    const errorsBefore = pageErrors.length;
+    await page.goto(new URL('/#/vms/beta', page.url()).href);
+    await page.getByRole('link', { name: 'Terminal', exact: true }).click();
+    await expectText(page.locator('h1'), 'Terminal: beta');
+    // No guest here, so no agent: the daemon says so, once, in the terminal and as an alert.
+    const alert = page.getByRole('alert').filter({ hasText: 'is not answering' });
+    await alert.waitFor({ timeout: 15_000 });
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toMatch(
+      /^error: the guest agent of VM beta is not answering \(.+\); the terminal needs it: see `banger vm show beta`$/,
+    );
+    expect(text).not.toMatch(/\n| {4}at /);
+    const rows = (await page.locator('.xterm-rows > div').allTextContents()).join('\n');
+    expect(rows).toContain('the guest agent of VM beta is not answering');
+    await screenshot('terminal-no-agent');
+    expect(pageErrors.slice(errorsBefore)).toEqual([]);
+  });
+
   it('says when the daemon goes away, asks for a new login once it is back (secrets die with it), and follows it after that', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await nav('VMs');
