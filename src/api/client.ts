@@ -24,7 +24,7 @@ import {
 import { type Method, type Route, routePath, routes } from './routes.js';
 import type { DaemonStatus, DoctorReport, OkResponse, WebLoginResponse } from './schemas.js';
 import type { SessionList, SessionLogChunk, SessionView, StartSessionRequest } from './sessions.js';
-import type { CreateSnapshotRequest, SnapshotList, SnapshotResult } from './snapshots.js';
+import type { CreateSnapshotRequest, ForkVmRequest, SnapshotList, SnapshotResult } from './snapshots.js';
 import type {
   CreateVmRequest,
   CreateVmResult,
@@ -106,6 +106,10 @@ export class BangerClient {
 
   createSnapshot(ref: string, req: CreateSnapshotRequest, onStage: OnStage, signal?: AbortSignal) {
     return this.stream<SnapshotResult>(routes.createSnapshot, { ref }, req, onStage, signal);
+  }
+
+  forkVm(source: string, req: ForkVmRequest, onStage: OnStage, signal?: AbortSignal) {
+    return this.stream<VmResult>(routes.forkVm, { ref: source }, req, onStage, signal);
   }
 
   listSnapshots() {

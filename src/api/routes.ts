@@ -46,6 +46,8 @@ export const routes = {
   detachSession: route('POST', '/v1/vms/:ref/sessions/:name/detach'),
 
   createSnapshot: route('POST', '/v1/vms/:ref/snapshots'),
+  /** `:ref` is a running VM or a snapshot name. */
+  forkVm: route('POST', '/v1/vms/:ref/fork'),
   listSnapshots: route('GET', '/v1/snapshots'),
   showSnapshot: route('GET', '/v1/snapshots/:name'),
   deleteSnapshot: route('DELETE', '/v1/snapshots/:name'),

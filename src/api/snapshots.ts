@@ -28,3 +28,11 @@ export interface SnapshotResult {
 
 export const createSnapshotRequest = z.strictObject({ name: z.string().optional() });
 export type CreateSnapshotRequest = z.infer<typeof createSnapshotRequest>;
+
+export const forkVmRequest = z.strictObject({
+  name: z.string().optional(),
+  nat: z.boolean().optional(),
+  /** false: return once restored, without waiting for SSH. */
+  wait: z.boolean().optional(),
+});
+export type ForkVmRequest = z.infer<typeof forkVmRequest>;

@@ -34,13 +34,26 @@ const recordSchema = z.object({
 
 export type SnapshotRecord = z.infer<typeof recordSchema>;
 
-/** A snapshot being written: its staging directory and the paths of its files there. */
-export interface SnapshotStaging {
-  dir: string;
+/** The paths of a snapshot's files. */
+export interface SnapshotFilePaths {
   statePath: string;
   memPath: string;
   systemPath: string;
   workPath: string;
+}
+
+/** A snapshot being written: its staging directory and the paths of its files there. */
+export interface SnapshotStaging extends SnapshotFilePaths {
+  dir: string;
+}
+
+function filesIn(dir: string): SnapshotFilePaths {
+  return {
+    statePath: join(dir, SNAPSHOT_FILES.state),
+    memPath: join(dir, SNAPSHOT_FILES.memory),
+    systemPath: join(dir, SNAPSHOT_FILES.system),
+    workPath: join(dir, SNAPSHOT_FILES.work),
+  };
 }
 
 /**
@@ -60,13 +73,7 @@ export class SnapshotStore {
   async stage(name: string): Promise<SnapshotStaging> {
     await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
     const dir = await mkdtemp(join(this.tmpDir, `${STAGING_PREFIX}${name}-`));
-    return {
-      dir,
-      statePath: join(dir, SNAPSHOT_FILES.state),
-      memPath: join(dir, SNAPSHOT_FILES.memory),
-      systemPath: join(dir, SNAPSHOT_FILES.system),
-      workPath: join(dir, SNAPSHOT_FILES.work),
-    };
+    return { dir, ...filesIn(dir) };
   }
 
   /** Copies a disk into the staging directory, sparse (and reflinked where the filesystem can). */
@@ -115,6 +122,11 @@ export class SnapshotStore {
   /** The directory of a snapshot's files. */
   path(name: string): string {
     return join(this.dir, name);
+  }
+
+  /** The paths of a committed snapshot's files. */
+  files(name: string): SnapshotFilePaths {
+    return filesIn(this.path(name));
   }
 
   async delete(name: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerAcpCommand } from './acp.js';
 import { registerCreateCommand } from './create.js';
+import { registerForkCommand } from './fork.js';
 import { registerInspectCommands } from './inspect.js';
 import { registerLifecycleCommands } from './lifecycle.js';
 import { registerRunCommand } from './run.js';
@@ -21,4 +22,5 @@ export function registerVmCommands(program: Command): void {
   registerAcpCommand(vm);
   registerSessionCommands(vm);
   registerSnapshotCommands(vm);
+  registerForkCommand(vm);
 }

@@ -69,34 +69,43 @@ export async function validateCreate(
   return { id: newVmId(), name, nat: req.nat ?? false, sizing, artifacts };
 }
 
-/** The steps that make a stopped VM: its record and address, its directory, its two disks. */
-export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string): Step[] {
-  const { repo, config, disks, identity } = deps;
-  let hostKey: HostKeyPair | undefined;
-  let clientKey: string | undefined;
+/** A VM about to be made: what its record holds. */
+export interface NewVm {
+  id: string;
+  name: string;
+  image: string;
+  vcpu: number;
+  memoryMib: number;
+  diskBytes: number;
+  nat: boolean;
+}
+
+/** The keys the first steps generate or read, for the disk steps (and a fork's identity step) after them. */
+export interface NewVmKeys {
+  host?: HostKeyPair;
+  /** The user's SSH public key, for the guest's authorized_keys. */
+  client?: string;
+}
+
+/**
+ * The first steps of a create and of a fork: the record with its name and
+ * address (reserved in one transaction), the VM directory, and a new SSH
+ * host key trusted for the VM's id, address and name.
+ */
+export function newVmSteps(deps: VmServiceDeps, vm: NewVm, dir: string, keys: NewVmKeys): Step[] {
+  const { repo, config, identity } = deps;
   const trustedNames = () => {
-    const vm = repo.get(plan.id);
-    return vm ? [plan.id, vm.guestIp, `${vm.name}.vm`] : [plan.id];
+    const record = repo.get(vm.id);
+    return record ? [vm.id, record.guestIp, `${record.name}.vm`] : [vm.id];
   };
   return [
     {
       name: 'reserve',
-      message: `reserving name ${plan.name} and an address in ${config.cidr}`,
+      message: `reserving name ${vm.name} and an address in ${config.cidr}`,
       run: async () => {
-        repo.create(
-          {
-            id: plan.id,
-            name: plan.name,
-            image: plan.artifacts.image,
-            vcpu: plan.sizing.vcpu.value,
-            memoryMib: plan.sizing.memoryMib.value,
-            diskBytes: plan.sizing.diskBytes.value,
-            nat: plan.nat,
-          },
-          { cidr: config.cidr, gateway: config.bridgeIp },
-        );
+        repo.create(vm, { cidr: config.cidr, gateway: config.bridgeIp });
       },
-      undo: async () => repo.delete(plan.id),
+      undo: async () => repo.delete(vm.id),
     },
     {
       name: 'directory',
@@ -110,20 +119,38 @@ export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string):
       name: 'ssh-keys',
       message: "generating the VM's SSH host key",
       run: async () => {
-        clientKey = (await identity.clientKey()).publicKey;
-        hostKey = await identity.newHostKey();
-        const vm = repo.get(plan.id);
-        if (vm) await identity.trust(plan.id, [vm.guestIp, `${vm.name}.vm`], hostKey.publicKey);
+        keys.client = (await identity.clientKey()).publicKey;
+        keys.host = await identity.newHostKey();
+        const record = repo.get(vm.id);
+        if (record) await identity.trust(vm.id, [record.guestIp, `${record.name}.vm`], keys.host.publicKey);
       },
       undo: () => identity.forget(trustedNames()),
     },
+  ];
+}
+
+/** The steps that make a stopped VM: its record and address, its directory, its two disks. */
+export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string): Step[] {
+  const { config, disks } = deps;
+  const keys: NewVmKeys = {};
+  const vm: NewVm = {
+    id: plan.id,
+    name: plan.name,
+    image: plan.artifacts.image,
+    vcpu: plan.sizing.vcpu.value,
+    memoryMib: plan.sizing.memoryMib.value,
+    diskBytes: plan.sizing.diskBytes.value,
+    nat: plan.nat,
+  };
+  return [
+    ...newVmSteps(deps, vm, dir, keys),
     {
       name: 'system-disk',
       message: `creating the root overlay disk (${config.systemOverlaySize}, sparse)`,
       run: async () => {
-        if (!hostKey) throw new AppError('internal', 'create: no host key');
+        if (!keys.host) throw new AppError('internal', 'create: no host key');
         const bytes = parseSize(config.systemOverlaySize, 'system_overlay_size');
-        await disks.createSystemDisk(join(dir, 'system.ext4'), bytes, hostKey);
+        await disks.createSystemDisk(join(dir, 'system.ext4'), bytes, keys.host);
       },
     },
     {
@@ -132,6 +159,7 @@ export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string):
         ? 'cloning the work disk from the image seed'
         : 'creating the work disk',
       run: async () => {
+        const clientKey = keys.client;
         if (!clientKey) throw new AppError('internal', 'create: no client key');
         await disks.createWorkDisk({
           path: join(dir, 'work.ext4'),

@@ -30,21 +30,22 @@ export function validateSnapshotName(name: string): string {
   return validateResourceName('snapshot', name);
 }
 
+/** What a capture wrote, for a commit (a snapshot) or a restore (a fork from a running VM). */
+export interface Capture {
+  steps: Step[];
+  /** The staging directory and its files; throws before the first step ran. */
+  staging(): SnapshotStaging;
+}
+
 /**
- * The steps of `vm snapshot` on a running VM (the caller holds its lock):
- * pause it, write its state and memory (Firecracker), copy its two disks
- * while it is paused (so they match the memory: crash-consistent), resume
- * it, commit the snapshot. A failure or cancel resumes the VM and removes
- * what was written; a daemon killed half-way leaves a staging directory
- * (removed at the next start) and possibly a paused VM (resumed then, see
- * resumePausedVms).
+ * Captures a running VM (the caller holds its lock): pause it, write its
+ * state and memory (Firecracker), copy its two disks while it is paused (so
+ * they match the memory: crash-consistent), resume it. A failure or cancel
+ * resumes the VM and removes what was written; a daemon killed half-way
+ * leaves a staging directory (removed at the next start) and possibly a
+ * paused VM (resumed then, see resumePausedVms).
  */
-export function snapshotSteps(
-  vm: VmRecord,
-  name: string,
-  ctx: SnapshotContext,
-  done: (record: SnapshotRecord) => void,
-): Step[] {
+export function captureSteps(vm: VmRecord, label: string, ctx: SnapshotContext): Capture {
   let staging: SnapshotStaging | undefined;
   let paused = false;
   const resume = async () => {
@@ -52,12 +53,12 @@ export function snapshotSteps(
     await resumeVm(ctx.handle);
     paused = false;
   };
-  return [
+  const steps: Step[] = [
     {
       name: 'stage',
       message: 'preparing the snapshot directory',
       run: async () => {
-        staging = await ctx.store.stage(name);
+        staging = await ctx.store.stage(label);
       },
       undo: async () => {
         if (staging) await ctx.store.discard(staging);
@@ -90,12 +91,26 @@ export function snapshotSteps(
       },
     },
     { name: 'resume', message: `resuming ${vm.name}`, run: resume },
+  ];
+  return { steps, staging: () => mustStage(staging) };
+}
+
+/** `vm snapshot`: a capture, then the commit that makes it the snapshot `name`. */
+export function snapshotSteps(
+  vm: VmRecord,
+  name: string,
+  ctx: SnapshotContext,
+  done: (record: SnapshotRecord) => void,
+): Step[] {
+  const capture = captureSteps(vm, name, ctx);
+  return [
+    ...capture.steps,
     {
       name: 'commit',
       message: `saving snapshot ${name}`,
       run: async () => {
         done(
-          await ctx.store.commit(mustStage(staging), {
+          await ctx.store.commit(capture.staging(), {
             name,
             createdAt: new Date().toISOString(),
             source: { vmId: vm.id, vmName: vm.name },

@@ -17,6 +17,7 @@ export const VSOCK_SOCKET = 'vsock.sock';
  * The steps that start a VM: its TAP (and NAT) on the bridge, then its
  * Firecracker configured and booted. Undo kills the process and releases
  * the TAP and rules. `firstStart`: part of a create, so the VM has never run.
+ * `restore`: a fork, whose Firecracker loads this snapshot instead of booting.
  */
 export function startSteps(
   deps: VmServiceDeps,
@@ -25,6 +26,7 @@ export function startSteps(
   getVm: () => VmRecord,
   dir: string,
   firstStart = false,
+  restore?: { statePath: string; memPath: string },
 ): Step[] {
   let network: VmNetwork | undefined;
   let tap: { tap: string; mac: string } | undefined;
@@ -43,7 +45,7 @@ export function startSteps(
     },
     {
       name: 'firecracker',
-      message: 'booting the VM',
+      message: restore ? 'restoring the VM from the snapshot' : 'booting the VM',
       run: async () => {
         const vm = getVm();
         if (!tap) throw new AppError('internal', 'start: no TAP attached');
@@ -71,6 +73,7 @@ export function startSteps(
           net: tap,
           // Guest CID 3 (the first non-reserved one): each VM's vsock is its own Unix socket.
           vsock: { cid: 3, udsPath: join(dir, VSOCK_SOCKET) },
+          ...(restore ? { restore } : {}),
         };
         const attached = tap.tap;
         const startedAt = new Date().toISOString();

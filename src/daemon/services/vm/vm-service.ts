@@ -4,7 +4,13 @@ import type { CreateVmRequest, SetVmRequest, VmStateView, VmView } from '../../.
 import type { Config } from '../../../domain/config.js';
 import { AppError } from '../../../domain/errors.js';
 import { parseSize } from '../../../domain/size.js';
-import { type VmRecord, validateDiskBytes, validateMemoryMib, validateVcpu } from '../../../domain/vm.js';
+import {
+  newVmId,
+  type VmRecord,
+  validateDiskBytes,
+  validateMemoryMib,
+  validateVcpu,
+} from '../../../domain/vm.js';
 import type { HostFacts } from '../../../domain/vm-spec.js';
 import type { Logger } from '../../../host/logger.js';
 import type { SnapshotStore } from '../../../host/snapshots/snapshot-store.js';
@@ -12,7 +18,8 @@ import type { VmHandles } from '../../../host/vm/handles-file.js';
 import type { VmRepository } from '../../../store/vm-repository.js';
 import type { EmitStage } from '../../ndjson.js';
 import { ActivityMonitor } from './activity.js';
-import { createSteps, validateCreate } from './create-vm.js';
+import { createSteps, type NewVmKeys, validateCreate } from './create-vm.js';
+import { type ForkSource, forkCreateSteps, identityStep } from './fork-vm.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type {
   BootArtifactSource,
@@ -329,8 +336,49 @@ export class VmService {
     return reconcileVms(this);
   }
 
-  /** `firstStart`: the VM is being created, so it has never run (start-vm.ts). */
-  private startStepsFor(id: string, artifacts: Parameters<typeof startSteps>[2], firstStart = false): Step[] {
+  /**
+   * `vm fork`: a new VM restored from snapshot files and given its own
+   * identity (fork-vm.ts), made like a create: every step undone on failure,
+   * the row marked creating until the end. The caller owns `source`'s files.
+   */
+  async forkFrom(
+    source: ForkSource,
+    req: { name: string; nat: boolean; wait?: boolean },
+    emit: EmitStage,
+    signal?: AbortSignal,
+  ): Promise<VmView> {
+    const artifacts = this.deps.images.resolve(source.image);
+    const id = newVmId();
+    const dir = this.vmDir(id);
+    return this.locks.run(id, async () => {
+      this.inFlight.set(id, 'creating');
+      const keys: NewVmKeys = {};
+      const vm = { id, name: req.name, image: source.image, nat: req.nat, ...sizingOf(source) };
+      try {
+        const restore = { statePath: source.statePath, memPath: source.memPath };
+        const steps = [
+          ...forkCreateSteps(this.deps, vm, dir, keys, source, this.deps.snapshotStore),
+          ...this.startStepsFor(id, artifacts, true, restore),
+          identityStep(this.deps, this.mustGet.bind(this, id), dir, keys),
+        ];
+        await runSteps(steps, this.stepOptions('fork', emit, signal));
+        this.deps.repo.finishCreate(id, 'running');
+      } finally {
+        this.inFlight.delete(id);
+      }
+      if (req.wait !== false) await this.awaitReady(id, emit, signal);
+      this.deps.logger.info({ vmId: id, name: req.name }, 'vm forked');
+      return this.show(id);
+    });
+  }
+
+  /** `firstStart`: the VM is being created, so it has never run; `restore`: a fork (start-vm.ts). */
+  private startStepsFor(
+    id: string,
+    artifacts: Parameters<typeof startSteps>[2],
+    firstStart = false,
+    restore?: { statePath: string; memPath: string },
+  ): Step[] {
     return startSteps(
       this.deps,
       this.runtime,
@@ -338,6 +386,7 @@ export class VmService {
       this.mustGet.bind(this, id),
       this.vmDir(id),
       firstStart,
+      restore,
     );
   }
 
@@ -410,4 +459,9 @@ export class VmService {
         this.deps.logger.warn({ operation, step: s.name, err }, 'undo failed'),
     };
   }
+}
+
+/** A fork's sizing is its snapshot's: Firecracker restores the machine as it was. */
+function sizingOf(source: ForkSource): { vcpu: number; memoryMib: number; diskBytes: number } {
+  return { vcpu: source.vcpu, memoryMib: source.memoryMib, diskBytes: source.diskBytes };
 }
