@@ -145,4 +145,40 @@ describe('vm snapshot (no-guest stand-in)', () => {
     // And snapshots work again.
     await ok(['vm', 'snapshot', 'dev', '--name', 'after']);
   });
+
+  it.each([
+    { name: 'an unknown source', args: ['ghost'], code: 4, message: /no VM or snapshot named "ghost"/ },
+    { name: 'a stopped VM', args: ['idle', '--name', 'x1'], code: 5, message: /VM idle is not running/ },
+    { name: 'a taken name', args: ['dev', '--name', 'idle'], code: 5, message: /a VM named "idle" exists/ },
+    { name: 'a bad name', args: ['dev', '--name', 'No_Good'], code: 2, message: /invalid VM name "No_Good"/ },
+  ])('vm fork refuses $name with one line, creating nothing', async (c) => {
+    const vmNames = async () =>
+      json<VmView[]>(await ok(['vm', 'list', '--json'])).map((v) => `${v.name} ${v.state}`);
+    const vms = await vmNames();
+    const r = await h.banger(['vm', 'fork', ...c.args]);
+    expect(r.status, r.stderr).toBe(c.code);
+    expect(r.stderr).toMatch(c.message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await vmNames()).toEqual(vms);
+    expect(readdirSync(tmpDir()).filter((n) => n.startsWith('snapshot-'))).toEqual([]);
+  });
+
+  it('kill -9 of the daemon mid-fork: the next daemon removes the half-made fork and the capture', async () => {
+    const before = json<VmView[]>(await ok(['vm', 'list', '--json'])).map((v) => v.name);
+    await restartPausingAt(h, 'fork:identity');
+    const from = daemonLogSize(h);
+    const forking = h.banger(['vm', 'fork', 'dev', '--name', 'half']);
+    await waitForPause(h, 'fork:identity', from);
+    const half = json<VmView[]>(await ok(['vm', 'list', '--json'])).find((v) => v.name === 'half');
+    expect(half?.state).toBe('creating');
+    expect(readdirSync(tmpDir()).filter((n) => n.startsWith('snapshot-staging-'))).toHaveLength(1);
+    await killDaemon(h);
+    expect((await forking).status).not.toBe(0);
+
+    const after = json<VmView[]>(await ok(['vm', 'list', '--json']));
+    expect(after.map((v) => v.name)).toEqual(before);
+    expect(existsSync(join(h.vmsDir, half?.id ?? 'none'))).toBe(false);
+    expect(readdirSync(tmpDir()).filter((n) => n.startsWith('snapshot-staging-'))).toEqual([]);
+    expect(await vmmState('dev')).toBe('Running');
+  });
 });
