@@ -100,8 +100,14 @@ export class BangerClient {
     return this.call<WebLoginResponse>(routes.webLogin, {}, {});
   }
 
-  listVms() {
-    return this.call<VmList>(routes.listVms, {});
+  /** `all`: the warm pool's VMs too. */
+  async listVms(opts: { all?: boolean } = {}) {
+    if (!opts.all) return this.call<VmList>(routes.listVms, {});
+    const res = await this.send('GET', `${routePath(routes.listVms)}?all=1`, undefined);
+    const text = await readText(res);
+    const json: unknown = text ? JSON.parse(text) : undefined;
+    if ((res.statusCode ?? 500) >= 400) throw errorFromBody(json, res.statusCode ?? 500);
+    return json as VmList;
   }
 
   createSnapshot(ref: string, req: CreateSnapshotRequest, onStage: OnStage, signal?: AbortSignal) {

@@ -120,6 +120,7 @@ export async function startVmLayer(
     stopTimeoutMs,
     connections: establishedConnectionsTo,
     snapshotStore: new SnapshotStore(join(ctx.paths.stateDir, 'snapshots'), ctx.paths.tmpDir, runner),
+    poolStore: new SnapshotStore(join(ctx.paths.stateDir, 'pool'), ctx.paths.tmpDir, runner),
   });
 
   logger.info(await service.reconcile(), 'vm reconcile done');
@@ -130,6 +131,8 @@ export async function startVmLayer(
   const bridge = await hostNetwork.inspectBridge().catch(() => undefined);
   if (bridge?.exists) await startNetwork().catch(() => undefined);
   service.activity.start(config.statsPollIntervalMs);
+  // warm_pool_size: boot the pool's base and fill it in the background (nothing when 0).
+  service.pool?.refill();
   if (config.autoStopStaleAfterMs !== undefined) {
     logger.info({ stopAfterMs: config.autoStopStaleAfterMs }, 'auto-stop of idle VMs is on');
   }

@@ -15,6 +15,7 @@ describe('config defaults', () => {
       bridgeIp: '172.16.0.1',
       cidr: '172.16.0.0/24',
       tapPoolSize: 4,
+      warmPoolSize: 0,
       rootHelper: DEFAULT_HELPER_PATH,
       dnsListenAddr: DEFAULT_DNS_LISTEN_ADDR,
       webListenAddr: undefined,
@@ -54,6 +55,7 @@ describe('config defaults', () => {
       bridge_ip: '10.0.0.1',
       cidr: '10.0.0.0/24',
       tap_pool_size: 9,
+      warm_pool_size: 2,
       root_helper: '/opt/h',
       dns_listen_addr: '127.0.0.1:53',
       web_listen_addr: '127.0.0.1:8080',
@@ -76,6 +78,7 @@ describe('config defaults', () => {
       bridgeIp: '10.0.0.1',
       cidr: '10.0.0.0/24',
       tapPoolSize: 9,
+      warmPoolSize: 2,
       rootHelper: '/opt/h',
       dnsListenAddr: '127.0.0.1:53',
       webListenAddr: '127.0.0.1:8080',
@@ -105,6 +108,10 @@ describe('config schema', () => {
     expect(parses({ tap_pool_size: 65 })).toBe(false);
     expect(parses({ tap_pool_size: -1 })).toBe(false);
     expect(parses({ tap_pool_size: 1.5 })).toBe(false);
+    expect(parses({ warm_pool_size: 0 })).toBe(true);
+    expect(parses({ warm_pool_size: 16 })).toBe(true);
+    expect(parses({ warm_pool_size: 17 })).toBe(false);
+    expect(parses({ warm_pool_size: -1 })).toBe(false);
   });
 
   it('takes bridge names of 1 to 15 characters (IFNAMSIZ), no more', () => {

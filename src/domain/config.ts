@@ -96,6 +96,7 @@ export const configSchema = z
       .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'expected a CIDR such as "172.16.0.0/24"')
       .optional(),
     tap_pool_size: z.number().int().min(0).max(64).optional(),
+    warm_pool_size: z.number().int().min(0).max(16).optional(),
     root_helper: z
       .string()
       .regex(/^\/[A-Za-z0-9/_.+-]*$/, 'expected an absolute path')
@@ -151,6 +152,8 @@ export interface Config {
   bridgeIp: string;
   cidr: string;
   tapPoolSize: number;
+  /** VMs of the default image and sizing kept ready for creates (restored from a snapshot); 0: none. */
+  warmPoolSize: number;
   /** The root helper the daemon runs through `sudo -n` when it is not root. */
   rootHelper: string;
   dnsListenAddr: string;
@@ -186,6 +189,7 @@ export function applyDefaults(file: ConfigFile, env: Record<string, string | und
     bridgeIp: file.bridge_ip ?? '172.16.0.1',
     cidr: file.cidr ?? '172.16.0.0/24',
     tapPoolSize: file.tap_pool_size ?? 4,
+    warmPoolSize: file.warm_pool_size ?? 0,
     rootHelper: file.root_helper ?? DEFAULT_HELPER_PATH,
     dnsListenAddr: file.dns_listen_addr ?? DEFAULT_DNS_LISTEN_ADDR,
     webListenAddr: file.web_listen_addr,

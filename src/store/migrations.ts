@@ -66,4 +66,15 @@ export const migrations: readonly { version: number; name: string; sql: string }
       ALTER TABLE vms ADD COLUMN creating INTEGER NOT NULL DEFAULT 0 CHECK (creating IN (0, 1));
     `,
   },
+  {
+    version: 5,
+    name: 'pool_vms',
+    // The warm pool's VMs (warm_pool_size): ready VMs that lists leave out until
+    // a create takes one. A row here always has one in vms (deleted with it).
+    sql: `
+      CREATE TABLE pool_vms (
+        id TEXT PRIMARY KEY NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

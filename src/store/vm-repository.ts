@@ -170,6 +170,34 @@ export class VmRepository {
 
   /** Deletes the record, which also releases its guest address. Idempotent. */
   delete(id: string): void {
-    this.db.prepare('DELETE FROM vms WHERE id = ?').run(id);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM pool_vms WHERE id = ?').run(id);
+      this.db.prepare('DELETE FROM vms WHERE id = ?').run(id);
+    })();
+  }
+
+  /** Renames a VM; AppError('conflict') when another VM has the name. */
+  rename(id: string, name: string): void {
+    this.db
+      .transaction(() => {
+        const taken = this.db.prepare('SELECT 1 FROM vms WHERE name = ? AND id != ?').get(name, id);
+        if (taken) throw new AppError('conflict', `a VM named "${name}" already exists; pick another --name`);
+        this.db
+          .prepare('UPDATE vms SET name = ?, updated_at = ? WHERE id = ?')
+          .run(name, new Date().toISOString(), id);
+      })
+      .immediate();
+  }
+
+  /** Puts a VM in the warm pool, or takes it out: lists leave pool VMs out. */
+  setPooled(id: string, pooled: boolean): void {
+    if (pooled) this.db.prepare('INSERT OR IGNORE INTO pool_vms (id) VALUES (?)').run(id);
+    else this.db.prepare('DELETE FROM pool_vms WHERE id = ?').run(id);
+  }
+
+  /** The warm pool's VMs. */
+  pooledIds(): Set<string> {
+    const rows = this.db.prepare('SELECT id FROM pool_vms').all() as { id: string }[];
+    return new Set(rows.map((r) => r.id));
   }
 }

@@ -12,6 +12,8 @@ import { on } from './on.js';
 import { registerSnapshotRoutes } from './snapshots.js';
 
 const refParams = z.object({ ref: z.string().min(1) });
+/** `all=1`: the warm pool's VMs too. */
+const listQuery = z.object({ all: z.enum(['0', '1']).optional() });
 const logsQuery = z.object({
   source: logSource.default('console'),
   follow: z.enum(['0', '1']).default('0'),
@@ -32,7 +34,9 @@ export function registerVmRoutes(app: FastifyInstance, ctx: DaemonContext): void
   const vms = () => ctx.vms;
   registerSnapshotRoutes(app, ctx);
 
-  on(app, routes.listVms, async () => ({ vms: vms().list() }));
+  on(app, routes.listVms, async (request) => ({
+    vms: vms().list({ all: listQuery.parse(request.query ?? {}).all === '1' }),
+  }));
 
   on(app, routes.createVm, async (request, reply) => {
     const body = createVmRequest.parse(request.body ?? {});

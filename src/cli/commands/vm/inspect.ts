@@ -29,7 +29,8 @@ export function registerInspectCommands(vm: Command): void {
     .alias('ls')
     .description('list VMs')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => listVms(opts));
+    .option('--all', 'also the warm pool’s ready VMs (warm_pool_size)')
+    .action((opts: { json?: boolean; all?: boolean }) => listVms(opts));
 
   vm.command('show')
     .description('show one VM')

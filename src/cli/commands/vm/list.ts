@@ -12,9 +12,9 @@ export function uptime(vm: VmView): string {
  * `banger vm list`: the action of the commander command and of the fast path
  * (see fast-path.ts), so both print the same.
  */
-export function listVms(opts: { json?: boolean }): Promise<void> {
+export function listVms(opts: { json?: boolean; all?: boolean }): Promise<void> {
   return withClient(async (client) => {
-    const { vms } = await client.listVms();
+    const { vms } = await client.listVms(opts.all ? { all: true } : {});
     if (opts.json) return printJson(vms);
     if (vms.length === 0) {
       process.stdout.write('no VMs; create one with `banger vm run` or `banger vm create`\n');

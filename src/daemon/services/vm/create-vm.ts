@@ -78,6 +78,8 @@ export interface NewVm {
   memoryMib: number;
   diskBytes: number;
   nat: boolean;
+  /** A warm pool VM: left out of lists until a create takes it (warm-pool.ts). */
+  pooled?: boolean;
 }
 
 /** The keys the first steps generate or read, for the disk steps (and a fork's identity step) after them. */
@@ -104,6 +106,7 @@ export function newVmSteps(deps: VmServiceDeps, vm: NewVm, dir: string, keys: Ne
       message: `reserving name ${vm.name} and an address in ${config.cidr}`,
       run: async () => {
         repo.create(vm, { cidr: config.cidr, gateway: config.bridgeIp });
+        if (vm.pooled) repo.setPooled(vm.id, true);
       },
       undo: async () => repo.delete(vm.id),
     },
@@ -130,7 +133,7 @@ export function newVmSteps(deps: VmServiceDeps, vm: NewVm, dir: string, keys: Ne
 }
 
 /** The steps that make a stopped VM: its record and address, its directory, its two disks. */
-export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string): Step[] {
+export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string, pooled = false): Step[] {
   const { config, disks } = deps;
   const keys: NewVmKeys = {};
   const vm: NewVm = {
@@ -141,6 +144,7 @@ export function createSteps(deps: VmServiceDeps, plan: CreatePlan, dir: string):
     memoryMib: plan.sizing.memoryMib.value,
     diskBytes: plan.sizing.diskBytes.value,
     nat: plan.nat,
+    pooled,
   };
   return [
     ...newVmSteps(deps, vm, dir, keys),

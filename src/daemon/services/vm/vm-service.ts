@@ -40,6 +40,7 @@ import { stopVmm } from './stop-vm.js';
 import type { TestPause } from './test-pause.js';
 import { vmSshInfo, vmStats } from './vm-queries.js';
 import { toVmView } from './vm-view.js';
+import { WarmPool } from './warm-pool.js';
 
 /** How long a health check waits for the guest agent. */
 const AGENT_TIMEOUT_MS = 1000;
@@ -75,6 +76,8 @@ export interface VmServiceDeps {
   connections?: (ips: ReadonlySet<string>) => Map<string, number>;
   /** Where `vm snapshot` keeps snapshots (host/snapshots/snapshot-store.ts). */
   snapshotStore: SnapshotStore;
+  /** Where the warm pool keeps its base snapshot. */
+  poolStore: SnapshotStore;
 }
 
 /**
@@ -92,6 +95,8 @@ export class VmService {
   readonly sessions = new SessionService(this);
   /** Snapshots of running VMs (`vm snapshot`). */
   readonly snapshots: SnapshotService;
+  /** Ready VMs for creates (`warm_pool_size`); undefined when the size is 0. */
+  readonly pool: WarmPool | undefined;
   /** The guest agent's last answer (or silence) per running VM. */
   private readonly agentHealth = new Map<string, NonNullable<VmView['agent']>>();
   /** VMs whose agent answered since they were started: only their silence means anything. */
@@ -101,6 +106,12 @@ export class VmService {
 
   constructor(readonly deps: VmServiceDeps) {
     this.snapshots = new SnapshotService(this, deps.snapshotStore);
+    this.pool =
+      deps.config.warmPoolSize > 0
+        ? new WarmPool(this, deps.poolStore, deps.config.warmPoolSize, () =>
+            validateCreate(this.deps, {}, () => {}),
+          )
+        : undefined;
     this.runtime = new VmRuntime(
       deps.driver,
       deps.logger,
@@ -181,21 +192,37 @@ export class VmService {
     return health.answering;
   }
 
-  list(): VmView[] {
-    return this.deps.repo.list().map((vm) => this.view(vm));
+  /** Every VM but the warm pool's, unless `all`. */
+  list(opts: { all?: boolean } = {}): VmView[] {
+    const pooled = opts.all ? new Set<string>() : this.deps.repo.pooledIds();
+    return this.deps.repo
+      .list()
+      .filter((vm) => !pooled.has(vm.id))
+      .map((vm) => this.view(vm));
   }
 
   show(ref: string): VmView {
     return this.view(this.deps.repo.resolve(ref));
   }
 
-  async create(req: CreateVmRequest & { wait?: boolean }, emit: EmitStage, signal?: AbortSignal) {
+  async create(
+    req: CreateVmRequest & { wait?: boolean; pooled?: boolean },
+    emit: EmitStage,
+    signal?: AbortSignal,
+  ) {
     const plan = await validateCreate(this.deps, req, emit, signal);
+    // A create that asks only for a name (and a start) takes a ready VM from the warm pool.
+    if (this.pool && !req.pooled && req.start !== false && !plan.nat && this.pool.matches(plan)) {
+      const taken = await this.pool.take(plan.name, emit);
+      if (taken) return { vm: this.show(taken), spec: plan.sizing };
+    }
+    // A pool that could not fill (no image yet, a failed boot) tries again with each create.
+    if (!req.pooled) this.pool?.refill();
     const { id } = plan;
     return this.locks.run(id, async () => {
       this.inFlight.set(id, 'creating');
       try {
-        const steps: Step[] = createSteps(this.deps, plan, this.vmDir(id));
+        const steps: Step[] = createSteps(this.deps, plan, this.vmDir(id), req.pooled);
         if (req.start !== false) steps.push(...this.startStepsFor(id, plan.artifacts, true));
         await runSteps(steps, this.stepOptions('create', emit, signal));
         // Until here the row is marked creating: a daemon killed before this line leaves a half-made VM that the next one removes.
@@ -343,7 +370,7 @@ export class VmService {
    */
   async forkFrom(
     source: ForkSource,
-    req: { name: string; nat: boolean; wait?: boolean },
+    req: { name: string; nat: boolean; wait?: boolean; pooled?: boolean },
     emit: EmitStage,
     signal?: AbortSignal,
   ): Promise<VmView> {
@@ -353,7 +380,14 @@ export class VmService {
     return this.locks.run(id, async () => {
       this.inFlight.set(id, 'creating');
       const keys: NewVmKeys = {};
-      const vm = { id, name: req.name, image: source.image, nat: req.nat, ...sizingOf(source) };
+      const vm = {
+        id,
+        name: req.name,
+        image: source.image,
+        nat: req.nat,
+        pooled: req.pooled === true,
+        ...sizingOf(source),
+      };
       try {
         const restore = { statePath: source.statePath, memPath: source.memPath };
         const steps = [
