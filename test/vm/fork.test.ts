@@ -12,9 +12,9 @@ import {
 
 /**
  * `vm fork` of real guests (golden image, through the stand-in): one fork
- * from the running VM, one from a snapshot of it. Both carry the source's
+ * from the running VM, two from one snapshot of it. All carry the source's
  * files and running processes, and each has its own hostname, address, MAC,
- * SSH host key and machine-id; all three run at once and find each other by
+ * SSH host key and machine-id; all run at once and find each other by
  * `<name>.vm`; the forks outlive their source and the snapshot.
  */
 
@@ -60,19 +60,22 @@ describe('vm fork of real guests', () => {
     expect(f1).toMatchObject({ name: 'f1', state: 'running', image: 'golden' });
     const snap = json<SnapshotInfo>(await ok(['vm', 'snapshot', 'src', '--name', 'snap', '--json'], 300_000));
     const f2 = json<VmView>(await ok(['vm', 'fork', 'snap', '--name', 'f2', '--json'], 600_000));
+    // A second fork of the same snapshot, side by side with the first.
+    const f3 = json<VmView>(await ok(['vm', 'fork', 'snap', '--name', 'f3', '--json'], 600_000));
 
-    const ids = { src: source, f1: await identity('f1'), f2: await identity('f2') };
+    const ids = { src: source, f1: await identity('f1'), f2: await identity('f2'), f3: await identity('f3') };
     for (const [name, vm] of [
       ['f1', f1],
       ['f2', f2],
+      ['f3', f3],
     ] as const) {
       expect(await ssh(name, 'cat /root/carried')).toBe('from-source');
       expect(await ssh(name, `kill -0 ${pid} && echo running`)).toBe('running');
       expect(ids[name]).toMatchObject({ hostname: name, address: `${vm.guestIp}/24` });
     }
     for (const field of ['hostname', 'address', 'mac', 'hostKey', 'machineId'] as const) {
-      const values = new Set([ids.src[field], ids.f1[field], ids.f2[field]]);
-      expect(values.size, `${field}: ${JSON.stringify(ids)}`).toBe(3);
+      const values = new Set([ids.src[field], ids.f1[field], ids.f2[field], ids.f3[field]]);
+      expect(values.size, `${field}: ${JSON.stringify(ids)}`).toBe(4);
     }
     // All three at once, each finding the others by name through banger's DNS.
     const [srcView, f1View, f2View] = await Promise.all([show('src'), show('f1'), show('f2')]);
@@ -81,6 +84,7 @@ describe('vm fork of real guests', () => {
     );
     expect(await ssh('f2', "getent hosts src.vm | awk '{print $1}'")).toBe(srcView.guestIp);
     expect(await ssh('f1', `ping -c1 -W5 f2.vm > /dev/null && echo reached`)).toBe('reached');
+    expect(await ssh('f3', `ping -c1 -W5 f2.vm > /dev/null && echo reached`)).toBe('reached');
 
     // The forks outlive their source and the snapshot; deleting the snapshot removes its files.
     await ok(['vm', 'delete', 'src'], 120_000);
