@@ -2,6 +2,7 @@ import type { DaemonEvent } from '../api/events.js';
 import type {
   AvailableImages,
   AvailableKernels,
+  ImageDetail,
   ImageInfo,
   ImageList,
   KernelInfo,
@@ -185,12 +186,14 @@ export const api = {
   setVm: (ref: string, req: SetVmRequest) => call<VmResult>(routes.setVm, { ref }, req),
 
   listImages: () => call<ImageList>(routes.listImages),
+  showImage: (name: string) => call<ImageDetail>(routes.showImage, { name }),
   availableImages: () => call<AvailableImages>(routes.availableImages),
   pullImage: (req: PullImageRequest, onStage: OnStage, signal?: AbortSignal) =>
     stream<ImageInfo>(routes.pullImage, {}, req, onStage, signal),
   deleteImage: (name: string) => call<OkResponse>(routes.deleteImage, { name }),
 
   listKernels: () => call<KernelList>(routes.listKernels),
+  showKernel: (name: string) => call<KernelInfo>(routes.showKernel, { name }),
   availableKernels: () => call<AvailableKernels>(routes.availableKernels),
   pullKernel: (name: string, onStage: OnStage, signal?: AbortSignal) =>
     stream<KernelInfo>(routes.pullKernel, { name }, {}, onStage, signal),

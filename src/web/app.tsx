@@ -1,7 +1,9 @@
 import type { ComponentChildren } from 'preact';
 import { CreatePage } from './create-page.js';
 import { DaemonPage } from './daemon-page.js';
+import { ImageDetailPage } from './image-detail-page.js';
 import { ImagesPage } from './images-page.js';
+import { KernelDetailPage } from './kernel-detail-page.js';
 import { PageTitle } from './page-title.js';
 import { type Page, usePage } from './router.js';
 import { TerminalPage } from './terminal-page.js';
@@ -33,7 +35,10 @@ export function App() {
             <NavLink href="#/create" current={page.kind === 'create'}>
               Create
             </NavLink>
-            <NavLink href="#/images" current={page.kind === 'images'}>
+            <NavLink
+              href="#/images"
+              current={page.kind === 'images' || page.kind === 'image' || page.kind === 'kernel'}
+            >
               Images
             </NavLink>
             <NavLink href="#/daemon" current={page.kind === 'daemon'}>
@@ -100,6 +105,10 @@ function PageView({ page, rows }: { page: Page; rows: ReturnType<typeof useVmEve
       return <CreatePage rows={rows} />;
     case 'images':
       return <ImagesPage />;
+    case 'image':
+      return <ImageDetailPage key={page.name} name={page.name} />;
+    case 'kernel':
+      return <KernelDetailPage key={page.name} name={page.name} />;
     case 'daemon':
       return <DaemonPage />;
     case 'not-found':

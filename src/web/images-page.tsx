@@ -1,11 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { ImageInfo } from '../api/images.js';
 import { api } from './api.js';
-import { useConfirm } from './confirm-dialog.js';
+import { DeleteButton, useArtifactDelete } from './artifact-parts.js';
+import { sourceSummary } from './artifacts.js';
 import { formatBytes, formatTime } from './format.js';
 import { KernelsSection } from './kernels-section.js';
 import { ErrorLine, OperationView } from './operation-view.js';
 import { PageTitle } from './page-title.js';
+import { imageHref, kernelHref } from './router.js';
 import { useOperation } from './use-operation.js';
 import { ARTIFACTS_POLL_MS, usePoll } from './use-poll.js';
 
@@ -13,23 +15,7 @@ import { ARTIFACTS_POLL_MS, usePoll } from './use-poll.js';
 export function ImagesPage() {
   const images = usePoll(() => api.listImages(), ARTIFACTS_POLL_MS, 'images');
   const catalog = usePoll(() => api.availableImages(), 60_000, 'catalog');
-  const { ask, dialog } = useConfirm();
-  const { op, run } = useOperation();
-
-  const remove = async (name: string) => {
-    const ok = await ask({
-      title: `Delete image ${name}?`,
-      body: 'Its managed files are removed; files of a registered image stay where they are.',
-      action: 'Delete',
-    });
-    if (!ok) return;
-    await run(
-      `Deleting image ${name}`,
-      () => api.deleteImage(name),
-      () => `deleted image ${name}`,
-    );
-    images.refresh();
-  };
+  const del = useArtifactDelete('image', () => images.refresh());
 
   return (
     <>
@@ -42,26 +28,14 @@ export function ImagesPage() {
         ) : images.value.images.length === 0 ? (
           <p class="muted">No images yet: pull one below.</p>
         ) : (
-          <ImageTable images={images.value.images} onDelete={remove} />
+          <ImageTable images={images.value.images} onDelete={del.remove} />
         )}
-        <OperationView op={op} label="Image deletion" />
+        {del.view}
         <PullImageForm catalog={catalog.value?.images.map((i) => i.name) ?? []} onPulled={images.refresh} />
       </section>
       <KernelsSection />
-      {dialog}
     </>
   );
-}
-
-function sourceText(image: ImageInfo): string {
-  switch (image.source.kind) {
-    case 'oci':
-      return `oci ${image.source.reference}`;
-    case 'build':
-      return 'build';
-    case 'register':
-      return 'register';
-  }
 }
 
 function ImageTable({ images, onDelete }: { images: ImageInfo[]; onDelete: (name: string) => void }) {
@@ -89,15 +63,21 @@ function ImageTable({ images, onDelete }: { images: ImageInfo[]; onDelete: (name
         <tbody>
           {sorted.map((image) => (
             <tr key={image.name} data-image={image.name}>
-              <th scope="row">{image.name}</th>
+              <th scope="row">
+                <a href={imageHref(image.name)}>{image.name}</a>
+              </th>
               <td class="num">{formatBytes(image.sizeBytes)}</td>
-              <td class="wrap">{sourceText(image)}</td>
-              <td>{image.kernel.kind === 'set' ? image.kernel.name : `own (${image.kernel.version})`}</td>
+              <td class="wrap">{sourceSummary(image)}</td>
+              <td>
+                {image.kernel.kind === 'set' ? (
+                  <a href={kernelHref(image.kernel.name)}>{image.kernel.name}</a>
+                ) : (
+                  `own (${image.kernel.version})`
+                )}
+              </td>
               <td class="optional">{formatTime(image.createdAt)}</td>
               <td>
-                <button type="button" class="small danger" onClick={() => onDelete(image.name)}>
-                  Delete<span class="visually-hidden"> image {image.name}</span>…
-                </button>
+                <DeleteButton kind="image" name={image.name} onDelete={onDelete} small />
               </td>
             </tr>
           ))}

@@ -1,8 +1,10 @@
 import type { KernelInfo } from '../api/images.js';
 import { api } from './api.js';
-import { useConfirm } from './confirm-dialog.js';
+import { DeleteButton, useArtifactDelete } from './artifact-parts.js';
+import { NameLinks } from './fields.js';
 import { formatTime } from './format.js';
 import { ErrorLine, OperationView } from './operation-view.js';
+import { imageHref, kernelHref } from './router.js';
 import { useOperation } from './use-operation.js';
 import { ARTIFACTS_POLL_MS, usePoll } from './use-poll.js';
 
@@ -14,23 +16,8 @@ export function KernelsSection() {
     kernels.refresh();
     catalog.refresh();
   };
-  const { ask, dialog } = useConfirm();
+  const del = useArtifactDelete('kernel', refresh);
   const { op, run, running } = useOperation();
-
-  const remove = async (name: string) => {
-    const ok = await ask({
-      title: `Delete kernel ${name}?`,
-      body: 'Its kernel set (vmlinux, initrd, modules) is removed. Refused while an image uses it.',
-      action: 'Delete',
-    });
-    if (!ok) return;
-    await run(
-      `Deleting kernel ${name}`,
-      () => api.deleteKernel(name),
-      () => `deleted kernel ${name}`,
-    );
-    refresh();
-  };
   const pull = async (name: string) => {
     await run(
       `Pulling kernel ${name}`,
@@ -51,7 +38,7 @@ export function KernelsSection() {
       ) : kernels.value.kernels.length === 0 ? (
         <p class="muted">No kernel sets yet.</p>
       ) : (
-        <KernelTable kernels={kernels.value.kernels} onDelete={remove} busy={running} />
+        <KernelTable kernels={kernels.value.kernels} onDelete={del.remove} busy={running || del.running} />
       )}
       {notPulled.length > 0 && (
         <>
@@ -70,8 +57,8 @@ export function KernelsSection() {
           </ul>
         </>
       )}
-      <OperationView op={op} label="Kernel progress" />
-      {dialog}
+      {del.view}
+      <OperationView op={op} label="Kernel pull progress" />
     </section>
   );
 }
@@ -105,14 +92,16 @@ function KernelTable({
         <tbody>
           {kernels.map((k) => (
             <tr key={k.name}>
-              <th scope="row">{k.name}</th>
+              <th scope="row">
+                <a href={kernelHref(k.name)}>{k.name}</a>
+              </th>
               <td class="mono">{k.version}</td>
-              <td>{k.usedBy.length > 0 ? k.usedBy.join(', ') : '–'}</td>
+              <td>
+                <NameLinks names={k.usedBy} href={imageHref} />
+              </td>
               <td class="optional">{formatTime(k.createdAt)}</td>
               <td>
-                <button type="button" class="small danger" disabled={busy} onClick={() => onDelete(k.name)}>
-                  Delete<span class="visually-hidden"> kernel {k.name}</span>…
-                </button>
+                <DeleteButton kind="kernel" name={k.name} onDelete={onDelete} busy={busy} small />
               </td>
             </tr>
           ))}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHash, terminalHref, vmHref } from './router.js';
+import { imageHref, kernelHref, parseHash, terminalHref, vmHref } from './router.js';
 
 describe('parseHash', () => {
   it('maps each page and treats an empty hash as the VM list', () => {
@@ -23,5 +23,15 @@ describe('parseHash', () => {
     expect(parseHash('#/vms/a/b')).toMatchObject({ kind: 'not-found' });
     expect(parseHash('#/vms/a/terminal/x')).toMatchObject({ kind: 'not-found' });
     expect(parseHash('#main')).toMatchObject({ kind: 'not-found' });
+  });
+
+  it('maps image and kernel pages and round-trips their names', () => {
+    expect(parseHash('#/images/debian-bookworm')).toEqual({ kind: 'image', name: 'debian-bookworm' });
+    expect(parseHash('#/kernels/k1')).toEqual({ kind: 'kernel', name: 'k1' });
+    expect(parseHash(imageHref('a b'))).toEqual({ kind: 'image', name: 'a b' });
+    expect(parseHash(kernelHref('a/b'))).toEqual({ kind: 'kernel', name: 'a/b' });
+    expect(parseHash('#/images/%E0%A4%A')).toMatchObject({ kind: 'not-found' });
+    expect(parseHash('#/images/a/b')).toMatchObject({ kind: 'not-found' });
+    expect(parseHash('#/kernels/')).toMatchObject({ kind: 'not-found' });
   });
 });

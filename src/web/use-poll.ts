@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { messageOf } from './api.js';
+import { ApiError, messageOf } from './api.js';
 
 /** Images and kernels have no event stream: their lists are read again this often. */
 export const ARTIFACTS_POLL_MS = 3000;
@@ -8,9 +8,13 @@ export interface Polled<T> {
   value: T | undefined;
   /** The last failure, one line; cleared by the next success. */
   error: string | undefined;
+  /** The daemon's code for that failure (`not_found`, …), when it gave one. */
+  errorCode: string | undefined;
   /** Loads again now (after a change made from this page), keeping the value shown meanwhile. */
   refresh: () => void;
 }
+
+const NOTHING = { value: undefined, error: undefined, errorCode: undefined };
 
 /**
  * Calls `load` now and every `intervalMs` while the component is mounted;
@@ -19,14 +23,11 @@ export interface Polled<T> {
  * new call waits for the previous one.
  */
 export function usePoll<T>(load: () => Promise<T>, intervalMs: number, key: string): Polled<T> {
-  const [state, setState] = useState<{ value: T | undefined; error: string | undefined }>({
-    value: undefined,
-    error: undefined,
-  });
+  const [state, setState] = useState<Omit<Polled<T>, 'refresh'>>(NOTHING);
   const again = useRef<() => void>(() => {});
   // biome-ignore lint/correctness/useExhaustiveDependencies: `key` names what `load` reads; a new closure each render must not restart the timer
   useEffect(() => {
-    setState({ value: undefined, error: undefined });
+    setState(NOTHING);
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let inFlight = false;
@@ -36,9 +37,10 @@ export function usePoll<T>(load: () => Promise<T>, intervalMs: number, key: stri
       clearTimeout(timer);
       try {
         const value = await load();
-        if (!stopped) setState({ value, error: undefined });
+        if (!stopped) setState({ value, error: undefined, errorCode: undefined });
       } catch (err) {
-        if (!stopped) setState((s) => ({ value: s.value, error: messageOf(err) }));
+        const errorCode = err instanceof ApiError ? err.code : undefined;
+        if (!stopped) setState((s) => ({ value: s.value, error: messageOf(err), errorCode }));
       }
       inFlight = false;
       if (!stopped) timer = setTimeout(() => void tick(), intervalMs);

@@ -1,8 +1,8 @@
-import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { VmStatsView, VmView } from '../api/vms.js';
 import { type CpuSample, cpuPercent } from '../domain/readings.js';
 import { api } from './api.js';
+import { Field } from './fields.js';
 import {
   formatBytes,
   formatPercent,
@@ -13,7 +13,7 @@ import {
 } from './format.js';
 import { ErrorLine } from './operation-view.js';
 import { PageTitle } from './page-title.js';
-import { terminalHref } from './router.js';
+import { imageHref, terminalHref } from './router.js';
 import { useFollowBottom } from './use-follow-bottom.js';
 import { useNow, usePoll } from './use-poll.js';
 import { VmActions } from './vm-actions.js';
@@ -84,22 +84,15 @@ function VmDetail({ row }: { row: VmRow }) {
   );
 }
 
-function Field({ label, children }: { label: string; children: ComponentChildren }) {
-  return (
-    <div class="field">
-      <dt>{label}</dt>
-      <dd>{children}</dd>
-    </div>
-  );
-}
-
 function Fields({ vm, uptime }: { vm: VmView; uptime: string }) {
   return (
     <dl class="fields">
       <Field label="ID">
         <code>{vm.id}</code>
       </Field>
-      <Field label="Image">{vm.image}</Field>
+      <Field label="Image">
+        <a href={imageHref(vm.image)}>{vm.image}</a>
+      </Field>
       <Field label="vCPU / memory / disk">{formatSizing(vm)}</Field>
       <Field label="IP">
         <code>{vm.guestIp}</code>
