@@ -108,6 +108,14 @@ export function poolReadyLines(records: readonly LogRecord[]): number {
   return records.filter((r) => /pool/i.test(r.msg) && /\bready\b/i.test(r.msg)).length;
 }
 
+/** The daemon's last warning about the pool in these lines, with its error's message: why it did not fill. */
+export function poolTrouble(records: readonly LogRecord[]): string | undefined {
+  const r = records.filter((x) => /pool/i.test(x.msg) && (x.level as number) >= 40).at(-1);
+  if (!r) return undefined;
+  const err = r.err as { message?: unknown } | undefined;
+  return typeof err?.message === 'string' ? `${r.msg}: ${err.message}` : r.msg;
+}
+
 /**
  * The warm pool's absence, from the daemon's refusal of `warm_pool_size` at its start: the
  * error line that names the key, else undefined (the daemon failed for another reason).

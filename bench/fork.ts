@@ -23,6 +23,7 @@ import {
   parseForkArgs,
   poolReadyLines,
   poolRefusal,
+  poolTrouble,
   type RunRun,
 } from './fork-report.js';
 import { BenchError, benchMain, progressLog, timed } from './stats.js';
@@ -99,7 +100,10 @@ async function waitForPool(h: VmHarness, size: number, ready: number, offset: nu
     const logged = poolReadyLines(readLogSince(daemonLog(h), offset));
     if (logged >= ready && (await pooledVms(h)) >= size) return Math.round(performance.now() - started);
     if (performance.now() - started > timeoutMs) {
-      throw new BenchError(`the pool did not fill within ${Math.round(timeoutMs / 1000)} s`);
+      const why = poolTrouble(readLogSince(daemonLog(h), offset));
+      throw new BenchError(
+        `the pool did not fill within ${Math.round(timeoutMs / 1000)} s${why ? ` (the daemon: ${why})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 500));
   }
