@@ -27,6 +27,14 @@ describe('identityScript', () => {
     expect(script).toContain('date -s @1780000000');
   });
 
+  it('leaves the network alone when told the address stays', () => {
+    const script = identityScript({ ...identity, reconfigureNetwork: false });
+    execFileSync('sh', ['-n', '-c', script]);
+    expect(script).not.toMatch(/\bip (link|addr|route)\b/);
+    expect(script).toContain('hostname fork-1');
+    expect(script).toContain('172.16.0.7\\tfork-1');
+  });
+
   it('carries the host key base64-encoded, so no byte of it reaches the shell as code', () => {
     const script = identityScript(identity);
     expect(script).not.toContain('$(reboot)');

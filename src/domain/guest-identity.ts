@@ -16,6 +16,11 @@ export interface GuestIdentity {
   machineId: string;
   /** The host's time, seconds since the epoch: the restored guest's clock stopped at the snapshot. */
   now: number;
+  /**
+   * false: eth0 already has this MAC and address (a warm pool VM taken under
+   * a new name), so the script leaves the network alone.
+   */
+  reconfigureNetwork?: boolean;
 }
 
 const ADDRESS_RE = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
@@ -45,14 +50,20 @@ export function identityScript(id: GuestIdentity): string {
   check(Number.isSafeInteger(id.now) && id.now > 0, 'time', String(id.now));
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   const addr = id.address.split('/')[0];
+  const network =
+    id.reconfigureNetwork === false
+      ? []
+      : [
+          `ip link set dev eth0 address ${id.mac}`,
+          'ip addr flush dev eth0',
+          `ip addr add ${id.address} dev eth0`,
+          'ip link set eth0 up',
+          `ip route replace default via ${id.gateway} dev eth0`,
+        ];
   return [
     'set -e',
     'export PATH=/usr/sbin:/usr/bin:/sbin:/bin',
-    `ip link set dev eth0 address ${id.mac}`,
-    'ip addr flush dev eth0',
-    `ip addr add ${id.address} dev eth0`,
-    'ip link set eth0 up',
-    `ip route replace default via ${id.gateway} dev eth0`,
+    ...network,
     `hostname ${id.name}`,
     `printf '%s\\n' ${id.name} > /etc/hostname`,
     `printf '127.0.0.1\\tlocalhost\\n${addr}\\t${id.name}\\n::1\\tlocalhost ip6-localhost ip6-loopback\\nff02::1\\tip6-allnodes\\nff02::2\\tip6-allrouters\\n' > /etc/hosts`,

@@ -58,7 +58,14 @@ export function forkCreateSteps(
  * hostname, host key, a new machine-id and the host's time, before anything
  * (SSH, DNS) reaches it under the new name.
  */
-export function identityStep(deps: VmServiceDeps, getVm: () => VmRecord, dir: string, keys: NewVmKeys): Step {
+export function identityStep(
+  deps: VmServiceDeps,
+  getVm: () => VmRecord,
+  dir: string,
+  keys: NewVmKeys,
+  /** false: only the name and host key change (a warm pool VM keeps its address and MAC). */
+  reconfigureNetwork = true,
+): Step {
   return {
     name: 'identity',
     message: 'giving the guest its own address, name and host key',
@@ -74,6 +81,7 @@ export function identityStep(deps: VmServiceDeps, getVm: () => VmRecord, dir: st
         hostKey: keys.host,
         machineId: randomBytes(16).toString('hex'),
         now: Math.floor(Date.now() / 1000),
+        reconfigureNetwork,
       });
       const output = await runGuestScript(deps.agent, dir, script, IDENTITY_TIMEOUT_MS);
       if (!output.includes(IDENTITY_DONE)) {

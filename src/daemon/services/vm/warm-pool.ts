@@ -11,6 +11,8 @@ import type { VmService } from './vm-service.js';
 /** The pool's snapshot, in its own store (not among the user's snapshots). */
 const BASE = 'base';
 const quiet: EmitStage = () => {};
+/** How long after a take the pool refills. */
+const REFILL_DELAY_MS = 10_000;
 
 /** A pool VM's name until a create takes it: `pool-` and 8 hex digits (the base VM's: `pool-base-…`). */
 const poolName = (kind = 'pool') => `${kind}-${randomBytes(4).toString('hex')}`;
@@ -81,7 +83,7 @@ export class WarmPool {
           const keys = { host: await identity.newHostKey() };
           await identity.forget([`${vm.name}.vm`]);
           await identity.trust(id, [vm.guestIp, `${name}.vm`], keys.host.publicKey);
-          const step = identityStep(this.vms.deps, () => repo.resolve(id), this.vms.vmDir(id), keys);
+          const step = identityStep(this.vms.deps, () => repo.resolve(id), this.vms.vmDir(id), keys, false);
           emit({ stage: step.name, message: step.message });
           await step.run();
           repo.setPooled(id, false);
@@ -98,7 +100,9 @@ export class WarmPool {
         });
       if (taken) {
         this.vms.deps.logger.info({ vmId: taken, name }, 'warm pool: VM taken');
-        this.refill();
+        // Later, not now: a refill restores and boots a VM, which would compete for the host's
+        // CPUs with the VM just handed out, whose first command is about to run.
+        setTimeout(() => this.refill(), REFILL_DELAY_MS).unref();
         return taken;
       }
     }
