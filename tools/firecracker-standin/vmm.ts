@@ -44,23 +44,12 @@ const PRE_BOOT = new Set([
 
 /**
  * Pre-boot operations that commit Firecracker to booting rather than loading a
- * snapshot (its `boot_path`): after any of them, even a refused one, a load is refused.
+ * snapshot (its `boot_path`): every pre-boot one but the logger, the metrics
+ * and the load itself. After any of them, even a refused one, a load is refused.
  */
-const BOOT_PATH = new Set([
-  'putGuestBootSource',
-  'putSerialDevice',
-  'putGuestDriveByID',
-  'putGuestNetworkInterfaceByID',
-  'putGuestPmemByID',
-  'putBalloon',
-  'putGuestVsock',
-  'putMmdsConfig',
-  'putEntropyDevice',
-  'putMemoryHotplug',
-  'putCpuConfiguration',
-  'putMachineConfiguration',
-  'patchMachineConfiguration',
-]);
+const BOOT_PATH = new Set(
+  [...PRE_BOOT].filter((id) => !['putLogger', 'putMetrics', 'loadSnapshot'].includes(id)),
+);
 
 /** Operations Firecracker accepts only after InstanceStart; before it they get `preBoot`. */
 const POST_BOOT = new Set([
