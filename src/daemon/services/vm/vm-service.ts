@@ -18,6 +18,7 @@ import type { VmHandles } from '../../../host/vm/handles-file.js';
 import type { VmRepository } from '../../../store/vm-repository.js';
 import type { EmitStage } from '../../ndjson.js';
 import { ActivityMonitor } from './activity.js';
+import { AgentHealth } from './agent-health.js';
 import { createSteps, type NewVmKeys, validateCreate } from './create-vm.js';
 import { type ForkSource, forkCreateSteps, identityStep } from './fork-vm.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -41,9 +42,6 @@ import type { TestPause } from './test-pause.js';
 import { vmSshInfo, vmStats } from './vm-queries.js';
 import { toVmView } from './vm-view.js';
 import { WarmPool } from './warm-pool.js';
-
-/** How long a health check waits for the guest agent. */
-const AGENT_TIMEOUT_MS = 1000;
 
 export interface VmServiceDeps {
   repo: VmRepository;
@@ -97,10 +95,8 @@ export class VmService {
   readonly snapshots: SnapshotService;
   /** Ready VMs for creates (`warm_pool_size`); undefined when the size is 0. */
   readonly pool: WarmPool | undefined;
-  /** The guest agent's last answer (or silence) per running VM. */
-  private readonly agentHealth = new Map<string, NonNullable<VmView['agent']>>();
-  /** VMs whose agent answered since they were started: only their silence means anything. */
-  private readonly agentSeen = new Set<string>();
+  /** The guest agents' last answers (or silence), per running VM. */
+  private readonly agentHealth: AgentHealth;
   /** The last Firecracker metrics fetched per VM, so `vm stats` asks at most once per metrics_poll_interval. */
   readonly metricsCache = new Map<string, { pid: number; at: number; metrics?: Record<string, unknown> }>();
 
@@ -118,6 +114,11 @@ export class VmService {
       (id, handles) => void this.onExit(id, handles),
       deps.watchLogs,
     );
+    this.agentHealth = new AgentHealth(
+      deps.agent,
+      (id) => this.vmDir(id),
+      (id) => this.runtime.get(id) !== undefined,
+    );
     this.activity = new ActivityMonitor({
       running: () =>
         this.deps.repo.list().flatMap((vm) => {
@@ -128,7 +129,7 @@ export class VmService {
       usage: (handle) => this.deps.driver.stats(handle, { metrics: false }),
       connections: (ips) => this.deps.connections?.(ips) ?? new Map(),
       busy: (id) => this.locks.busy(id) || this.inFlight.has(id),
-      probeAgent: (id) => this.probeGuest(id),
+      probeAgent: (id) => this.agentHealth.runsSessions(id),
       stop: (id) => this.stopIfStillIdle(id),
       logger: deps.logger,
       stopAfterMs: deps.config.autoStopStaleAfterMs,
@@ -143,7 +144,7 @@ export class VmService {
     const view = toVmView(vm, this.vmDir(vm.id), this.runtime.get(vm.id), this.inFlight.get(vm.id));
     if (view.state !== 'running') return view;
     const stopAt = this.activity.autoStopAt(vm.id);
-    const agent = this.agentHealth.get(vm.id);
+    const agent = this.agentHealth.view(vm.id);
     return {
       ...view,
       ...(stopAt !== undefined ? { autoStopAt: new Date(stopAt).toISOString() } : {}),
@@ -151,21 +152,11 @@ export class VmService {
     };
   }
 
-  /** `vm show`: the view, with the guest agent asked now (at most AGENT_TIMEOUT_MS) when the VM runs. */
+  /** `vm show`: the view, with the guest agent asked now (at most a second) when the VM runs. */
   async showLive(ref: string): Promise<VmView> {
     const { id } = this.deps.repo.resolve(ref);
-    if (this.runtime.get(id)) await this.probeAgent(id);
+    if (this.runtime.get(id)) await this.agentHealth.probe(id);
     return this.show(id);
-  }
-
-  /** The activity sample's probe: the agent's health for views, and whether the guest runs sessions. */
-  private async probeGuest(id: string): Promise<boolean> {
-    if (!(await this.probeAgent(id))) return false;
-    const listed = await this.deps.agent
-      .request(this.vmDir(id), { op: 'session_list' }, AGENT_TIMEOUT_MS)
-      .catch(() => undefined);
-    const sessions = Array.isArray(listed?.sessions) ? listed.sessions : [];
-    return sessions.some((s) => (s as { state?: unknown } | null)?.state === 'running');
   }
 
   /** Auto-stop's stop: under the VM's lock, only if it is still running, idle, and nothing holds a connection to it. */
@@ -177,19 +168,6 @@ export class VmService {
       await this.stopLocked(id);
       return true;
     });
-  }
-
-  /** Asks the guest agent and remembers the answer for views; false when it does not answer. */
-  private async probeAgent(id: string): Promise<boolean> {
-    const health = await this.deps.agent
-      .ping(this.vmDir(id), AGENT_TIMEOUT_MS)
-      .then((h) => ({ answering: true, uptimeSeconds: Math.round(h.uptimeSeconds), load: h.load }))
-      .catch(() => ({ answering: false }));
-    if (this.runtime.get(id)) {
-      this.agentHealth.set(id, { ...health, checkedAt: new Date().toISOString() });
-      if (health.answering) this.agentSeen.add(id);
-    }
-    return health.answering;
   }
 
   /** Every VM but the warm pool's, unless `all`. */
@@ -441,7 +419,12 @@ export class VmService {
     if (marked) this.inFlight.set(id, 'stopping');
     try {
       if (handle) {
-        await stopVmm(this.deps, { id, dir: this.vmDir(id), handle, agentSeen: this.agentSeen.has(id) });
+        await stopVmm(this.deps, {
+          id,
+          dir: this.vmDir(id),
+          handle,
+          agentSeen: this.agentHealth.answeredSinceStart(id),
+        });
       }
       await this.release(id, undefined);
     } finally {
@@ -454,8 +437,7 @@ export class VmService {
     const had = this.runtime.get(id);
     this.runtime.forget(id, this.vmDir(id));
     this.metricsCache.delete(id);
-    this.agentHealth.delete(id);
-    this.agentSeen.delete(id);
+    this.agentHealth.forget(id);
     if (had) await (await this.deps.network()).detach(id);
     if (this.deps.repo.get(id)) this.deps.repo.setDesiredState(id, 'stopped', lastError);
   }
