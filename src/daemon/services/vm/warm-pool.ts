@@ -13,6 +13,9 @@ const BASE = 'base';
 const quiet: EmitStage = () => {};
 /** How long after a take the pool refills. */
 const REFILL_DELAY_MS = 10_000;
+/** After a failed fill, the pool tries again after this long, doubling up to LAST_RETRY_MS. */
+const FIRST_RETRY_MS = 30_000;
+const LAST_RETRY_MS = 600_000;
 
 /** A pool VM's name until a create takes it: `pool-` and 8 hex digits (the base VM's: `pool-base-…`). */
 const poolName = (kind = 'pool') => `${kind}-${randomBytes(4).toString('hex')}`;
@@ -26,6 +29,7 @@ const poolName = (kind = 'pool') => `${kind}-${randomBytes(4).toString('hex')}`;
  */
 export class WarmPool {
   private filling: Promise<void> | undefined;
+  private retryMs = FIRST_RETRY_MS;
   /** The base snapshot's record, once known to match the default image and sizing. */
   private base: SnapshotRecord | undefined;
 
@@ -37,11 +41,22 @@ export class WarmPool {
     private readonly defaults: () => Promise<CreatePlan>,
   ) {}
 
-  /** Tops the pool up in the background; one fill at a time. */
+  /**
+   * Tops the pool up in the background; one fill at a time. A fill that
+   * failed (a busy host, an image being built) is tried again later, after
+   * 30 s, then twice as long each time up to 10 minutes.
+   */
   refill(): void {
     if (this.size === 0 || this.filling) return;
     this.filling = this.fill()
-      .catch((err: unknown) => this.vms.deps.logger.warn({ err }, 'warm pool: could not refill'))
+      .then(() => {
+        this.retryMs = FIRST_RETRY_MS;
+      })
+      .catch((err: unknown) => {
+        this.vms.deps.logger.warn({ err, retryInMs: this.retryMs }, 'warm pool: could not refill');
+        setTimeout(() => this.refill(), this.retryMs).unref();
+        this.retryMs = Math.min(this.retryMs * 2, LAST_RETRY_MS);
+      })
       .finally(() => {
         this.filling = undefined;
       });
