@@ -4,12 +4,13 @@
 // a busybox image (no systemd, no libc), also with the guest's network down;
 // the still-running reminder after `vm ssh` depends on the VM still running.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
 import { layerOf, writeLayout } from '../oci/helpers/layout.js';
 import { pushLayout, startRegistry } from '../oci/helpers/registry.js';
+import { BUSYBOX_INITTAB, registerBusyboxImage } from '../support/busybox-image.js';
 import { goldenImage } from '../support/golden-image.js';
 import {
   createVmHarness,
@@ -66,41 +67,12 @@ async function agentAnswers(name: string, since = 0, timeoutMs = 120_000): Promi
   );
 }
 
-/** busybox init: Ctrl-Alt-Del (banger's graceful stop) reboots, which ends the VM. */
-const INITTAB =
-  '::sysinit:/bin/busybox mount -t proc proc /proc\n::ctrlaltdel:/bin/busybox reboot -f\n::respawn:/bin/busybox sleep 3600\n';
-
 /** Waits until the guest's address stops answering ping from the host's side. */
 async function noRoute(ip: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while ((await h.netns.runner.run(['ping', '-c', '1', '-W', '1', ip], { check: false })).exitCode === 0) {
     if (Date.now() > deadline) throw new Error(`${ip} still answers ping with eth0 down`);
   }
-}
-
-/** A root filesystem with busybox as init and nothing else: no systemd, no libc, no sshd. */
-async function registerBusyboxImage(name: string): Promise<void> {
-  const root = join(h.root, `rootfs-${name}`);
-  for (const dir of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'root', 'tmp'])
-    mkdirSync(join(root, dir), { recursive: true });
-  copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
-  chmodSync(join(root, 'bin/busybox'), 0o755);
-  writeFileSync(join(root, 'etc/inittab'), INITTAB);
-  execFileSync('ln', ['-s', '/bin/busybox', join(root, 'sbin/init')]);
-  const rootfs = join(h.root, `${name}.ext4`);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-d', root, rootfs, '64M']);
-  const golden = await goldenImage();
-  await ok([
-    'image',
-    'register',
-    name,
-    '--rootfs',
-    rootfs,
-    '--kernel',
-    join(golden.kernelDir, 'vmlinux'),
-    '--initrd',
-    join(golden.kernelDir, 'initrd.img'),
-  ]);
 }
 
 describe('the guest agent', () => {
@@ -149,7 +121,7 @@ describe('the guest agent', () => {
   });
 
   it('answers on an image with no systemd and no libc (busybox init)', { timeout: 600_000 }, async () => {
-    await registerBusyboxImage('tiny');
+    await registerBusyboxImage(h, 'tiny');
     await ok(['vm', 'create', '--name', 'tiny', '--image', 'tiny', '--no-wait']);
     expect((await agentAnswers('tiny')).agent?.answering).toBe(true);
     await ok(['vm', 'delete', 'tiny'], 120_000);
@@ -167,7 +139,7 @@ describe('the guest agent', () => {
         { name: 'bin/busybox', content: readFileSync('/bin/busybox'), mode: 0o755 },
         { name: 'sbin/init', type: 'symlink' as const, linkname: '/bin/busybox' },
         // This guest drops its own network at boot: the agent must not need it.
-        { name: 'etc/inittab', content: `::sysinit:/bin/busybox ip link set eth0 down\n${INITTAB}` },
+        { name: 'etc/inittab', content: `::sysinit:/bin/busybox ip link set eth0 down\n${BUSYBOX_INITTAB}` },
       ]);
       const layout = join(h.root, 'oci-layout');
       await writeLayout(layout, 'v1', [{ layers: [layer] }]);

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmView } from '../../src/api/vms.js';
-import { goldenImage } from '../support/golden-image.js';
+import { registerBusyboxImage } from '../support/busybox-image.js';
 import { createVmHarness, json, mustRun, type VmHarness } from '../support/vm-harness.js';
 import { launchInNetns } from './support/browser.js';
 
@@ -25,37 +24,8 @@ let page: Page;
 let shots: string;
 const pageErrors: string[] = [];
 
-/** busybox init; Ctrl-Alt-Del (banger's graceful stop) reboots, which ends the VM. */
-const INITTAB =
-  '::sysinit:/bin/busybox mount -t proc proc /proc\n::ctrlaltdel:/bin/busybox reboot -f\n::respawn:/bin/busybox sleep 3600\n';
 /** The applets the test's shell uses, as /bin links (an OCI busybox image has them too). */
 const APPLETS = ['sh', 'hostname', 'stty', 'sleep', 'cat', 'ls', 'ps', 'test', 'echo'];
-
-/** A root filesystem with busybox as init and shell, no /etc/passwd: the agent's fallback is /bin/sh. */
-async function registerBusyboxImage(name: string): Promise<void> {
-  const root = join(h.root, `rootfs-${name}`);
-  for (const dir of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'root', 'tmp'])
-    mkdirSync(join(root, dir), { recursive: true });
-  copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
-  chmodSync(join(root, 'bin/busybox'), 0o755);
-  for (const applet of APPLETS) execFileSync('ln', ['-s', 'busybox', join(root, 'bin', applet)]);
-  writeFileSync(join(root, 'etc/inittab'), INITTAB);
-  execFileSync('ln', ['-s', '/bin/busybox', join(root, 'sbin/init')]);
-  const rootfs = join(h.root, `${name}.ext4`);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-d', root, rootfs, '64M']);
-  const golden = await goldenImage();
-  await mustRun(h, [
-    'image',
-    'register',
-    name,
-    '--rootfs',
-    rootfs,
-    '--kernel',
-    join(golden.kernelDir, 'vmlinux'),
-    '--initrd',
-    join(golden.kernelDir, 'initrd.img'),
-  ]);
-}
 
 /** Polls `vm show` (which asks the agent) until the guest agent answers. */
 async function agentAnswers(name: string, timeoutMs = 120_000): Promise<void> {
@@ -73,7 +43,7 @@ beforeAll(async () => {
     label: 'term',
     config: ['web_listen_addr = "127.0.0.1:7777"', '[vm_defaults]', 'memory_mib = 256', 'vcpu = 1'],
   });
-  await registerBusyboxImage('bb');
+  await registerBusyboxImage(h, 'bb', APPLETS);
   await mustRun(h, ['vm', 'create', '--name', VM, '--image', 'bb', '--no-wait'], 300_000);
   await agentAnswers(VM);
 
