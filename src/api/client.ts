@@ -101,13 +101,8 @@ export class BangerClient {
   }
 
   /** `all`: the warm pool's VMs too. */
-  async listVms(opts: { all?: boolean } = {}) {
-    if (!opts.all) return this.call<VmList>(routes.listVms, {});
-    const res = await this.send('GET', `${routePath(routes.listVms)}?all=1`, undefined);
-    const text = await readText(res);
-    const json: unknown = text ? JSON.parse(text) : undefined;
-    if ((res.statusCode ?? 500) >= 400) throw errorFromBody(json, res.statusCode ?? 500);
-    return json as VmList;
+  listVms(opts: { all?: boolean } = {}) {
+    return this.call<VmList>(routes.listVms, {}, undefined, opts.all ? 'all=1' : undefined);
   }
 
   createSnapshot(ref: string, req: CreateSnapshotRequest, onStage: OnStage, signal?: AbortSignal) {
@@ -301,8 +296,10 @@ export class BangerClient {
   }
 
   /** Sends one request and returns its JSON answer, typed by the contract. */
-  async call<T>(route: Route, params: Record<string, string>, body?: unknown): Promise<T> {
-    const res = await this.send(route.method, routePath(route, params), body);
+  /** `query`: an encoded query string, without the `?`. */
+  async call<T>(route: Route, params: Record<string, string>, body?: unknown, query?: string): Promise<T> {
+    const path = routePath(route, params);
+    const res = await this.send(route.method, query ? `${path}?${query}` : path, body);
     const text = await readText(res);
     const json: unknown = text ? JSON.parse(text) : undefined;
     if ((res.statusCode ?? 500) >= 400) throw errorFromBody(json, res.statusCode ?? 500);

@@ -62,11 +62,6 @@ export class WarmPool {
       });
   }
 
-  /** Resolves when the current fill (if any) is done; for tests and shutdown. */
-  async settled(): Promise<void> {
-    await this.filling;
-  }
-
   /** Whether a create with this plan can take a pool VM: the default image and sizing. */
   matches(plan: CreatePlan): boolean {
     const b = this.base;
