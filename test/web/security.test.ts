@@ -259,6 +259,14 @@ describe('web listener: what is refused', () => {
         error: { code: 'unauthorized', message: expect.stringContaining('banger web') },
       });
     }
+    // The web listener's own routes, outside the API table, are behind the same guard.
+    for (const [method, path] of [
+      ['GET', '/v1/web/vms/some-vm/ports'],
+      ['POST', '/v1/web/terminal-ticket'],
+    ] as const) {
+      const res = await send(port, { method, path, headers: { origin } });
+      expect(res.status, `${method} ${path}`).toBe(401);
+    }
     for (const path of ['/', '/assets/index.js', '/nothing-here']) {
       const res = await send(port, { path });
       expect(res.status, path).toBe(401);
